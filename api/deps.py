@@ -1,0 +1,60 @@
+"""Request-scoped dependencies: the session (one transaction per request), the clock, the user."""
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
+
+from dispensing.errors import DispensingError, NotAuthenticated
+from dispensing.models import User
+from dispensing.security import read_access_token
+from dispensing.services.context import Ctx
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: commit when the use case succeeds, roll back on any error."""
+    session = request.app.state.session_factory()
+    try:
+        yield session
+        session.commit()
+    except DispensingError as exc:
+        if exc.keep_changes:
+            session.commit()
+        else:
+            session.rollback()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+# scope="function": commit before the response is sent, so a failed commit is an error response.
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
+    state = request.app.state
+    return Ctx(session=session, actor=actor, now=state.clock(), tz=state.settings.tz, secret=state.secret)
+
+
+def get_anonymous_ctx(request: Request, session: SessionDep) -> Ctx:
+    return _ctx(request, session, None)
+
+
+def get_ctx(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Ctx:
+    """The context of a logged-in user; 401 without a valid bearer token."""
+    user_id = read_access_token(request.app.state.secret, token) if token else None
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.active:
+        raise NotAuthenticated("Not logged in or the session has expired: log in at POST /auth/token.")
+    return _ctx(request, session, user)
+
+
+CtxDep = Annotated[Ctx, Depends(get_ctx)]
+AnonCtxDep = Annotated[Ctx, Depends(get_anonymous_ctx)]

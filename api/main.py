@@ -1,0 +1,64 @@
+"""The FastAPI application: routers, one error handler, the engine on app.state."""
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import Engine
+from sqlalchemy.exc import IntegrityError
+
+from api.routers import auth, patients, policy, prescriptions, review, sites, window
+from dispensing.config import Settings, get_settings
+from dispensing.db import make_engine, make_session_factory
+from dispensing.errors import DispensingError
+
+log = logging.getLogger("dispensing.api")
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               clock: Callable[[], datetime] = _utcnow) -> FastAPI:
+    """Build the app. Tests pass their own engine and clock."""
+    settings = settings or get_settings()
+    app = FastAPI(title="Dispensing", version="0.1.0",
+                  description="Medication dispensing and substitution treatment (rusmiddelcenter).")
+    app.state.settings = settings
+    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.secret = settings.resolved_secret()
+    app.state.clock = clock
+
+    @app.exception_handler(DispensingError)
+    async def domain_error(_: Request, exc: DispensingError):
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError):
+        parts = []
+        for err in exc.errors():
+            where = ".".join(str(x) for x in err["loc"] if x not in ("body", "query", "path"))
+            parts.append(f"{where or 'request'}: {err['msg']}")
+        return JSONResponse({"detail": "Invalid input. " + "; ".join(parts) + ".", "errors": jsonable(exc.errors())},
+                            status_code=422)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity(_: Request, exc: IntegrityError):
+        log.warning("integrity conflict: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "This conflicts with the current state (someone else changed it at the "
+                                       "same moment): reload and try again."}, status_code=409)
+
+    for module in (auth, sites, patients, prescriptions, window, review, policy):
+        app.include_router(module.router)
+    return app
+
+
+def jsonable(errors: list[dict]) -> list[dict]:
+    return [{k: (v if isinstance(v, str | int | float | list | None) else str(v)) for k, v in e.items()
+             if k != "ctx"} for e in errors]

@@ -1,0 +1,35 @@
+"""Patients: registration and lookup (CPR masked in lists)."""
+
+from fastapi import APIRouter, Query
+
+from api.deps import CtxDep
+from api.schemas import PatientCreate, PatientListItem, PatientRead
+from dispensing.models import Patient
+from dispensing.rules.cpr import mask_cpr
+from dispensing.services import patients as svc
+
+router = APIRouter(tags=["patients"])
+
+
+def patient_read(p: Patient) -> PatientRead:
+    return PatientRead(id=p.id, cpr=f"{p.cpr[:6]}-{p.cpr[6:]}", cpr_masked=mask_cpr(p.cpr), birth_date=p.birth_date,
+                       sex=p.sex.value, name=p.name, children_at_home=p.children_at_home, pregnant=p.pregnant,
+                       weight_kg=p.weight_kg)
+
+
+@router.post("/patients", status_code=201, response_model=PatientRead)
+def register(body: PatientCreate, ctx: CtxDep):
+    return patient_read(svc.register_patient(ctx, cpr=body.cpr, name=body.name, children_at_home=body.children_at_home,
+                                             pregnant=body.pregnant, weight_kg=body.weight_kg))
+
+
+@router.get("/patients/{patient_id}", response_model=PatientRead)
+def read(patient_id: int, ctx: CtxDep):
+    return patient_read(svc.read_patient(ctx, patient_id))
+
+
+@router.get("/patients", response_model=list[PatientListItem])
+def search(ctx: CtxDep, q: str | None = None, limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0)):
+    """Search by name, or by CPR digits (first six or last four); CPR is shown masked."""
+    return [PatientListItem(id=p.id, name=p.name, cpr_masked=mask_cpr(p.cpr), birth_date=p.birth_date)
+            for p in svc.search_patients(ctx, q, limit=limit, offset=offset)]

@@ -1,0 +1,285 @@
+"""Request and response bodies. Doses go out as decimal strings ("80", "2.5"), never floats."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+
+from dispensing.enums import Drug, Role, SiteKind
+
+
+def _decimal_str(value: Decimal) -> str:
+    text = format(value.normalize(), "f")
+    return text
+
+
+DecimalStr = Annotated[Decimal, PlainSerializer(_decimal_str, return_type=str, when_used="always")]
+HHMM = Annotated[time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+class Strict(BaseModel):
+    """Request bodies: unknown fields are an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class TokenRead(Model):
+    access_token: str
+    token_type: str = "bearer"
+
+
+class UserRead(Model):
+    id: int
+    username: str
+    full_name: str
+    role: Role
+    site_id: int | None
+    can_prescribe_addictive: bool
+
+
+class WindowIn(Strict):
+    weekday: int = Field(ge=0, le=6, description="0 = Monday")
+    start: time
+    end: time
+    drugs: list[Drug] | None = None
+
+
+class WindowRead(Model):
+    weekday: int
+    start: HHMM
+    end: HHMM
+    drugs: list[str] | None
+
+
+class SiteCreate(Strict):
+    name: str = Field(min_length=1, max_length=200)
+    kind: SiteKind
+    address: str = ""
+
+
+class SiteRead(Model):
+    id: int
+    name: str
+    kind: SiteKind
+    address: str
+    windows: list[WindowRead] = []
+
+
+class PatientCreate(Strict):
+    cpr: str
+    name: str = Field(min_length=1, max_length=200)
+    children_at_home: bool = False
+    pregnant: bool = False
+    weight_kg: Decimal | None = None
+
+
+class PatientRead(Model):
+    id: int
+    cpr: str
+    cpr_masked: str
+    birth_date: date
+    sex: str
+    name: str
+    children_at_home: bool
+    pregnant: bool
+    weight_kg: DecimalStr | None
+
+
+class PatientListItem(Model):
+    id: int
+    name: str
+    cpr_masked: str
+    birth_date: date
+
+
+class PatientBrief(Model):
+    id: int
+    name: str
+    cpr_masked: str
+
+
+class PrescriptionCreate(Strict):
+    patient_id: int
+    drug: Drug
+    product: str | None = None
+    dose_mg: Decimal
+    weekdays: list[int] = [0, 1, 2, 3, 4, 5, 6]
+    pickup_weekdays: list[int] | None = None
+    supervised: bool = True
+    site_id: int
+    start_date: date
+    end_date: date | None = None
+    indication: str
+    override_reason: str | None = None
+
+
+class PrescriptionRevise(Strict):
+    effective_date: date
+    reason: str
+    product: str | None = None
+    dose_mg: Decimal | None = None
+    weekdays: list[int] | None = None
+    pickup_weekdays: list[int] | None = None
+    supervised: bool | None = None
+    site_id: int | None = None
+    end_date: date | None = None
+    indication: str | None = None
+    override_reason: str | None = None
+
+
+class SignRequest(Strict):
+    password: str
+
+
+class DiscontinueRequest(Strict):
+    end_date: date
+    reason: str
+
+
+class PrescriptionRead(Model):
+    id: int
+    patient_id: int
+    drug: Drug
+    product: str
+    product_name: str
+    dose_mg: DecimalStr
+    dose_ml: DecimalStr | None
+    weekdays: list[int]
+    pickup_weekdays: list[int]
+    take_home: bool
+    supervised: bool
+    site_id: int
+    start_date: date
+    end_date: date | None
+    indication: str
+    override_reason: str | None
+    pickup_change_reason: str | None
+    version: int
+    supersedes_id: int | None
+    revision_reason: str | None
+    status: str
+    created_at: datetime
+    signed_by: str | None
+    signed_at: datetime | None
+    signature: str | None
+    signature_valid: bool | None
+    superseded_on: date | None
+    discontinued_on: date | None
+    discontinue_reason: str | None
+    warnings: list[str] = []
+
+
+class RosterWindow(Model):
+    start: HHMM
+    end: HHMM
+
+
+class RosterItem(Model):
+    slot_id: int
+    date: date
+    patient: PatientBrief
+    prescription_id: int
+    drug: Drug
+    product_name: str
+    dose_mg: DecimalStr
+    supervised: bool
+    window: RosterWindow | None
+    windows: list[RosterWindow]
+    status: str
+    breathalyser_required: bool
+    urine_sample_due: bool
+    missed_consecutive: int
+    blocked_reason: str | None
+    take_home_days: int
+
+
+class DispenseRequest(Strict):
+    breath_alcohol_promille: Decimal | str | None = None
+    supervised: bool
+    take_home_days: int | None = None
+
+
+class DispenseCreated(Model):
+    dispense_id: int
+    status: str = "dispensed"
+    drug: Drug
+    dose_mg: DecimalStr
+    total_mg: DecimalStr
+    covers: list[date]
+    label_url: str | None
+
+
+class DispenseWithheld(Model):
+    status: str = "withheld"
+    reason: str
+
+
+class SlotRead(Model):
+    slot_id: int
+    date: date
+    patient_id: int
+    drug: Drug
+    status: str
+    reason: str | None
+
+
+class ReleaseRequest(Strict):
+    drug: Drug
+    reason: str
+
+
+class AlertRead(Model):
+    id: int
+    patient_id: int
+    kind: str
+    drug: Drug | None
+    slot_id: int | None
+    message: str
+    created_at: datetime
+    resolved_at: datetime | None
+    resolution: str | None
+
+
+class ResolveRequest(Strict):
+    resolution: str
+
+
+class AuditRead(Model):
+    seq: int
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    entity_id: int | None
+    patient_id: int | None
+    detail: dict[str, Any]
+    hash: str
+
+
+class AuditVerifyRead(Model):
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+
+
+class ProductRead(Model):
+    code: str
+    name: str
+    strength: str
+    form: str
+    dose_step_mg: DecimalStr
+    mg_per_ml: DecimalStr | None
+
+
+class DrugRead(Model):
+    code: Drug
+    name: str
+    controlled: bool
+    max_dose_mg: DecimalStr
+    breathalyser_required: bool
+    products: list[ProductRead]

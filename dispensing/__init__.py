@@ -1,0 +1,1 @@
+"""Medication dispensing and substitution treatment for Danish addiction-treatment centres."""

@@ -1,0 +1,104 @@
+"""The `dispensing` console script: serve, migrate, manage users."""
+
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from dispensing.config import get_settings
+from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.enums import Role
+from dispensing.errors import DispensingError
+from dispensing.migrate import upgrade_to_head
+from dispensing.services.context import Ctx
+
+
+def _engine():
+    settings = get_settings()
+    return settings, make_engine(settings.database_url)
+
+
+@click.group()
+def main() -> None:
+    """Medication dispensing for rusmiddelcentre."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--demo", is_flag=True, help="Load a demo clinic first if the database is empty.")
+def serve(host: str, port: int, demo: bool) -> None:
+    """Migrate the database to head, then serve the API (docs at /docs)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    settings, engine = _engine()
+    upgrade_to_head(engine)
+    if demo:
+        from dispensing.demo import load_demo
+
+        with unit_of_work(make_session_factory(engine)) as session:
+            logins = load_demo(session, settings)
+        if logins:
+            click.echo("Demo clinic loaded. Logins (username / password / role):")
+            for username, password, role in logins:
+                click.echo(f"  {username:16} {password:20} {role}")
+        else:
+            click.echo("Database not empty: demo not loaded (the existing data is kept).")
+    click.echo(f"API docs: http://{host}:{port}/docs")
+    uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Alembic upgrade to head."""
+    _, engine = _engine()
+    upgrade_to_head(engine)
+    click.echo("Database is at the newest schema.")
+
+
+@main.group()
+def users() -> None:
+    """User accounts."""
+
+
+@users.command("create")
+@click.option("--username", required=True)
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--site-id", type=int, default=None, help="Required for site_staff: the one site they work at.")
+@click.option("--full-name", default=None)
+@click.option("--can-prescribe-addictive", is_flag=True, help="Doctor with the right to prescribe addictive medicine.")
+@click.option("--authorisation-id", default=None, help="The doctor's authorisation id (for SIB reporting).")
+@click.option("--password", default=None, help="Default: read from stdin (safer: not in the shell history).")
+def users_create(username, role, site_id, full_name, can_prescribe_addictive, authorisation_id, password) -> None:
+    """Create a user; the password is read from stdin unless given."""
+    from dispensing.services.users import create_user
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\n")
+    settings, engine = _engine()
+    upgrade_to_head(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            ctx = Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz,
+                      secret=settings.resolved_secret())
+            user = create_user(ctx, username=username, password=password, role=Role(role), full_name=full_name,
+                               site_id=site_id, can_prescribe_addictive=can_prescribe_addictive,
+                               authorisation_id=authorisation_id)
+            user_id = user.id
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Created user {username} (id {user_id}, role {role}).")
+
+
+if __name__ == "__main__":
+    main()

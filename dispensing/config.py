@@ -1,0 +1,70 @@
+"""Settings from the environment (prefix DISPENSING_), with safe defaults for a clinic laptop."""
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Values people paste from examples; a real deployment must never run with them.
+PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", "placeholder", "xxx", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DISPENSING_", extra="ignore")
+
+    database_url: str = "sqlite:///./dispensing.db"
+    # Where generated secrets live when none is configured (created on first start).
+    data_dir: Path = Path(".")
+    secret_key: str | None = None
+    timezone: str = "Europe/Copenhagen"
+    access_token_minutes: int = 8 * 60
+    sql_echo: bool = False
+
+    @field_validator("secret_key")
+    @classmethod
+    def refuse_placeholder(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.strip().lower() in PLACEHOLDER_SECRETS or len(value) < MIN_SECRET_LENGTH:
+            raise ValueError(
+                "DISPENSING_SECRET_KEY is a placeholder or shorter than "
+                f"{MIN_SECRET_LENGTH} characters: set a long random value "
+                "(python -c 'import secrets; print(secrets.token_urlsafe(48))') or leave it unset "
+                "so one is generated and stored in the data directory"
+            )
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def resolved_secret(self) -> bytes:
+        """The secret for tokens and order signatures: configured, or generated once and kept."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "dispensing-secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            try:  # O_EXCL: two processes starting at once must not overwrite each other's key
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:
+                pass
+            else:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_urlsafe(48))
+        return path.read_text().strip().encode()
+
+    @property
+    def label_key_path(self) -> Path:
+        return self.data_dir / "label-signing-key.pem"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached; tests clear the cache)."""
+    return Settings()

@@ -1,0 +1,350 @@
+"""Database tables (SQLAlchemy 2.0). The schema itself comes only from migrations/."""
+
+from datetime import date, datetime, time
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from dispensing.enums import Drug, Role, Sex, SiteKind
+from dispensing.types import Milligrams, Promille, UTCDateTime
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def str_enum(enum_cls: type[StrEnum], length: int = 32) -> Enum:
+    """Store a StrEnum by its value as a plain string column (same on SQLite and PostgreSQL)."""
+    return Enum(
+        enum_cls,
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        values_callable=lambda e: [m.value for m in e],
+    )
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def weekdays_to_str(days) -> str:
+    """Canonical storage of a weekday set: sorted digits, 0 = Monday ("0123456")."""
+    return "".join(str(d) for d in sorted(set(days)))
+
+
+def weekdays_from_str(text: str) -> frozenset[int]:
+    return frozenset(int(c) for c in text)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = mapped_column(str_enum(Role, 20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    # site_staff are bound to one site; nurses may have a home site (roster default)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))
+    # autorisationsloven §41: only such a doctor signs methadone/buprenorphine orders
+    can_prescribe_addictive: Mapped[bool] = mapped_column(Boolean, default=False)
+    authorisation_id: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[SiteKind] = mapped_column(str_enum(SiteKind, 20))
+    address: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    windows: Mapped[list["DispensingWindow"]] = relationship(
+        lazy="raise", order_by="(DispensingWindow.weekday, DispensingWindow.start)"
+    )
+
+
+class DispensingWindow(Base):
+    """A weekly opening of a site's window, optionally for certain drugs only."""
+
+    __tablename__ = "dispensing_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)  # 0 = Monday
+    start: Mapped[time] = mapped_column(Time)
+    end: Mapped[time] = mapped_column(Time)
+    drugs: Mapped[str | None] = mapped_column(String(200))  # comma list; NULL = all drugs
+
+    def serves(self, drug: Drug) -> bool:
+        return self.drugs is None or drug.value in self.drugs.split(",")
+
+
+class Patient(Base):
+    __tablename__ = "patients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cpr: Mapped[str] = mapped_column(String(10), unique=True)  # digits only
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    birth_date: Mapped[date] = mapped_column(Date)
+    sex: Mapped[Sex] = mapped_column(str_enum(Sex, 10))
+    children_at_home: Mapped[bool] = mapped_column(Boolean, default=False)
+    pregnant: Mapped[bool] = mapped_column(Boolean, default=False)
+    weight_kg: Mapped[Decimal | None] = mapped_column(Milligrams())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class OrderStatus(StrEnum):
+    """draft -> active (signed) -> superseded (by a signed revision) | discontinued."""
+
+    DRAFT = "draft"
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+    DISCONTINUED = "discontinued"
+
+
+class Prescription(Base):
+    """A doctor's order (ordination). Immutable once signed: the signature covers its content.
+
+    Lifecycle events after signing (superseded_on, discontinued_on) live in their own
+    columns outside the signed content and are audited.
+    """
+
+    __tablename__ = "prescriptions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    product: Mapped[str] = mapped_column(String(200))
+    dose_mg: Mapped[Decimal] = mapped_column(Milligrams())
+    weekdays: Mapped[str] = mapped_column(String(7))
+    pickup_weekdays: Mapped[str] = mapped_column(String(7))
+    supervised: Mapped[bool] = mapped_column(Boolean)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    start_date: Mapped[date] = mapped_column(Date)  # for a revision: its effective date
+    course_start: Mapped[date] = mapped_column(Date)  # first day of the first version (missed-day counting)
+    end_date: Mapped[date | None] = mapped_column(Date)  # planned end / review date
+    indication: Mapped[str] = mapped_column(Text)
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    pickup_change_reason: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
+    revision_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, 20), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    signed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signature: Mapped[str | None] = mapped_column(String(128))
+    superseded_on: Mapped[date | None] = mapped_column(Date)  # first day the successor applies
+    discontinued_on: Mapped[date | None] = mapped_column(Date)  # last day a dose is given
+    discontinue_reason: Mapped[str | None] = mapped_column(Text)
+
+    patient: Mapped[Patient] = relationship(lazy="raise")
+    site: Mapped[Site] = relationship(lazy="raise")
+    signed_by: Mapped[User | None] = relationship(foreign_keys=[signed_by_id], lazy="raise")
+
+    @property
+    def weekday_set(self) -> frozenset[int]:
+        return weekdays_from_str(self.weekdays)
+
+    @property
+    def pickup_weekday_set(self) -> frozenset[int]:
+        return weekdays_from_str(self.pickup_weekdays)
+
+    @property
+    def last_day(self) -> date | None:
+        """Last day this version governs: the earliest of end, discontinuation and supersession."""
+        candidates = [d for d in (self.end_date, self.discontinued_on) if d is not None]
+        if self.superseded_on is not None:
+            candidates.append(date.fromordinal(self.superseded_on.toordinal() - 1))
+        return min(candidates) if candidates else None
+
+    def governs(self, day: date) -> bool:
+        """True when this signed version is the order in force on `day`."""
+        if self.signed_at is None or day < self.start_date:
+            return False
+        last = self.last_day
+        return last is None or day <= last
+
+
+class SlotStatus(StrEnum):
+    """due -> dispensed | withheld | missed; due -> covered (by a take-home dispense);
+    due -> cancelled (its order stopped governing the day before anything happened)."""
+
+    DUE = "due"
+    DISPENSED = "dispensed"
+    WITHHELD = "withheld"
+    MISSED = "missed"
+    COVERED = "covered"
+    CANCELLED = "cancelled"
+
+
+class Slot(Base):
+    """One patient's dose of one drug on one day. Unique per (patient, drug, day), so a
+    revision of the order can never open a second slot for a day already dispensed."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "drug", "slot_date", name="uq_slots_patient_drug_day"),
+        Index("ix_slots_site_day", "site_id", "slot_date"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    slot_date: Mapped[date] = mapped_column(Date)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus, 20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    covered_by_dispense_id: Mapped[int | None] = mapped_column(ForeignKey("dispenses.id", use_alter=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BreathTest(Base):
+    """A breathalyser reading at the window (FHIR Observation, LOINC 104133-4)."""
+
+    __tablename__ = "breath_tests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    promille: Mapped[Decimal] = mapped_column(Promille())
+    threshold: Mapped[Decimal | None] = mapped_column(Promille())
+    outcome: Mapped[str] = mapped_column(String(20))  # allow | withhold
+    taken_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DispenseStatus(StrEnum):
+    """dispensed -> void (spilt, broken bottle, wrong dose; with a reason)."""
+
+    DISPENSED = "dispensed"
+    VOID = "void"
+
+
+class Dispense(Base):
+    """A handout at the window: today's dose (supervised or not) plus take-home days."""
+
+    __tablename__ = "dispenses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # unique: the database itself guarantees at most one dispense per slot
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    dose_mg: Mapped[Decimal] = mapped_column(Milligrams())
+    supervised: Mapped[bool] = mapped_column(Boolean)
+    take_home_days: Mapped[int] = mapped_column(Integer, default=0)
+    total_mg: Mapped[Decimal] = mapped_column(Milligrams())
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    covers: Mapped[list[str]] = mapped_column(JSON)  # ISO dates, first is the slot's own day
+    breath_test_id: Mapped[int | None] = mapped_column(ForeignKey("breath_tests.id"))
+    status: Mapped[DispenseStatus] = mapped_column(str_enum(DispenseStatus, 20))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    dispensed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dispensed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AlertKind(StrEnum):
+    WITHHELD_DOSE = "withheld_dose"
+    MISSED_DOSE_BLOCK = "missed_dose_block"
+
+
+class Alert(Base):
+    """Something the window flags for the doctor to review. open -> resolved."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    drug: Mapped[Drug | None] = mapped_column(str_enum(Drug, 32))
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class BlockRelease(Base):
+    """A doctor's review that lets the next dose through after a run of missed days."""
+
+    __tablename__ = "block_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    released_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ClinicPolicy(Base):
+    """The clinic's policy overrides (one row); absent keys take DOMAIN.md's defaults."""
+
+    __tablename__ = "clinic_policy"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class AuditEntry(Base):
+    """Append-only, hash-chained: hash = sha256(prev_hash + canonical entry)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(Integer)  # no FK: the log outlives users
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHead(Base):
+    """The chain's tip (one row). Appenders lock it, so concurrent writers never fork the chain."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    entries: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""Pure clinical rules: no database, no clock, no web. Time is always a parameter."""

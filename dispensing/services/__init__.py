@@ -1,0 +1,1 @@
+"""Use cases. Each takes a Ctx, flushes, never commits: the caller owns the transaction."""

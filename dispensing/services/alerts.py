@@ -1,0 +1,31 @@
+"""The doctor's review list: withheld doses and missed-dose blocks flagged by the window."""
+
+from sqlalchemy import select
+
+from dispensing.enums import Role
+from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.models import Alert
+from dispensing.services import audit
+from dispensing.services.context import Ctx
+
+
+def open_alerts(ctx: Ctx) -> list[Alert]:
+    ctx.require(Role.DOCTOR)
+    return list(ctx.session.execute(
+        select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.created_at, Alert.id)
+    ).scalars())
+
+
+def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
+    doctor = ctx.require(Role.DOCTOR)
+    alert = ctx.session.get(Alert, alert_id)
+    if alert is None:
+        raise NotFound(f"Alert {alert_id} does not exist.")
+    if alert.resolved_at is not None:
+        raise Conflict(f"Alert {alert_id} was resolved already.")
+    if not resolution or not resolution.strip():
+        raise InvalidInput("resolution is required: note what you decided.")
+    alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, resolution.strip()
+    audit.record(ctx, "alert.resolve", "alert", alert.id, patient_id=alert.patient_id,
+                 detail={"kind": alert.kind, "resolution": resolution.strip()})
+    return alert

@@ -1,0 +1,77 @@
+"""Consecutive missed days and the missed-dose block, for many patients in one go."""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import func, select, tuple_
+
+from dispensing.enums import Drug
+from dispensing.models import BlockRelease, Prescription, Slot, SlotStatus
+from dispensing.rules.missed import DayOutcome, consecutive_missed_days, missed_dose_block
+from dispensing.rules.schedule import local_today
+from dispensing.services.context import Ctx
+
+LOOKBACK_DAYS = 30  # a run longer than this is shown as 30: it is a new start either way
+
+_OUTCOME = {
+    SlotStatus.DISPENSED: DayOutcome.TAKEN,
+    SlotStatus.COVERED: DayOutcome.TAKEN,
+    SlotStatus.MISSED: DayOutcome.MISSED,
+    SlotStatus.WITHHELD: DayOutcome.MISSED,  # no medicine that day: tolerance falls all the same
+}
+
+
+@dataclass(frozen=True)
+class MissedState:
+    missed: int
+    blocked_reason: str | None
+
+
+def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[tuple[int, Drug], MissedState]:
+    """For each order's (patient, drug): missed days in a row before `day`, and the block if any.
+
+    A doctor's review (a block release, or signing a version of the order) on or after the
+    run began lifts the block; days missed after the review count again.
+    """
+    if not orders:
+        return {}
+    keys = {(o.patient_id, o.drug) for o in orders}
+    since = day - timedelta(days=LOOKBACK_DAYS)
+    slots = ctx.session.execute(
+        select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
+            tuple_(Slot.patient_id, Slot.drug).in_(keys), Slot.slot_date >= since, Slot.slot_date < day
+        )
+    ).all()
+    outcomes: dict[tuple[int, Drug], dict[date, SlotStatus]] = defaultdict(dict)
+    for patient_id, drug, slot_date, status in slots:
+        outcomes[(patient_id, drug)][slot_date] = status
+    released = {
+        (patient_id, drug): last
+        for patient_id, drug, last in ctx.session.execute(
+            select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on))
+            .where(tuple_(BlockRelease.patient_id, BlockRelease.drug).in_(keys))
+            .group_by(BlockRelease.patient_id, BlockRelease.drug)
+        )
+    }
+
+    policy = ctx.policy
+    result = {}
+    for order in orders:
+        key = (order.patient_id, order.drug)
+        statuses = outcomes.get(key, {})
+
+        def is_due(d: date, statuses=statuses, order=order) -> bool:
+            if d in statuses:
+                return statuses[d] != SlotStatus.CANCELLED
+            return d.weekday() in order.weekday_set and d >= order.course_start
+
+        day_outcomes = {d: _OUTCOME[s] for d, s in statuses.items() if s in _OUTCOME}
+        run = consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS)
+        reviews = [d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None) if d]
+        review = max(reviews, default=order.course_start)
+        since_review = consecutive_missed_days(day, is_due, day_outcomes, max(order.course_start, review), LOOKBACK_DAYS)
+        blocked = missed_dose_block(order.drug, run, policy, released=since_review < policy.missed_days_block)
+        result[key] = MissedState(run, blocked)
+    return result

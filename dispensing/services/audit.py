@@ -1,0 +1,112 @@
+"""The append-only, hash-chained audit log of every write and every read of a patient record."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from dispensing.models import AuditEntry, AuditHead
+from dispensing.security import canonical_json
+from dispensing.services.context import Ctx
+
+GENESIS_HASH = "0" * 64
+
+
+def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
+    """sha256 over the previous hash and the entry's canonical JSON."""
+    return hashlib.sha256(prev_hash.encode() + canonical_json(fields)).hexdigest()
+
+
+def _hashed_fields(e: AuditEntry) -> dict[str, Any]:
+    return {
+        "seq": e.seq,
+        "at": e.at.isoformat(),
+        "actor_id": e.actor_id,
+        "actor": e.actor,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "patient_id": e.patient_id,
+        "detail": e.detail,
+    }
+
+
+def record(
+    ctx: Ctx,
+    action: str,
+    entity: str,
+    entity_id: int | None = None,
+    *,
+    patient_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+    actor_name: str | None = None,
+) -> AuditEntry:
+    """Append one entry. Locks the chain head so concurrent writers queue instead of forking it.
+
+    Never put a CPR number or a secret in `detail`.
+    """
+    session = ctx.session
+    session.flush()  # ids of what the use case created must exist before we log them
+    head = session.execute(
+        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
+    entry = AuditEntry(
+        seq=head.entries + 1,
+        at=ctx.now,
+        actor_id=ctx.actor.id if ctx.actor else None,
+        actor=actor_name or (ctx.actor.username if ctx.actor else "system"),
+        action=action,
+        entity=entity,
+        entity_id=entity_id,
+        patient_id=patient_id,
+        # Stored exactly as hashed: JSON round trip turns Decimals and dates into strings.
+        detail=json.loads(canonical_json(detail or {})),
+        prev_hash=head.last_hash,
+        hash="",
+    )
+    entry.hash = entry_hash(entry.prev_hash, _hashed_fields(entry))
+    head.entries = entry.seq
+    head.last_hash = entry.hash
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+@dataclass(frozen=True)
+class ChainCheck:
+    ok: bool
+    entries: int
+    first_bad_seq: int | None = None
+
+
+def verify_entries(entries: Sequence[AuditEntry] | Any, head_hash: str | None = None) -> ChainCheck:
+    """Recompute the chain in seq order; any edited, removed or reordered entry breaks it."""
+    prev = GENESIS_HASH
+    count = 0
+    for count, e in enumerate(entries, start=1):
+        if e.seq != count or e.prev_hash != prev or entry_hash(prev, _hashed_fields(e)) != e.hash:
+            return ChainCheck(False, count, e.seq)
+        prev = e.hash
+    if head_hash is not None and head_hash != prev:
+        return ChainCheck(False, count, None)
+    return ChainCheck(True, count)
+
+
+def verify_chain(ctx: Ctx) -> ChainCheck:
+    """Check the whole stored log against its head."""
+    head = ctx.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    rows = ctx.session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)).scalars()
+    return verify_entries(rows, head.last_hash)
+
+
+def list_entries(ctx: Ctx, *, patient_id: int | None, limit: int, before_seq: int | None) -> list[AuditEntry]:
+    """Newest first, optionally for one patient; page with `before_seq`."""
+    stmt = select(AuditEntry).order_by(AuditEntry.seq.desc()).limit(limit)
+    if patient_id is not None:
+        stmt = stmt.where(AuditEntry.patient_id == patient_id)
+    if before_seq is not None:
+        stmt = stmt.where(AuditEntry.seq < before_seq)
+    return list(ctx.session.execute(stmt).scalars())

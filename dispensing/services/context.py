@@ -1,0 +1,42 @@
+"""What every use case needs: the session, who acts, when, and the clinic's zone and secret."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from dispensing.enums import Role
+from dispensing.errors import Forbidden
+from dispensing.models import User
+from dispensing.policy import Policy
+from dispensing.rules.schedule import local_today
+
+
+@dataclass
+class Ctx:
+    session: Session
+    actor: User | None
+    now: datetime  # aware, UTC
+    tz: ZoneInfo
+    secret: bytes
+
+    @property
+    def today(self) -> date:
+        """The clinic's calendar date now (slots live in the clinic's zone)."""
+        return local_today(self.now, self.tz)
+
+    @cached_property
+    def policy(self) -> Policy:
+        from dispensing.services.policy import load_policy
+
+        return load_policy(self.session)
+
+    def require(self, *roles: Role) -> User:
+        """The acting user, refused unless they hold one of `roles`."""
+        if self.actor is None or self.actor.role not in roles:
+            allowed = ", ".join(r.value for r in roles)
+            have = self.actor.role.value if self.actor else "nobody"
+            raise Forbidden(f"This needs the role {allowed}; you are logged in as {have}.")
+        return self.actor

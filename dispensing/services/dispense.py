@@ -1,0 +1,196 @@
+"""Handing out a dose at the window: exactly once per slot, never to an intoxicated patient."""
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dispensing.enums import Role
+from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.models import (
+    Alert,
+    AlertKind,
+    BlockRelease,
+    BreathTest,
+    Dispense,
+    DispenseStatus,
+    Prescription,
+    Slot,
+    SlotStatus,
+)
+from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
+from dispensing.services import audit
+from dispensing.services.attendance import missed_states
+from dispensing.services.context import Ctx
+from dispensing.services.patients import load_patient
+from dispensing.services.prescriptions import get_order
+from dispensing.services.roster import allowed_take_home, unusable_order_reason
+from dispensing.services.sql import insert_ignoring_conflicts
+
+STATUS_WORDS = {
+    SlotStatus.DISPENSED: "already dispensed",
+    SlotStatus.COVERED: "already covered by a take-home dose",
+    SlotStatus.WITHHELD: "withheld earlier today",
+    SlotStatus.MISSED: "recorded as missed",
+    SlotStatus.CANCELLED: "cancelled (no order in force)",
+}
+
+
+@dataclass
+class DispenseResult:
+    status: str  # "dispensed" | "withheld"
+    dispense: Dispense | None = None
+    reason: str | None = None
+
+
+def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
+    """The slot, locked until commit so a second request for it waits and then sees the outcome."""
+    slot = ctx.session.execute(
+        select(Slot).where(Slot.id == slot_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if slot is None:
+        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
+    return slot
+
+
+def _require_due(slot: Slot) -> None:
+    if slot.status != SlotStatus.DUE:
+        raise Conflict(f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. "
+                       "Reload the roster.")
+
+
+def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool,
+             take_home_days: int | None) -> DispenseResult:
+    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
+    nurse = ctx.require(Role.NURSE)
+    slot = lock_slot(ctx, slot_id)
+    _require_due(slot)
+    if slot.slot_date != ctx.today:
+        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
+                       "only on its own day. Open today's roster.")
+    order = get_order(ctx, slot.prescription_id)
+    problem = unusable_order_reason(ctx, order, slot.slot_date)
+    state = missed_states(ctx, [order], slot.slot_date).get((order.patient_id, order.drug))
+    if problem is None and state is not None:
+        problem = state.blocked_reason
+    if problem:
+        raise Conflict(problem)
+    if order.supervised and not supervised:
+        raise InvalidInput("This order requires supervised intake: watch the patient take the dose and confirm "
+                           "supervised: true.")
+
+    decision = check_breath(order.drug, breath_promille, ctx.policy)
+    if decision.outcome == BreathOutcome.MISSING:
+        raise InvalidInput(decision.reason)
+    breath = None
+    if breath_promille is not None:
+        breath = BreathTest(patient_id=slot.patient_id, slot_id=slot.id, promille=breath_promille,
+                            threshold=breath_threshold(order.drug, ctx.policy), outcome=decision.outcome.value,
+                            taken_by_id=nurse.id, taken_at=ctx.now)
+        ctx.session.add(breath)
+    if decision.outcome == BreathOutcome.WITHHOLD:
+        return _withhold(ctx, slot, order, breath, decision.reason)
+
+    allowed = allowed_take_home(ctx, order, slot.slot_date)
+    wanted = len(allowed) if take_home_days is None else take_home_days
+    if wanted < 0:
+        raise InvalidInput("take_home_days cannot be negative.")
+    if wanted > len(allowed):
+        raise InvalidInput(
+            f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
+            f"day(s) from {slot.slot_date} (until the next pickup day, at most {ctx.policy.take_home_max_days} "
+            "days per pickup, never past the order's end). Give at most that."
+        )
+    covered = _cover(ctx, order, allowed[:wanted])
+    days = [slot.slot_date, *covered]
+    item = Dispense(
+        slot_id=slot.id, patient_id=slot.patient_id, prescription_id=order.id, site_id=slot.site_id,
+        drug=order.drug, dose_mg=order.dose_mg, supervised=supervised, take_home_days=len(covered),
+        total_mg=order.dose_mg * len(days), first_day=days[0], last_day=days[-1],
+        covers=[d.isoformat() for d in days], breath_test_id=breath.id if breath else None,
+        status=DispenseStatus.DISPENSED, dispensed_by_id=nurse.id, dispensed_at=ctx.now,
+    )
+    ctx.session.add(item)
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # the unique slot_id: a concurrent request won the race
+        raise Conflict(f"Slot {slot.id} was dispensed by another request just now: reload the roster.") from exc
+    slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
+    for s in _slots_for(ctx, order, covered):
+        s.status, s.covered_by_dispense_id, s.updated_at = SlotStatus.COVERED, item.id, ctx.now
+    audit.record(ctx, "dispense.create", "dispense", item.id, patient_id=slot.patient_id, detail={
+        "slot_id": slot.id, "drug": order.drug.value, "dose_mg": order.dose_mg, "total_mg": item.total_mg,
+        "covers": item.covers, "supervised": supervised, "breath_promille": breath_promille,
+        "prescription_id": order.id})
+    return DispenseResult("dispensed", item)
+
+
+def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[date]:
+    """Make sure every take-home day has an open slot; refuse if one is already handled."""
+    if not dates:
+        return []
+    insert_ignoring_conflicts(ctx.session, Slot.__table__, [
+        {"patient_id": order.patient_id, "drug": order.drug.value, "slot_date": d, "prescription_id": order.id,
+         "site_id": order.site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now} for d in dates
+    ], ["patient_id", "drug", "slot_date"])
+    for s in _slots_for(ctx, order, dates):
+        if s.status != SlotStatus.DUE:
+            raise Conflict(f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
+                           f"(up to the day before {s.slot_date}).")
+    return dates
+
+
+def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+    if not dates:
+        return []
+    return list(ctx.session.execute(
+        select(Slot).where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+        .order_by(Slot.slot_date).with_for_update().execution_options(populate_existing=True)
+    ).scalars())
+
+
+def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str) -> DispenseResult:
+    """No dose to an intoxicated patient: record it and put it on the doctor's list."""
+    slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
+    ctx.session.flush()
+    ctx.session.add(Alert(patient_id=slot.patient_id, kind=AlertKind.WITHHELD_DOSE, drug=order.drug, slot_id=slot.id,
+                          message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
+                          created_at=ctx.now))
+    audit.record(ctx, "dispense.withheld", "slot", slot.id, patient_id=slot.patient_id, detail={
+        "drug": order.drug.value, "breath_promille": breath.promille, "threshold": breath.threshold})
+    return DispenseResult("withheld", reason=reason)
+
+
+def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only)."""
+    ctx.require(Role.NURSE)
+    slot = lock_slot(ctx, slot_id)
+    _require_due(slot)
+    if slot.slot_date > ctx.today:
+        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
+    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
+    audit.record(ctx, "slot.no_show", "slot", slot.id, patient_id=slot.patient_id,
+                 detail={"date": slot.slot_date, "drug": slot.drug.value})
+    return slot
+
+
+def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
+    """The doctor has reviewed a run of missed days: today's dose may be given again."""
+    doctor = ctx.require(Role.DOCTOR)
+    load_patient(ctx, patient_id)
+    if not reason or not reason.strip():
+        raise InvalidInput("reason is required: note the review (e.g. dose kept, patient seen).")
+    release = BlockRelease(patient_id=patient_id, drug=drug, released_on=ctx.today, reason=reason.strip(),
+                           released_by_id=doctor.id, created_at=ctx.now)
+    ctx.session.add(release)
+    for alert in ctx.session.execute(select(Alert).where(
+        Alert.patient_id == patient_id, Alert.drug == drug, Alert.kind == AlertKind.MISSED_DOSE_BLOCK,
+        Alert.resolved_at.is_(None),
+    )).scalars():
+        alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, reason.strip()
+    ctx.session.flush()
+    audit.record(ctx, "block.release", "block_release", release.id, patient_id=patient_id,
+                 detail={"drug": drug.value, "reason": reason.strip()})
+    return release

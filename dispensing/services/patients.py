@@ -1,0 +1,83 @@
+"""Patient registration and lookup; every read of a record is audited."""
+
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy import or_, select
+
+from dispensing.enums import Role
+from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.models import Patient
+from dispensing.rules.cpr import InvalidCpr, parse_cpr
+from dispensing.services import audit
+from dispensing.services.context import Ctx
+
+STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+
+
+def register_patient(
+    ctx: Ctx, *, cpr: str, name: str, children_at_home: bool = False, pregnant: bool = False,
+    weight_kg: Decimal | None = None,
+) -> Patient:
+    """Register by CPR; a malformed CPR is refused (422), a known one is a conflict (409)."""
+    ctx.require(*STAFF)
+    try:
+        parsed = parse_cpr(cpr)
+    except InvalidCpr as exc:
+        raise InvalidInput(str(exc)) from exc
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Name is empty: give the patient's full name.")
+    if weight_kg is not None:
+        try:
+            weight_kg = Decimal(str(weight_kg))
+        except InvalidOperation as exc:
+            raise InvalidInput("weight_kg must be a number of kilograms.") from exc
+        if not Decimal("1") <= weight_kg <= Decimal("400"):
+            raise InvalidInput(f"weight_kg {weight_kg} is not a plausible weight: give kilograms (1-400).")
+    existing = ctx.session.execute(select(Patient.id).where(Patient.cpr == parsed.digits)).scalar_one_or_none()
+    if existing is not None:
+        raise Conflict(f"This CPR number is already registered (patient {existing}): open that record instead.")
+    if pregnant and parsed.sex.value == "male":
+        raise InvalidInput("The CPR number belongs to a man, but pregnant is set: check the CPR or the flag.")
+    patient = Patient(
+        cpr=parsed.digits, name=name, birth_date=parsed.birth_date, sex=parsed.sex,
+        children_at_home=children_at_home, pregnant=pregnant, weight_kg=weight_kg, created_at=ctx.now,
+    )
+    ctx.session.add(patient)
+    ctx.session.flush()
+    audit.record(ctx, "patient.create", "patient", patient.id, patient_id=patient.id,
+                 detail={"children_at_home": children_at_home, "pregnant": pregnant})
+    return patient
+
+
+def load_patient(ctx: Ctx, patient_id: int) -> Patient:
+    """The patient, or 404 (no audit: callers audit what they do with it)."""
+    patient = ctx.session.get(Patient, patient_id)
+    if patient is None:
+        raise NotFound(f"Patient {patient_id} does not exist.")
+    return patient
+
+
+def read_patient(ctx: Ctx, patient_id: int) -> Patient:
+    """Open a patient's record; audited."""
+    ctx.require(*STAFF)
+    patient = load_patient(ctx, patient_id)
+    audit.record(ctx, "patient.read", "patient", patient.id, patient_id=patient.id)
+    return patient
+
+
+def search_patients(ctx: Ctx, q: str | None, *, limit: int = 50, offset: int = 0) -> list[Patient]:
+    """Find by name or by CPR digits (the last four or more); audited with the patients shown."""
+    ctx.require(*STAFF)
+    stmt = select(Patient).order_by(Patient.name, Patient.id).limit(limit).offset(offset)
+    q = (q or "").strip()
+    if q:
+        digits = q.replace("-", "")
+        if digits.isdigit():
+            stmt = stmt.where(or_(Patient.cpr.startswith(digits), Patient.cpr.endswith(digits)))
+        else:
+            stmt = stmt.where(Patient.name.ilike(f"%{q}%"))
+    patients = list(ctx.session.execute(stmt).scalars())
+    # The query text may be CPR digits: log only that a search happened and whom it showed.
+    audit.record(ctx, "patient.search", "patient", detail={"patient_ids": [p.id for p in patients]})
+    return patients

@@ -1,0 +1,413 @@
+"""Doctor's orders: write, sign, revise, discontinue. A signed order never changes."""
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import contains_eager
+
+from dispensing.catalogue import CATALOGUE
+from dispensing.enums import Drug, Role
+from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.models import (
+    OrderStatus,
+    Prescription,
+    Site,
+    Slot,
+    SlotStatus,
+    User,
+    weekdays_to_str,
+)
+from dispensing.rules.titration import DoseChange, check_methadone_titration
+from dispensing.security import sign_content, signature_matches, verify_password
+from dispensing.services import audit
+from dispensing.services.attendance import missed_states
+from dispensing.services.context import Ctx
+from dispensing.services.patients import load_patient
+
+ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
+SIGNED = (OrderStatus.ACTIVE, OrderStatus.SUPERSEDED, OrderStatus.DISCONTINUED)
+
+
+@dataclass
+class OrderTerms:
+    """What a doctor writes; validated before any row is created."""
+
+    drug: Drug
+    dose_mg: Decimal
+    site_id: int
+    start_date: date
+    indication: str
+    product: str | None = None
+    weekdays: tuple[int, ...] = ALL_DAYS
+    pickup_weekdays: tuple[int, ...] | None = None
+    supervised: bool = True
+    end_date: date | None = None
+    override_reason: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def signed_content(p: Prescription) -> dict[str, Any]:
+    """Exactly what the signature covers: the clinical content, the signer and the time."""
+    return {
+        "id": p.id, "version": p.version, "supersedes_id": p.supersedes_id, "patient_id": p.patient_id,
+        "drug": p.drug.value, "product": p.product, "dose_mg": format(p.dose_mg.normalize(), "f"),
+        "weekdays": p.weekdays, "pickup_weekdays": p.pickup_weekdays, "supervised": p.supervised,
+        "site_id": p.site_id, "start_date": p.start_date.isoformat(), "course_start": p.course_start.isoformat(),
+        "end_date": p.end_date.isoformat() if p.end_date else None, "indication": p.indication,
+        "override_reason": p.override_reason, "pickup_change_reason": p.pickup_change_reason,
+        "signed_by_id": p.signed_by_id, "signed_at": p.signed_at.isoformat() if p.signed_at else None,
+    }
+
+
+def signature_valid(ctx: Ctx, p: Prescription) -> bool:
+    """False when a signed order's stored content no longer matches its signature."""
+    return p.signed_at is not None and signature_matches(ctx.secret, signed_content(p), p.signature)
+
+
+def _dose(value: Any) -> Decimal:
+    try:
+        dose = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise InvalidInput(f"dose_mg '{value}' is not a number: give milligrams, e.g. 80 or \"2.5\".") from exc
+    if not dose.is_finite() or dose <= 0:
+        raise InvalidInput("dose_mg must be more than 0 mg.")
+    return dose
+
+
+def _weekdays(days: Any, what: str) -> tuple[int, ...]:
+    days = tuple(sorted(set(days)))
+    if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+        raise InvalidInput(f"{what} must be a non-empty list of weekdays 0 (Monday) to 6 (Sunday).")
+    return days
+
+
+def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
+    """Check an order's terms against the catalogue and DOMAIN.md; returns them normalised and the product code."""
+    info = CATALOGUE[t.drug]
+    product = info.product(t.product)
+    if product is None:
+        codes = ", ".join(p.code for p in info.products)
+        raise InvalidInput(f"Unknown product '{t.product}' for {t.drug.value}: choose one of {codes}.")
+    t.dose_mg = _dose(t.dose_mg)
+    if t.dose_mg > info.max_dose_mg:
+        raise InvalidInput(
+            f"{t.dose_mg} mg {info.name} is above the catalogue's limit of {info.max_dose_mg} mg per dose: "
+            "check for a typing error."
+        )
+    if t.dose_mg % product.dose_step_mg != 0:
+        raise InvalidInput(
+            f"{t.dose_mg} mg cannot be measured out with {product.name}: the dose must be a multiple "
+            f"of {product.dose_step_mg} mg."
+        )
+    t.weekdays = _weekdays(t.weekdays, "weekdays")
+    t.pickup_weekdays = t.weekdays if t.pickup_weekdays is None else _weekdays(t.pickup_weekdays, "pickup_weekdays")
+    if not set(t.pickup_weekdays) <= set(t.weekdays):
+        raise InvalidInput("pickup_weekdays must be days on which a dose is due (a subset of weekdays).")
+    if t.drug == Drug.DISULFIRAM:
+        if t.pickup_weekdays != t.weekdays or not t.supervised:
+            raise InvalidInput(
+                "Antabus is given supervised, one dose at a time, after a breathalyser reading: "
+                "no take-home days and supervised must be true."
+            )
+    if t.end_date is not None and t.end_date < t.start_date:
+        raise InvalidInput("end_date is before start_date.")
+    if not t.indication or not t.indication.strip():
+        raise InvalidInput("indication is required: state why the medicine is given.")
+    if ctx.session.get(Site, t.site_id) is None:
+        raise NotFound(f"Site {t.site_id} does not exist: choose the pickup site by its id (GET /sites).")
+    return t, product.code
+
+
+def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date,
+                       current: Prescription | None) -> list[str]:
+    """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
+
+    After a gap without methadone (no order, or missed days in a row) the first-day or
+    restart limit applies instead of the step limits.
+    """
+    if drug != Drug.METHADONE:
+        return []
+    versions = [
+        p for p in ctx.session.execute(
+            select(Prescription).where(
+                Prescription.patient_id == patient_id, Prescription.drug == Drug.METHADONE,
+                Prescription.status.in_(SIGNED), Prescription.start_date < effective,
+            )
+        ).scalars()
+        if p.last_day is None or p.last_day >= p.start_date  # superseded before it began: never applied
+    ]
+    history = [DoseChange(p.start_date, p.dose_mg) for p in versions]
+    day_before = effective - timedelta(days=1)
+    last_covered = max((min(p.last_day or day_before, day_before) for p in versions), default=None)
+    gap = (day_before - last_covered).days if last_covered else None
+    if current is not None:
+        state = missed_states(ctx, [current], min(effective, ctx.today)).get((patient_id, drug))
+        gap = max(gap or 0, state.missed if state else 0)
+    policy = ctx.policy
+    if gap is not None and gap >= policy.missed_days_new_start:
+        history = []
+    restart = bool(history) and gap is not None and gap >= policy.missed_days_restart_limit
+    return check_methadone_titration(dose, effective, history, policy, restart=restart)
+
+
+def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
+    if problems and not (override_reason and override_reason.strip()):
+        raise InvalidInput(" ".join(problems))
+
+
+def _overlapping_order(ctx: Ctx, patient_id: int, drug: Drug, start: date, end: date | None) -> Prescription | None:
+    """A signed order of the same drug for this patient still in force on or after `start`."""
+    stmt = select(Prescription).where(
+        Prescription.patient_id == patient_id, Prescription.drug == drug, Prescription.status == OrderStatus.ACTIVE,
+    )
+    for p in ctx.session.execute(stmt).scalars():
+        last = p.last_day
+        if (last is None or last >= start) and (end is None or p.start_date <= end):
+            return p
+    return None
+
+
+def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
+    """A new draft order (doctor). One order per drug and patient: a change is a revision."""
+    doctor = ctx.require(Role.DOCTOR)
+    load_patient(ctx, patient_id)
+    terms, product = validate_terms(ctx, terms)
+    if terms.start_date < ctx.today:
+        raise InvalidInput(f"start_date {terms.start_date} is in the past: an order starts today or later.")
+    existing = _overlapping_order(ctx, patient_id, terms.drug, terms.start_date, terms.end_date)
+    if existing is not None:
+        raise Conflict(
+            f"Order {existing.id} for {terms.drug.value} is in force for this patient: revise it "
+            f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
+        )
+    _check_titration(ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, None),
+                     terms.override_reason)
+    order = _new_row(ctx, doctor, patient_id, terms, product, version=1, course_start=terms.start_date)
+    audit.record(ctx, "prescription.create", "prescription", order.id, patient_id=patient_id,
+                 detail=_audit_terms(order))
+    return order
+
+
+def _new_row(ctx: Ctx, doctor: User, patient_id: int, t: OrderTerms, product: str, *, version: int,
+             course_start: date, supersedes: Prescription | None = None, reason: str | None = None,
+             pickup_change_reason: str | None = None) -> Prescription:
+    order = Prescription(
+        patient_id=patient_id, drug=t.drug, product=product, dose_mg=t.dose_mg,
+        weekdays=weekdays_to_str(t.weekdays), pickup_weekdays=weekdays_to_str(t.pickup_weekdays),
+        supervised=t.supervised, site_id=t.site_id, start_date=t.start_date, course_start=course_start,
+        end_date=t.end_date, indication=t.indication.strip(),
+        override_reason=(t.override_reason or "").strip() or None, pickup_change_reason=pickup_change_reason,
+        version=version, supersedes_id=supersedes.id if supersedes else None, revision_reason=reason,
+        status=OrderStatus.DRAFT, created_by_id=doctor.id, created_at=ctx.now,
+    )
+    ctx.session.add(order)
+    ctx.session.flush()
+    return order
+
+
+def _audit_terms(p: Prescription) -> dict[str, Any]:
+    return {k: v for k, v in signed_content(p).items() if k not in ("signed_by_id", "signed_at")}
+
+
+def get_order(ctx: Ctx, order_id: int, *, lock: bool = False) -> Prescription:
+    stmt = select(Prescription).where(Prescription.id == order_id)
+    if lock:
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
+    order = ctx.session.execute(stmt).scalar_one_or_none()
+    if order is None:
+        raise NotFound(f"Order {order_id} does not exist.")
+    return order
+
+
+def read_order(ctx: Ctx, order_id: int) -> Prescription:
+    """One order, audited as a read of the patient's record."""
+    ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    order = get_order(ctx, order_id)
+    audit.record(ctx, "prescription.read", "prescription", order.id, patient_id=order.patient_id)
+    return order
+
+
+def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
+    """Sign a draft with the doctor's password: it becomes active and immutable."""
+    doctor = ctx.require(Role.DOCTOR)
+    order = get_order(ctx, order_id, lock=True)
+    if order.drug.is_opioid and not doctor.can_prescribe_addictive:
+        raise Forbidden(
+            f"Only a doctor with the right to prescribe addictive medicine (autorisationsloven §41) may sign "
+            f"{order.drug.value} orders: ask such a doctor to sign order {order.id}."
+        )
+    if not verify_password(doctor.password_hash, password):
+        audit.record(ctx, "prescription.sign_refused", "prescription", order.id, patient_id=order.patient_id,
+                     detail={"why": "wrong password"})
+        raise InvalidInput("The password you re-entered is wrong: the order was not signed.", keep_changes=True)
+    if order.status != OrderStatus.DRAFT:
+        raise Conflict(f"Order {order.id} is {order.status.value}, not a draft: only drafts are signed.")
+    previous = get_order(ctx, order.supersedes_id, lock=True) if order.supersedes_id else None
+    if order.start_date < ctx.today:
+        raise Conflict(
+            f"Order {order.id} would take effect on {order.start_date}, which has passed: "
+            "revise it with an effective date of today or later."
+        )
+    if previous is not None and previous.status != OrderStatus.ACTIVE:
+        raise Conflict(
+            f"Order {previous.id}, which this draft revises, is {previous.status.value}: "
+            "write the revision against the order now in force."
+        )
+    if previous is None:
+        clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
+        if clash is not None:
+            raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
+    _check_titration(ctx, titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date,
+                                             previous), order.override_reason)
+    order.status = OrderStatus.ACTIVE
+    order.signed_by_id = doctor.id
+    order.signed_at = ctx.now
+    order.signature = sign_content(ctx.secret, signed_content(order))
+    if previous is not None:
+        previous.superseded_on = order.start_date
+        previous.status = OrderStatus.SUPERSEDED
+        # Slots not yet acted on from the effective date now belong to the new version.
+        ctx.session.execute(
+            update(Slot).where(
+                Slot.prescription_id == previous.id, Slot.slot_date >= order.start_date, Slot.status == SlotStatus.DUE,
+            ).values(prescription_id=order.id, site_id=order.site_id, updated_at=ctx.now)
+        )
+    audit.record(ctx, "prescription.sign", "prescription", order.id, patient_id=order.patient_id,
+                 detail={"signature": order.signature, "supersedes_id": order.supersedes_id})
+    return order
+
+
+REVISABLE = ("drug", "product", "dose_mg", "weekdays", "pickup_weekdays", "supervised", "site_id", "end_date",
+             "indication", "override_reason")
+
+
+def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_date: date, reason: str) -> Prescription:
+    """A new draft version of an active order, superseding it from `effective_date` once signed."""
+    doctor = ctx.require(Role.DOCTOR)
+    current = get_order(ctx, order_id)
+    if current.status != OrderStatus.ACTIVE:
+        raise Conflict(f"Order {current.id} is {current.status.value}: only an active order can be revised.")
+    if not reason or not reason.strip():
+        raise InvalidInput("reason is required: state the medical reason for the change.")
+    if effective_date < ctx.today:
+        raise InvalidInput(f"effective_date {effective_date} is in the past: a change applies from today or later.")
+    if effective_date < current.start_date:
+        raise InvalidInput(f"effective_date is before the order starts ({current.start_date}).")
+    unknown = set(changes) - set(REVISABLE)
+    if unknown:
+        raise InvalidInput(f"Cannot revise {', '.join(sorted(unknown))}: revisable fields are {', '.join(REVISABLE)}.")
+    if "drug" in changes and Drug(changes["drug"]) != current.drug:
+        raise InvalidInput("A revision keeps the drug: discontinue this order and write a new one for another drug.")
+    terms = OrderTerms(
+        drug=current.drug, product=changes.get("product", current.product),
+        dose_mg=changes.get("dose_mg", current.dose_mg),
+        weekdays=tuple(changes.get("weekdays", current.weekday_set)),
+        pickup_weekdays=tuple(changes["pickup_weekdays"]) if changes.get("pickup_weekdays") is not None
+        else (None if "weekdays" in changes else tuple(current.pickup_weekday_set)),
+        supervised=changes.get("supervised", current.supervised), site_id=changes.get("site_id", current.site_id),
+        start_date=effective_date, end_date=changes.get("end_date", current.end_date),
+        indication=changes.get("indication", current.indication), override_reason=changes.get("override_reason"),
+    )
+    terms, product = validate_terms(ctx, terms)
+    _check_titration(ctx, titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date,
+                                             current), terms.override_reason)
+    arrangement_changed = (
+        weekdays_to_str(terms.pickup_weekdays) != current.pickup_weekdays
+        or terms.supervised != current.supervised or terms.site_id != current.site_id
+    )
+    order = _new_row(
+        ctx, doctor, current.patient_id, terms, product, version=current.version + 1,
+        course_start=current.course_start, supersedes=current, reason=reason.strip(),
+        # DOMAIN rule 1: every change of pickup arrangement records the medical reason.
+        pickup_change_reason=reason.strip() if arrangement_changed else None,
+    )
+    audit.record(ctx, "prescription.revise", "prescription", order.id, patient_id=order.patient_id,
+                 detail=_audit_terms(order) | {"reason": reason.strip(), "revises": current.id})
+    return order
+
+
+@dataclass
+class Discontinued:
+    order: Prescription
+    warnings: list[str]
+
+
+def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> Discontinued:
+    """Stop an order after `end_date` (the last day a dose is given); drafts are simply withdrawn."""
+    ctx.require(Role.DOCTOR)
+    order = get_order(ctx, order_id, lock=True)
+    if not reason or not reason.strip():
+        raise InvalidInput("reason is required: state why the order is stopped.")
+    if order.status not in (OrderStatus.ACTIVE, OrderStatus.DRAFT):
+        raise Conflict(f"Order {order.id} is {order.status.value}: nothing to discontinue.")
+    yesterday = ctx.today - timedelta(days=1)
+    if end_date < yesterday:
+        raise InvalidInput(
+            f"end_date {end_date} is in the past: the last day can be yesterday at the earliest "
+            "(doses already given stay on record)."
+        )
+    if order.last_day is not None and end_date > order.last_day:
+        raise InvalidInput(f"end_date {end_date} is after the order already ends ({order.last_day}).")
+    order.discontinued_on = end_date
+    order.discontinue_reason = reason.strip()
+    order.status = OrderStatus.DISCONTINUED
+    ctx.session.execute(
+        update(Slot).where(Slot.prescription_id == order.id, Slot.slot_date > end_date, Slot.status == SlotStatus.DUE)
+        .values(status=SlotStatus.CANCELLED, reason="order discontinued", updated_at=ctx.now)
+    )
+    covered = ctx.session.execute(
+        select(Slot.slot_date).where(
+            Slot.prescription_id == order.id, Slot.slot_date > end_date, Slot.status == SlotStatus.COVERED)
+        .order_by(Slot.slot_date)
+    ).scalars().all()
+    warnings = []
+    if covered:
+        warnings.append(
+            f"{len(covered)} take-home dose(s) for {', '.join(d.isoformat() for d in covered)} were already handed "
+            "out beyond the end date: ask the patient to return them."
+        )
+    audit.record(ctx, "prescription.discontinue", "prescription", order.id, patient_id=order.patient_id,
+                 detail={"end_date": end_date, "reason": reason.strip()})
+    return Discontinued(order, warnings)
+
+
+def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
+    """All versions of a patient's orders, newest first; audited."""
+    ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    load_patient(ctx, patient_id)
+    orders = list(ctx.session.execute(
+        select(Prescription).where(Prescription.patient_id == patient_id)
+        .order_by(Prescription.drug, Prescription.version.desc(), Prescription.id.desc())
+    ).scalars())
+    audit.record(ctx, "prescription.list", "patient", patient_id, patient_id=patient_id)
+    return orders
+
+
+def drafts_to_sign(ctx: Ctx) -> list[Prescription]:
+    """The doctor's queue: drafts waiting for a signature."""
+    ctx.require(Role.DOCTOR)
+    return list(ctx.session.execute(
+        select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
+    ).scalars())
+
+
+def governing_orders(ctx: Ctx, day: date, *, site_id: int | None = None,
+                     patient_ids: list[int] | None = None) -> list[Prescription]:
+    """Signed orders in force on `day` (with their patients loaded), by site or by patient."""
+    stmt = (
+        select(Prescription).join(Prescription.patient)
+        .where(
+            Prescription.status.in_(SIGNED), Prescription.start_date <= day,
+            or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
+            or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),
+            or_(Prescription.superseded_on.is_(None), Prescription.superseded_on > day),
+        )
+    )
+    if site_id is not None:
+        stmt = stmt.where(Prescription.site_id == site_id)
+    if patient_ids is not None:
+        stmt = stmt.where(Prescription.patient_id.in_(patient_ids))
+    return list(ctx.session.execute(stmt.options(contains_eager(Prescription.patient))).scalars())

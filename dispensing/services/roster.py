@@ -1,0 +1,143 @@
+"""The window's roster: every dose due at a site on a date, built from the orders in force."""
+
+from dataclasses import dataclass
+from datetime import date, time
+
+from sqlalchemy import select
+
+from dispensing.enums import Drug, Role
+from dispensing.models import Alert, AlertKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
+from dispensing.rules.breath import breath_required
+from dispensing.rules.schedule import take_home_dates
+from dispensing.services import audit
+from dispensing.services.attendance import missed_states
+from dispensing.services.context import Ctx
+from dispensing.services.prescriptions import governing_orders, signature_valid
+from dispensing.services.sites import get_site
+from dispensing.services.sql import insert_ignoring_conflicts
+
+SHOWN = (SlotStatus.DUE, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
+
+
+@dataclass
+class RosterEntry:
+    slot: Slot
+    patient: Patient
+    order: Prescription
+    windows: list[DispensingWindow]
+    breathalyser_required: bool
+    urine_sample_due: bool
+    missed_consecutive: int
+    blocked_reason: str | None
+    take_home_days: int
+
+    @property
+    def sort_key(self) -> tuple[time, str, int]:
+        return (self.windows[0].start if self.windows else time.max, self.patient.name, self.slot.id)
+
+
+def allowed_take_home(ctx: Ctx, order: Prescription, day: date) -> list[date]:
+    """The following due days this visit may cover (DOMAIN rule 5; never for Antabus)."""
+    if order.drug == Drug.DISULFIRAM:
+        return []
+    return take_home_dates(day, order.weekday_set, order.pickup_weekday_set, ctx.policy.take_home_max_days,
+                           order.last_day)
+
+
+def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
+    """Why no dose may be given against this order on `day`, or None."""
+    if not order.governs(day):
+        return (f"Order {order.id} is not in force on {day} ({order.status.value}): "
+                "ask the doctor for a signed order.")
+    if not signature_valid(ctx, order):
+        return (f"Order {order.id} does not match its signature (changed after signing): give nothing, "
+                "tell the doctor and the administrator.")
+    return None
+
+
+def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
+    """The roster of a site for a day. Creates the day's slots on first look; past due slots become missed."""
+    ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    site = get_site(ctx, site_id)
+    session = ctx.session
+    orders = [o for o in governing_orders(ctx, day, site_id=site_id) if day.weekday() in o.weekday_set]
+    by_key = {(o.patient_id, o.drug): o for o in orders}
+
+    insert_ignoring_conflicts(session, Slot.__table__, [
+        {"patient_id": o.patient_id, "drug": o.drug.value, "slot_date": day, "prescription_id": o.id,
+         "site_id": o.site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
+        for o in orders
+    ], ["patient_id", "drug", "slot_date"])
+    patient_ids = {o.patient_id for o in orders}
+    slot_filter = Slot.site_id == site_id
+    if patient_ids:
+        slot_filter = slot_filter | Slot.patient_id.in_(patient_ids)
+    slots = session.execute(
+        select(Slot).where(Slot.slot_date == day, slot_filter).execution_options(populate_existing=True)
+    ).scalars().all()
+
+    past = day < ctx.today
+    keep: list[Slot] = []
+    for slot in slots:
+        order = by_key.get((slot.patient_id, slot.drug))
+        if slot.status == SlotStatus.DUE:
+            if order is None:  # its order stopped governing before anything happened
+                slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "no order in force", ctx.now
+            elif slot.prescription_id != order.id or slot.site_id != order.site_id:
+                slot.prescription_id, slot.site_id, slot.updated_at = order.id, order.site_id, ctx.now
+            if past and slot.status == SlotStatus.DUE:
+                slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "not collected", ctx.now
+        if slot.status in SHOWN and slot.site_id == site_id:
+            keep.append(slot)
+
+    # Orders of slots no longer governed (history of the day) are loaded in one query.
+    orders_by_id = {o.id: o for o in orders}
+    missing = {s.prescription_id for s in keep} - set(orders_by_id)
+    if missing:
+        orders_by_id |= {o.id: o for o in session.execute(select(Prescription).where(Prescription.id.in_(missing)))
+                         .scalars()}
+    patients = {o.patient_id: o.patient for o in orders}
+    lacking = {s.patient_id for s in keep} - set(patients)
+    if lacking:
+        patients |= {p.id: p for p in session.execute(select(Patient).where(Patient.id.in_(lacking))).scalars()}
+
+    states = missed_states(ctx, orders, day)
+    policy = ctx.policy
+    entries = []
+    for slot in keep:
+        order = by_key.get((slot.patient_id, slot.drug)) or orders_by_id[slot.prescription_id]
+        state = states.get((slot.patient_id, slot.drug))
+        blocked = None
+        if slot.status == SlotStatus.DUE:
+            blocked = unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)
+        entries.append(RosterEntry(
+            slot=slot, patient=patients[slot.patient_id], order=order,
+            windows=[w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)],
+            breathalyser_required=breath_required(slot.drug, policy),
+            urine_sample_due=False,
+            missed_consecutive=state.missed if state else 0,
+            blocked_reason=blocked,
+            take_home_days=len(allowed_take_home(ctx, order, day)) if slot.status == SlotStatus.DUE else 0,
+        ))
+    _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
+    entries.sort(key=lambda e: e.sort_key)
+    audit.record(ctx, "roster.read", "site", site_id, detail={
+        "date": day, "patient_ids": sorted({e.patient.id for e in entries})})
+    return entries
+
+
+def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
+    """Put each missed-dose block on the doctor's review list once."""
+    if not blocked:
+        return
+    open_keys = set(ctx.session.execute(
+        select(Alert.patient_id, Alert.drug).where(
+            Alert.kind == AlertKind.MISSED_DOSE_BLOCK, Alert.resolved_at.is_(None),
+            Alert.patient_id.in_({e.patient.id for e in blocked}),
+        )
+    ).tuples())
+    for e in blocked:
+        if (e.patient.id, e.slot.drug) not in open_keys:
+            ctx.session.add(Alert(patient_id=e.patient.id, kind=AlertKind.MISSED_DOSE_BLOCK, drug=e.slot.drug,
+                                  slot_id=e.slot.id, message=e.blocked_reason, created_at=ctx.now))
+            open_keys.add((e.patient.id, e.slot.drug))

@@ -1,0 +1,80 @@
+"""Sites (clinic, pharmacy, police station, home nursing) and their weekly windows."""
+
+from dataclasses import dataclass
+from datetime import time
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import selectinload
+
+from dispensing.enums import Drug, Role, SiteKind
+from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.models import DispensingWindow, Site
+from dispensing.services import audit
+from dispensing.services.context import Ctx
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    weekday: int
+    start: time
+    end: time
+    drugs: tuple[Drug, ...] | None = None
+
+
+def create_site(ctx: Ctx, *, name: str, kind: SiteKind, address: str = "") -> Site:
+    ctx.require(Role.ADMIN)
+    name = name.strip()
+    if not name:
+        raise InvalidInput("Site name is empty.")
+    if ctx.session.execute(select(Site.id).where(Site.name == name)).first():
+        raise Conflict(f"A site named '{name}' exists already: use it or choose another name.")
+    site = Site(name=name, kind=kind, address=address, created_at=ctx.now)
+    ctx.session.add(site)
+    ctx.session.flush()
+    audit.record(ctx, "site.create", "site", site.id, detail={"name": name, "kind": kind.value})
+    return site
+
+
+def get_site(ctx: Ctx, site_id: int, *, with_windows: bool = True) -> Site:
+    stmt = select(Site).where(Site.id == site_id)
+    if with_windows:
+        stmt = stmt.options(selectinload(Site.windows))
+    site = ctx.session.execute(stmt).scalar_one_or_none()
+    if site is None:
+        raise NotFound(f"Site {site_id} does not exist.")
+    return site
+
+
+def list_sites(ctx: Ctx) -> list[Site]:
+    return list(ctx.session.execute(select(Site).options(selectinload(Site.windows)).order_by(Site.name)).scalars())
+
+
+def set_windows(ctx: Ctx, site_id: int, specs: list[WindowSpec]) -> Site:
+    """Replace the site's weekly windows; overlapping windows for the same drug are refused."""
+    ctx.require(Role.ADMIN)
+    get_site(ctx, site_id, with_windows=False)
+    for spec in specs:
+        if not 0 <= spec.weekday <= 6:
+            raise InvalidInput(f"Weekday {spec.weekday} is invalid: use 0 (Monday) to 6 (Sunday).")
+        if spec.start >= spec.end:
+            raise InvalidInput(f"Window {spec.start:%H:%M}-{spec.end:%H:%M} ends before it starts.")
+    for i, a in enumerate(specs):
+        for b in specs[i + 1 :]:
+            shared = a.drugs is None or b.drugs is None or set(a.drugs) & set(b.drugs)
+            if a.weekday == b.weekday and shared and a.start < b.end and b.start < a.end:
+                raise InvalidInput(
+                    f"Windows overlap on weekday {a.weekday}: {a.start:%H:%M}-{a.end:%H:%M} and "
+                    f"{b.start:%H:%M}-{b.end:%H:%M}; merge them or limit them to different drugs."
+                )
+    ctx.session.execute(delete(DispensingWindow).where(DispensingWindow.site_id == site_id))
+    for spec in specs:
+        ctx.session.add(DispensingWindow(
+            site_id=site_id, weekday=spec.weekday, start=spec.start, end=spec.end,
+            drugs=",".join(sorted(d.value for d in spec.drugs)) if spec.drugs else None,
+        ))
+    ctx.session.flush()
+    audit.record(ctx, "site.windows", "site", site_id, detail={"windows": [
+        {"weekday": s.weekday, "start": s.start.strftime("%H:%M"), "end": s.end.strftime("%H:%M"),
+         "drugs": [d.value for d in s.drugs] if s.drugs else None} for s in specs]})
+    ctx.session.expire_all()
+    return get_site(ctx, site_id)

@@ -1,0 +1,16 @@
+"""Small SQL helpers that differ by dialect."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+
+def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+    """INSERT ... ON CONFLICT DO NOTHING: two nurses opening the same roster race harmlessly."""
+    if not rows:
+        return
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    session.execute(dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys))
