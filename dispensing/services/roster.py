@@ -130,12 +130,12 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
     """Put each missed-dose block on the doctor's review list once."""
     if not blocked:
         return
-    open_keys = set(ctx.session.execute(
+    open_keys = {tuple(row) for row in ctx.session.execute(
         select(Alert.patient_id, Alert.drug).where(
             Alert.kind == AlertKind.MISSED_DOSE_BLOCK, Alert.resolved_at.is_(None),
             Alert.patient_id.in_({e.patient.id for e in blocked}),
         )
-    ).tuples())
+    )}
     for e in blocked:
         if (e.patient.id, e.slot.drug) not in open_keys:
             ctx.session.add(Alert(patient_id=e.patient.id, kind=AlertKind.MISSED_DOSE_BLOCK, drug=e.slot.drug,

@@ -26,6 +26,10 @@ def create_site(ctx: Ctx, *, name: str, kind: SiteKind, address: str = "") -> Si
     name = name.strip()
     if not name:
         raise InvalidInput("Site name is empty.")
+    try:
+        kind = SiteKind(kind)
+    except ValueError as exc:
+        raise InvalidInput(f"Unknown site kind '{kind}': use one of {', '.join(k.value for k in SiteKind)}.") from exc
     if ctx.session.execute(select(Site.id).where(Site.name == name)).first():
         raise Conflict(f"A site named '{name}' exists already: use it or choose another name.")
     site = Site(name=name, kind=kind, address=address, created_at=ctx.now)

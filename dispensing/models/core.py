@@ -1,4 +1,4 @@
-"""Database tables (SQLAlchemy 2.0). The schema itself comes only from migrations/."""
+"""Core tables: users, sites, patients, orders, slots, dispenses, alerts, audit. Schema only from migrations/."""
 
 from datetime import date, datetime, time
 from decimal import Decimal
