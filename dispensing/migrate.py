@@ -18,8 +18,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade_to_head(engine: Engine) -> None:
-    """Bring the schema to the newest migration, in one transaction."""
+    """Bring the schema to the newest migration, in one transaction (opened by migrations/env.py)."""
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with engine.connect() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+        conn.commit()

@@ -31,6 +31,9 @@ class Policy(BaseModel):
     # Rule 5: take-home
     take_home_max_days: int = Field(14, ge=1, le=60)
 
+    # Rule 6: how many days ahead the clinic may prepare doses for an external site
+    prepare_ahead_days: int = Field(7, ge=0, le=14)
+
     # Campral: the centre hands out the first month, then a prescription
     acamprosate_clinic_supply_days: int = Field(30, ge=0)
 

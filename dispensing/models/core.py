@@ -194,9 +194,12 @@ class Prescription(Base):
 
 class SlotStatus(StrEnum):
     """due -> dispensed | withheld | missed; due -> covered (by a take-home dispense);
-    due -> cancelled (its order stopped governing the day before anything happened)."""
+    due -> prepared (for an external site) -> dispensed (site handed it out) | missed (returned);
+    due -> cancelled (its order stopped governing the day before anything happened).
+    A void dispense puts its slots from today on back to due."""
 
     DUE = "due"
+    PREPARED = "prepared"
     DISPENSED = "dispensed"
     WITHHELD = "withheld"
     MISSED = "missed"
@@ -242,16 +245,21 @@ class BreathTest(Base):
 
 
 class DispenseStatus(StrEnum):
-    """dispensed -> void (spilt, broken bottle, wrong dose; with a reason)."""
+    """At the window: dispensed. For an external site: prepared -> dispensed (handed out there)
+    | returned (not collected, back at the clinic). Either -> void (spilt, broken, wrong dose)."""
 
+    PREPARED = "prepared"
     DISPENSED = "dispensed"
+    RETURNED = "returned"
     VOID = "void"
 
 
 class Dispense(Base):
-    """A handout at the window: today's dose (supervised or not) plus take-home days."""
+    """A handout at the window (today's dose plus take-home days), or doses prepared at the
+    clinic for an external site, which hands them out and confirms it."""
 
     __tablename__ = "dispenses"
+    __table_args__ = (Index("ix_dispenses_site_first_day", "site_id", "first_day"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # unique: the database itself guarantees at most one dispense per slot
@@ -272,6 +280,19 @@ class Dispense(Base):
     void_reason: Mapped[str | None] = mapped_column(Text)
     dispensed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     dispensed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Chain of custody at an external site (pharmacy, police, home nursing)
+    handed_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def number(self) -> str:
+        """The dispense number printed on labels."""
+        return f"U-{self.id:06d}"
 
 
 class AlertKind(StrEnum):

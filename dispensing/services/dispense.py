@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dispensing.enums import Role
+from dispensing.enums import Role, SiteKind
 from dispensing.errors import Conflict, InvalidInput, NotFound
 from dispensing.models import (
     Alert,
@@ -17,6 +17,7 @@ from dispensing.models import (
     Dispense,
     DispenseStatus,
     Prescription,
+    Site,
     Slot,
     SlotStatus,
 )
@@ -35,6 +36,7 @@ STATUS_WORDS = {
     SlotStatus.WITHHELD: "withheld earlier today",
     SlotStatus.MISSED: "recorded as missed",
     SlotStatus.CANCELLED: "cancelled (no order in force)",
+    SlotStatus.PREPARED: "already prepared for the pickup site",
 }
 
 
@@ -61,6 +63,61 @@ def _require_due(slot: Slot) -> None:
                        "Reload the roster.")
 
 
+def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
+    """The slot's order, refused (409) if it is not in force, fails its signature, or is blocked."""
+    order = get_order(ctx, slot.prescription_id)
+    problem = unusable_order_reason(ctx, order, slot.slot_date)
+    if problem is None:
+        state = missed_states(ctx, [order], as_of).get((order.patient_id, order.drug))
+        problem = state.blocked_reason if state else None
+    if problem:
+        raise Conflict(problem)
+    return order
+
+
+def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | None) -> list[date]:
+    """The take-home days to hand out now: the scheduled span, or fewer if asked; more is refused."""
+    allowed = allowed_take_home(ctx, order, slot.slot_date)
+    wanted = len(allowed) if requested is None else requested
+    if wanted < 0:
+        raise InvalidInput("take_home_days cannot be negative.")
+    if wanted > len(allowed):
+        raise InvalidInput(
+            f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
+            f"day(s) from {slot.slot_date} (until the next pickup day, at most {ctx.policy.take_home_max_days} "
+            "days per pickup, never past the order's end). Give at most that."
+        )
+    return allowed[:wanted]
+
+
+def record_dispense(ctx: Ctx, slot: Slot, order: Prescription, take_home: list[date], *, status: DispenseStatus,
+                    supervised: bool, breath: BreathTest | None = None) -> Dispense:
+    """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
+    _cover(ctx, order, take_home)
+    days = [slot.slot_date, *take_home]
+    item = Dispense(
+        slot_id=slot.id, patient_id=slot.patient_id, prescription_id=order.id, site_id=slot.site_id,
+        drug=order.drug, dose_mg=order.dose_mg, supervised=supervised, take_home_days=len(take_home),
+        total_mg=order.dose_mg * len(days), first_day=days[0], last_day=days[-1],
+        covers=[d.isoformat() for d in days], breath_test_id=breath.id if breath else None,
+        status=status, dispensed_by_id=ctx.actor.id, dispensed_at=ctx.now,
+    )
+    ctx.session.add(item)
+    try:
+        ctx.session.flush()
+    except IntegrityError as exc:  # the unique slot_id: a concurrent request won the race
+        raise Conflict(f"Slot {slot.id} was handled by another request just now: reload the roster.") from exc
+    slot.status = SlotStatus.PREPARED if status == DispenseStatus.PREPARED else SlotStatus.DISPENSED
+    slot.updated_at = ctx.now
+    for s in _slots_for(ctx, order, take_home):
+        s.status, s.covered_by_dispense_id, s.updated_at = SlotStatus.COVERED, item.id, ctx.now
+    audit.record(ctx, f"dispense.{status.value}", "dispense", item.id, patient_id=slot.patient_id, detail={
+        "slot_id": slot.id, "drug": order.drug.value, "dose_mg": order.dose_mg, "total_mg": item.total_mg,
+        "covers": item.covers, "supervised": supervised, "site_id": slot.site_id, "prescription_id": order.id,
+        "breath_promille": breath.promille if breath else None})
+    return item
+
+
 def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool,
              take_home_days: int | None) -> DispenseResult:
     """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
@@ -70,13 +127,11 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
     if slot.slot_date != ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
                        "only on its own day. Open today's roster.")
-    order = get_order(ctx, slot.prescription_id)
-    problem = unusable_order_reason(ctx, order, slot.slot_date)
-    state = missed_states(ctx, [order], slot.slot_date).get((order.patient_id, order.drug))
-    if problem is None and state is not None:
-        problem = state.blocked_reason
-    if problem:
-        raise Conflict(problem)
+    site = ctx.session.get(Site, slot.site_id)
+    if site.kind != SiteKind.CLINIC:
+        raise Conflict(f"This dose is handed out at {site.name}: prepare it for the site "
+                       f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window.")
+    order = usable_order(ctx, slot, as_of=slot.slot_date)
     if order.supervised and not supervised:
         raise InvalidInput("This order requires supervised intake: watch the patient take the dose and confirm "
                            "supervised: true.")
@@ -90,40 +145,12 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
                             threshold=breath_threshold(order.drug, ctx.policy), outcome=decision.outcome.value,
                             taken_by_id=nurse.id, taken_at=ctx.now)
         ctx.session.add(breath)
+        ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
         return _withhold(ctx, slot, order, breath, decision.reason)
-
-    allowed = allowed_take_home(ctx, order, slot.slot_date)
-    wanted = len(allowed) if take_home_days is None else take_home_days
-    if wanted < 0:
-        raise InvalidInput("take_home_days cannot be negative.")
-    if wanted > len(allowed):
-        raise InvalidInput(
-            f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
-            f"day(s) from {slot.slot_date} (until the next pickup day, at most {ctx.policy.take_home_max_days} "
-            "days per pickup, never past the order's end). Give at most that."
-        )
-    covered = _cover(ctx, order, allowed[:wanted])
-    days = [slot.slot_date, *covered]
-    item = Dispense(
-        slot_id=slot.id, patient_id=slot.patient_id, prescription_id=order.id, site_id=slot.site_id,
-        drug=order.drug, dose_mg=order.dose_mg, supervised=supervised, take_home_days=len(covered),
-        total_mg=order.dose_mg * len(days), first_day=days[0], last_day=days[-1],
-        covers=[d.isoformat() for d in days], breath_test_id=breath.id if breath else None,
-        status=DispenseStatus.DISPENSED, dispensed_by_id=nurse.id, dispensed_at=ctx.now,
-    )
-    ctx.session.add(item)
-    try:
-        ctx.session.flush()
-    except IntegrityError as exc:  # the unique slot_id: a concurrent request won the race
-        raise Conflict(f"Slot {slot.id} was dispensed by another request just now: reload the roster.") from exc
-    slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
-    for s in _slots_for(ctx, order, covered):
-        s.status, s.covered_by_dispense_id, s.updated_at = SlotStatus.COVERED, item.id, ctx.now
-    audit.record(ctx, "dispense.create", "dispense", item.id, patient_id=slot.patient_id, detail={
-        "slot_id": slot.id, "drug": order.drug.value, "dose_mg": order.dose_mg, "total_mg": item.total_mg,
-        "covers": item.covers, "supervised": supervised, "breath_promille": breath_promille,
-        "prescription_id": order.id})
+    take_home = take_home_for(ctx, order, slot, take_home_days)
+    item = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised,
+                           breath=breath)
     return DispenseResult("dispensed", item)
 
 
@@ -154,7 +181,6 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
 def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str) -> DispenseResult:
     """No dose to an intoxicated patient: record it and put it on the doctor's list."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
-    ctx.session.flush()
     ctx.session.add(Alert(patient_id=slot.patient_id, kind=AlertKind.WITHHELD_DOSE, drug=order.drug, slot_id=slot.id,
                           message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
                           created_at=ctx.now))

@@ -176,7 +176,7 @@ def test_dispense_and_roster_are_audited_without_cpr(factory, session):
     patient = order.patient_id
     give(factory, roster(factory, site, MON)[patient])
     entries = session.query(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2).all()
-    assert [e.action for e in entries] == ["dispense.create", "roster.read"]
+    assert [e.action for e in entries] == ["dispense.dispensed", "roster.read"]
     assert entries[0].patient_id == patient
     assert patient in entries[1].detail["patient_ids"]
     cpr = session.get(type(factory.patient()), patient).cpr
