@@ -40,7 +40,8 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
     state = request.app.state
-    return Ctx(session=session, actor=actor, now=state.clock(), tz=state.settings.tz, secret=state.secret)
+    return Ctx(session=session, actor=actor, now=state.clock(), tz=state.settings.tz, secret=state.secret,
+               label_key=state.label_key)
 
 
 def get_anonymous_ctx(request: Request, session: SessionDep) -> Ctx:
@@ -49,7 +50,7 @@ def get_anonymous_ctx(request: Request, session: SessionDep) -> Ctx:
 
 def get_ctx(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Ctx:
     """The context of a logged-in user; 401 without a valid bearer token."""
-    user_id = read_access_token(request.app.state.secret, token) if token else None
+    user_id = read_access_token(request.app.state.secret, token, request.app.state.clock()) if token else None
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
         raise NotAuthenticated("Not logged in or the session has expired: log in at POST /auth/token.")

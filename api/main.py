@@ -10,10 +10,11 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from api.routers import auth, patients, policy, prescriptions, review, sites, window
+from api.routers import auth, labels, patients, policy, prescriptions, review, sites, window
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
+from dispensing.labels import load_or_create_signing_key
 
 log = logging.getLogger("dispensing.api")
 
@@ -33,6 +34,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.secret = settings.resolved_secret()
     app.state.clock = clock
+    app.state.label_key = load_or_create_signing_key(settings.label_key_path)
 
     @app.exception_handler(DispensingError)
     async def domain_error(_: Request, exc: DispensingError):
@@ -54,7 +56,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return JSONResponse({"detail": "This conflicts with the current state (someone else changed it at the "
                                        "same moment): reload and try again."}, status_code=409)
 
-    for module in (auth, sites, patients, prescriptions, window, review, policy):
+    for module in (auth, sites, patients, prescriptions, window, labels, review, policy):
         app.include_router(module.router)
     return app
 

@@ -283,3 +283,49 @@ class DrugRead(Model):
     max_dose_mg: DecimalStr
     breathalyser_required: bool
     products: list[ProductRead]
+
+
+class PrepareRequest(Strict):
+    take_home_days: int | None = None
+
+
+class ReasonRequest(Strict):
+    reason: str
+
+
+class DispenseRead(Model):
+    id: int
+    number: str
+    slot_id: int
+    patient: PatientBrief
+    prescription_id: int
+    site_id: int
+    drug: Drug
+    dose_mg: DecimalStr
+    total_mg: DecimalStr
+    supervised: bool
+    take_home_days: int
+    covers: list[date]
+    status: str
+    dispensed_by_id: int
+    dispensed_at: datetime
+    handed_out_at: datetime | None
+    returned_at: datetime | None
+    return_reason: str | None
+    voided_at: datetime | None
+    void_reason: str | None
+    label_url: str | None
+
+
+class LabelCheck(Model):
+    valid: bool
+    dispense_id: int | None = None
+    dispense_number: str | None = None
+    copy_no: int | None = None
+    patient_name: str | None = None
+    cpr_masked: str | None = None
+    drug: Drug | None = None
+    dose_mg: DecimalStr | None = None
+    covers: list[date] = []
+    site: dict[str, Any] | None = None
+    status: str | None = None

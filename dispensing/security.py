@@ -34,12 +34,15 @@ def create_access_token(secret: bytes, user_id: int, now: datetime, minutes: int
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
-def read_access_token(secret: bytes, token: str) -> int | None:
-    """The user id in a valid, unexpired token, else None."""
+def read_access_token(secret: bytes, token: str, now: datetime) -> int | None:
+    """The user id in a valid token not expired at `now` (the app's clock), else None."""
     try:
-        payload = jwt.decode(token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"]})
+        payload = jwt.decode(token, secret, algorithms=["HS256"],
+                             options={"require": ["exp", "sub"], "verify_exp": False})
+        if int(payload["exp"]) <= now.timestamp():
+            return None
         return int(payload["sub"])
-    except (jwt.PyJWTError, ValueError):
+    except (jwt.PyJWTError, ValueError, TypeError):
         return None
 
 

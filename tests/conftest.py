@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from argon2 import PasswordHasher
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import SAWarning
@@ -34,6 +35,7 @@ from dispensing.services.users import create_user
 TZ = ZoneInfo("Europe/Copenhagen")
 SECRET = b"test-secret-" + b"x" * 40
 PASSWORD = "correct-horse-battery"
+LABEL_KEY = Ed25519PrivateKey.generate()
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -137,7 +139,8 @@ class Factory:
         self._names = itertools.count(1)
 
     def ctx(self, actor: User | None = None, now: datetime | None = None) -> Ctx:
-        return Ctx(session=self.session, actor=actor, now=now or self.clock(), tz=TZ, secret=SECRET)
+        return Ctx(session=self.session, actor=actor, now=now or self.clock(), tz=TZ, secret=SECRET,
+                   label_key=LABEL_KEY)
 
     def user(self, role: Role = Role.NURSE, *, can_prescribe: bool = False, site_id: int | None = None,
              username: str | None = None) -> User:
@@ -209,6 +212,7 @@ def app(settings, engine, session_factory, clock):
 
     app = create_app(settings, engine=engine, clock=clock)
     app.state.session_factory = session_factory
+    app.state.label_key = LABEL_KEY
     return app
 
 

@@ -63,7 +63,8 @@ def check_breath(drug: Drug, reading: Decimal | None, policy: Policy) -> BreathD
     if drug is Drug.DISULFIRAM:
         reason = (
             f"Breath alcohol {reading:.2f} ‰ is above the disulfiram limit of {threshold:.2f} ‰: "
-            f"dose withheld, doctor alerted. Record the dose as withheld; do not give disulfiram today."
+            f"dose withheld, doctor alerted. Record the dose as withheld; "
+            f"do not give disulfiram today."
         )
     else:
         reason = (

@@ -70,7 +70,9 @@ def _match(text: str) -> re.Match[str]:
     n_digits = sum(c.isascii() and c.isdigit() for c in stripped)
     if n_digits != 10:
         raise InvalidCpr(f"CPR number must have 10 digits, got {n_digits}. {_FORMAT_HINT}")
-    raise InvalidCpr(f"CPR number has a misplaced hyphen: it goes after the 6th digit. {_FORMAT_HINT}")
+    raise InvalidCpr(
+        f"CPR number has a misplaced hyphen: it goes after the 6th digit. {_FORMAT_HINT}"
+    )
 
 
 def _mod11_ok(digits: str) -> bool:

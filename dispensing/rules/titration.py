@@ -39,7 +39,7 @@ def check_methadone_titration(
     *,
     restart: bool = False,
 ) -> list[str]:
-    """Return the titration limits a new methadone daily dose would break (empty = within limits)."""
+    """List the titration limits a new methadone daily dose would break (empty = within limits)."""
     # Two changes on the same date: the later one in `history` superseded the other, so it wins.
     by_day = {c.effective: c for c in history if c.effective < effective}
     earlier = sorted(by_day.values(), key=lambda c: c.effective)
@@ -78,7 +78,7 @@ def check_methadone_titration(
             f"per change. {_OVERRIDE}"
         )
 
-    # Lowest dose in effect on any day of the 7 days before; days before treatment started don't count.
+    # Lowest dose in effect on any of the 7 days before; days before the first dose don't count.
     window_start = max(effective - timedelta(days=7), earlier[0].effective)
     in_window = [_dose_on(window_start, earlier)]
     in_window += [c.dose_mg for c in earlier if c.effective > window_start]

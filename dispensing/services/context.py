@@ -5,6 +5,8 @@ from datetime import date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Role
@@ -21,6 +23,7 @@ class Ctx:
     now: datetime  # aware, UTC
     tz: ZoneInfo
     secret: bytes
+    label_key: Ed25519PrivateKey | None = None  # signs pickup-label QR tokens
 
     @property
     def today(self) -> date:

@@ -57,7 +57,7 @@ def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
     return slot
 
 
-def _require_due(slot: Slot) -> None:
+def require_due(slot: Slot) -> None:
     if slot.status != SlotStatus.DUE:
         raise Conflict(f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. "
                        "Reload the roster.")
@@ -123,7 +123,7 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
     """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    _require_due(slot)
+    require_due(slot)
     if slot.slot_date != ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
                        "only on its own day. Open today's roster.")
@@ -193,7 +193,7 @@ def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
     """The patient did not come: the slot is missed (today or earlier only)."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    _require_due(slot)
+    require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
     slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now

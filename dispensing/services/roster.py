@@ -16,7 +16,7 @@ from dispensing.services.prescriptions import governing_orders, signature_valid
 from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
 
-SHOWN = (SlotStatus.DUE, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
+SHOWN = (SlotStatus.DUE, SlotStatus.PREPARED, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
 
 
 @dataclass

@@ -1,0 +1,136 @@
+"""Chain of custody to external pickup sites: prepare at the clinic, hand out or return at the site.
+
+Every step is audited; a dose is always either at the clinic, at the site, with the patient,
+back at the clinic, or void, and never two of these.
+"""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from dispensing.enums import Drug, Role, SiteKind
+from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
+from dispensing.services import audit
+from dispensing.services.context import Ctx
+from dispensing.services.dispense import lock_slot, record_dispense, require_due, take_home_for, usable_order
+
+
+def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> Dispense:
+    """Nurse: prepare a site's dose (and its take-home days) at the clinic, labelled, for handover."""
+    ctx.require(Role.NURSE)
+    slot = lock_slot(ctx, slot_id)
+    require_due(slot)
+    site = ctx.session.get(Site, slot.site_id)
+    if site.kind == SiteKind.CLINIC:
+        raise Conflict(f"This dose is handed out at the clinic window: dispense it (POST /slots/{slot.id}/dispense).")
+    if slot.drug == Drug.DISULFIRAM:
+        raise Conflict("Antabus is given at the clinic window after a breathalyser reading: it is never "
+                       "prepared for a pickup site. Ask the doctor to move the order to the clinic.")
+    ahead = ctx.policy.prepare_ahead_days
+    if not ctx.today <= slot.slot_date <= ctx.today + timedelta(days=ahead):
+        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}: doses are prepared from today up to {ahead} "
+                       "day(s) ahead, never for a day that has passed.")
+    order = usable_order(ctx, slot, as_of=ctx.today)
+    take_home = take_home_for(ctx, order, slot, take_home_days)
+    return record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
+
+
+def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
+    d = ctx.session.execute(
+        select(Dispense).where(Dispense.id == dispense_id).with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    if d is None:
+        raise NotFound(f"Dispense {dispense_id} does not exist.")
+    return d
+
+
+def _site_user(ctx: Ctx, d: Dispense, *roles: Role) -> None:
+    user = ctx.require(Role.SITE_STAFF, *roles)
+    if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
+        raise Forbidden("This dose belongs to another pickup site: only that site's staff confirm it.")
+
+
+def _require_prepared(d: Dispense) -> None:
+    if d.status != DispenseStatus.PREPARED:
+        raise Conflict(f"Dispense {d.number} is {d.status.value}, not waiting at the site: nothing to confirm.")
+
+
+def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
+    """Site staff: the patient collected the prepared doses (on a day they cover)."""
+    d = _lock_dispense(ctx, dispense_id)
+    _site_user(ctx, d)
+    _require_prepared(d)
+    if not d.first_day <= ctx.today <= d.last_day:
+        raise Conflict(f"Dispense {d.number} covers {d.first_day} to {d.last_day}; today is {ctx.today}: "
+                       "hand it out only within that period, otherwise return it to the clinic.")
+    d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, ctx.actor.id, ctx.now
+    slot = ctx.session.get(Slot, d.slot_id)
+    slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
+    audit.record(ctx, "dispense.handed_out", "dispense", d.id, patient_id=d.patient_id,
+                 detail={"site_id": d.site_id, "total_mg": d.total_mg, "covers": d.covers})
+    return d
+
+
+def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
+    """Put this dispense's days from today on back to due, so they can be given again."""
+    reopened = []
+    slots = ctx.session.execute(
+        select(Slot).where((Slot.covered_by_dispense_id == d.id) | (Slot.id == d.slot_id))
+        .with_for_update().execution_options(populate_existing=True)
+    ).scalars()
+    for slot in slots:
+        own = slot.id == d.slot_id
+        if own and not include_own:
+            continue
+        if slot.slot_date >= ctx.today:
+            slot.status, slot.covered_by_dispense_id, slot.updated_at = SlotStatus.DUE, None, ctx.now
+            reopened.append(slot.slot_date.isoformat())
+        elif own:
+            slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "not collected", ctx.now
+    return reopened
+
+
+def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+    """Site staff (or the clinic nurse receiving them): not collected, back to the clinic."""
+    d = _lock_dispense(ctx, dispense_id)
+    _site_user(ctx, d, Role.NURSE)
+    _require_prepared(d)
+    if not reason or not reason.strip():
+        raise InvalidInput("reason is required: e.g. 'not collected'.")
+    d.status, d.returned_by_id, d.returned_at, d.return_reason = (
+        DispenseStatus.RETURNED, ctx.actor.id, ctx.now, reason.strip())
+    reopened = _reopen_days(ctx, d, include_own=True)
+    audit.record(ctx, "dispense.returned", "dispense", d.id, patient_id=d.patient_id,
+                 detail={"site_id": d.site_id, "total_mg": d.total_mg, "reason": reason.strip(), "reopened": reopened})
+    return d
+
+
+def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+    """Nurse or doctor: a dose is spilt, broken or wrong; its label stops being valid."""
+    user = ctx.require(Role.NURSE, Role.DOCTOR)
+    d = _lock_dispense(ctx, dispense_id)
+    if not reason or not reason.strip():
+        raise InvalidInput("reason is required: e.g. 'bottle broken', 'wrong dose'.")
+    if d.status not in (DispenseStatus.PREPARED, DispenseStatus.DISPENSED):
+        raise Conflict(f"Dispense {d.number} is {d.status.value}: it cannot be voided.")
+    was_prepared = d.status == DispenseStatus.PREPARED
+    d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
+    # A dose handed out at the window was taken there; only what has not been used reopens.
+    reopened = _reopen_days(ctx, d, include_own=was_prepared)
+    audit.record(ctx, "dispense.void", "dispense", d.id, patient_id=d.patient_id,
+                 detail={"reason": reason.strip(), "total_mg": d.total_mg, "reopened": reopened})
+    return d
+
+
+def get_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
+    """One dispense; site staff only their own site's."""
+    user = ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN, Role.SITE_STAFF)
+    d = ctx.session.get(Dispense, dispense_id)
+    if d is None:
+        raise NotFound(f"Dispense {dispense_id} does not exist.")
+    if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
+        raise Forbidden("This dose belongs to another pickup site.")
+    audit.record(ctx, "dispense.read", "dispense", d.id, patient_id=d.patient_id)
+    return d

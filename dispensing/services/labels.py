@@ -1,0 +1,125 @@
+"""Pickup labels for take-home and site doses: what each label says, its signed QR, the PDFs."""
+
+from datetime import date
+
+from sqlalchemy import select
+
+from dispensing.catalogue import CATALOGUE
+from dispensing.enums import Drug, Role
+from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.labels import LabelClaims, LabelData, available_templates, render_labels, sign_label, verify_label
+from dispensing.models import Dispense, DispenseStatus, Patient, Prescription, Site, User
+from dispensing.rules.cpr import mask_cpr
+from dispensing.services import audit
+from dispensing.services.context import Ctx
+
+STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+# A pack of tablets covers all its days; controlled oral doses go one bottle per day so every
+# mg is accounted for at handout.
+ONE_PACK = {Drug.ACAMPROSATE}
+
+
+def labelled_days(d: Dispense, site: Site) -> list[date]:
+    """Days that leave the clinic: the take-home days, or every day when prepared for a site."""
+    days = [date.fromisoformat(x) for x in d.covers]
+    return days if site.kind != "clinic" else days[1:]
+
+
+def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
+    """One label per bottle (per pack for tablets) of a dispense, each with its signed token."""
+    if ctx.label_key is None:
+        raise RuntimeError("no label signing key configured")
+    site = ctx.session.get(Site, d.site_id)
+    days = labelled_days(d, site)
+    if not days:
+        return []
+    order = ctx.session.get(Prescription, d.prescription_id)
+    patient = ctx.session.get(Patient, d.patient_id)
+    info = CATALOGUE[d.drug]
+    product = info.product(order.product)
+    groups = [tuple(days)] if d.drug in ONE_PACK else [(day,) for day in days]
+    prescriber = ctx.session.get(User, order.signed_by_id)
+    nurse = ctx.session.get(User, d.dispensed_by_id)
+    per_ml = product.mg_per_ml
+    labels = []
+    for n, group in enumerate(groups, start=1):
+        total = d.dose_mg * len(group)
+        claims = LabelClaims(dispense_id=d.id, copy_no=n, drug=d.drug.value, dose_mg=d.dose_mg,
+                             first_day=group[0], last_day=group[-1], site_id=d.site_id)
+        labels.append(LabelData(
+            dispense_id=d.id, dispense_number=d.number, copy_no=n, copies=len(groups), patient_name=patient.name,
+            patient_cpr=f"{patient.cpr[:6]}-{patient.cpr[6:]}", drug=d.drug.value, drug_name=info.name,
+            product=product.name, strength=product.strength, form=product.form, dose_mg=d.dose_mg,
+            dose_ml=d.dose_mg / per_ml if per_ml else None, covers=group, total_mg=total,
+            total_ml=total / per_ml if per_ml else None, site_name=site.name,
+            prescriber=prescriber.full_name if prescriber else "", dispensed_by=nurse.full_name,
+            dispensed_on=d.dispensed_at.astimezone(ctx.tz).date(), token=sign_label(claims, ctx.label_key),
+        ))
+    return labels
+
+
+def _template(name: str) -> str:
+    if name not in available_templates():
+        raise InvalidInput(f"Unknown label template '{name}': use one of {', '.join(available_templates())}.")
+    return name
+
+
+def dispense_label_pdf(ctx: Ctx, dispense_id: int, template: str = "roll_89x36") -> bytes:
+    """The labels of one dispense as a PDF (nurse, doctor, admin)."""
+    ctx.require(*STAFF)
+    d = ctx.session.get(Dispense, dispense_id)
+    if d is None:
+        raise NotFound(f"Dispense {dispense_id} does not exist.")
+    if d.status == DispenseStatus.VOID:
+        raise Conflict(f"Dispense {d.number} is void: its labels must not be printed again.")
+    labels = build_labels(ctx, d)
+    if not labels:
+        raise Conflict(f"Dispense {d.number} has no take-home doses: nothing leaves the clinic, so no label.")
+    audit.record(ctx, "label.print", "dispense", d.id, patient_id=d.patient_id,
+                 detail={"labels": len(labels), "template": template})
+    return render_labels(labels, _template(template))
+
+
+def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
+    """Everything prepared for a site for a day (site staff see only their own site)."""
+    user = ctx.require(*STAFF, Role.SITE_STAFF)
+    if user.role == Role.SITE_STAFF and user.site_id != site_id:
+        raise Forbidden("You work at another site: you can only see your own site's list.")
+    if ctx.session.get(Site, site_id) is None:
+        raise NotFound(f"Site {site_id} does not exist.")
+    return list(ctx.session.execute(
+        select(Dispense).where(Dispense.site_id == site_id, Dispense.first_day == day,
+                               Dispense.status != DispenseStatus.VOID).order_by(Dispense.id)
+    ).scalars())
+
+
+def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet") -> bytes:
+    """Every label prepared for a site and date, in one PDF."""
+    items = [d for d in site_dispenses(ctx, site_id, day) if d.status == DispenseStatus.PREPARED]
+    labels = [label for d in items for label in build_labels(ctx, d)]
+    if not labels:
+        raise NotFound(f"Nothing is prepared for site {site_id} on {day}: prepare doses first.")
+    audit.record(ctx, "label.print_site", "site", site_id, detail={
+        "date": day, "dispense_ids": [d.id for d in items], "labels": len(labels)})
+    return render_labels(labels, _template(template))
+
+
+def verify(ctx: Ctx, token: str) -> dict:
+    """Is this label genuine, what does it cover, and what is its dispense's status now?"""
+    ctx.require(*STAFF, Role.SITE_STAFF)
+    claims = verify_label(token, ctx.label_key.public_key()) if token else None
+    d = ctx.session.get(Dispense, claims.dispense_id) if claims else None
+    if claims is None or d is None:
+        audit.record(ctx, "label.verify_failed", "label", detail={"token_prefix": (token or "")[:12]})
+        return {"valid": False}
+    patient = ctx.session.get(Patient, d.patient_id)
+    site = ctx.session.get(Site, claims.site_id)
+    audit.record(ctx, "label.verify", "dispense", d.id, patient_id=d.patient_id, detail={"copy_no": claims.copy_no})
+    covers = [x for x in labelled_days(d, ctx.session.get(Site, d.site_id))
+              if claims.first_day <= x <= claims.last_day]
+    return {
+        "valid": True, "dispense_id": d.id, "dispense_number": d.number, "copy_no": claims.copy_no,
+        "patient_name": patient.name, "cpr_masked": mask_cpr(patient.cpr), "drug": claims.drug,
+        "dose_mg": claims.dose_mg, "covers": covers,
+        "site": {"id": site.id, "name": site.name} if site else None, "status": d.status.value,
+    }
