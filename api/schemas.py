@@ -78,6 +78,13 @@ class PatientCreate(Strict):
     weight_kg: Decimal | None = None
 
 
+class PatientUpdate(Strict):
+    name: str | None = None
+    children_at_home: bool | None = None
+    pregnant: bool | None = None
+    weight_kg: Decimal | None = None
+
+
 class PatientRead(Model):
     id: int
     cpr: str

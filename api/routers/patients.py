@@ -3,7 +3,7 @@
 from fastapi import APIRouter, Query
 
 from api.deps import CtxDep
-from api.schemas import PatientCreate, PatientListItem, PatientRead
+from api.schemas import PatientCreate, PatientListItem, PatientRead, PatientUpdate
 from dispensing.models import Patient
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services import patients as svc
@@ -26,6 +26,12 @@ def register(body: PatientCreate, ctx: CtxDep):
 @router.get("/patients/{patient_id}", response_model=PatientRead)
 def read(patient_id: int, ctx: CtxDep):
     return patient_read(svc.read_patient(ctx, patient_id))
+
+
+@router.patch("/patients/{patient_id}", response_model=PatientRead)
+def update(patient_id: int, body: PatientUpdate, ctx: CtxDep):
+    """Change name, children at home, pregnancy or weight (the CPR never changes)."""
+    return patient_read(svc.update_patient(ctx, patient_id, body.model_dump(exclude_unset=True)))
 
 
 @router.get("/patients", response_model=list[PatientListItem])

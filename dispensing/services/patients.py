@@ -27,13 +27,7 @@ def register_patient(
     name = name.strip()
     if not name:
         raise InvalidInput("Name is empty: give the patient's full name.")
-    if weight_kg is not None:
-        try:
-            weight_kg = Decimal(str(weight_kg))
-        except InvalidOperation as exc:
-            raise InvalidInput("weight_kg must be a number of kilograms.") from exc
-        if not Decimal("1") <= weight_kg <= Decimal("400"):
-            raise InvalidInput(f"weight_kg {weight_kg} is not a plausible weight: give kilograms (1-400).")
+    weight_kg = _weight(weight_kg)
     existing = ctx.session.execute(select(Patient.id).where(Patient.cpr == parsed.digits)).scalar_one_or_none()
     if existing is not None:
         raise Conflict(f"This CPR number is already registered (patient {existing}): open that record instead.")
@@ -48,6 +42,18 @@ def register_patient(
     audit.record(ctx, "patient.create", "patient", patient.id, patient_id=patient.id,
                  detail={"children_at_home": children_at_home, "pregnant": pregnant})
     return patient
+
+
+def _weight(value) -> Decimal | None:
+    if value is None:
+        return None
+    try:
+        weight = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise InvalidInput("weight_kg must be a number of kilograms.") from exc
+    if not weight.is_finite() or not Decimal("1") <= weight <= Decimal("400"):
+        raise InvalidInput(f"weight_kg {value} is not a plausible weight: give kilograms (1-400).")
+    return weight
 
 
 def load_patient(ctx: Ctx, patient_id: int) -> Patient:
@@ -81,3 +87,30 @@ def search_patients(ctx: Ctx, q: str | None, *, limit: int = 50, offset: int = 0
     # The query text may be CPR digits: log only that a search happened and whom it showed.
     audit.record(ctx, "patient.search", "patient", detail={"patient_ids": [p.id for p in patients]})
     return patients
+
+
+UPDATABLE = ("name", "children_at_home", "pregnant", "weight_kg")
+
+
+def update_patient(ctx: Ctx, patient_id: int, changes: dict) -> Patient:
+    """Change what staff may change (not the CPR); audited with the fields changed."""
+    ctx.require(*STAFF)
+    patient = load_patient(ctx, patient_id)
+    unknown = set(changes) - set(UPDATABLE)
+    if unknown:
+        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}: changeable are {', '.join(UPDATABLE)}.")
+    if "name" in changes:
+        name = (changes["name"] or "").strip()
+        if not name:
+            raise InvalidInput("Name is empty: give the patient's full name.")
+        patient.name = name
+    if "weight_kg" in changes:
+        patient.weight_kg = _weight(changes["weight_kg"])
+    if changes.get("pregnant") and patient.sex.value == "male":
+        raise InvalidInput("The CPR number belongs to a man, but pregnant is set: check the flag.")
+    for flag in ("children_at_home", "pregnant"):
+        if flag in changes:
+            setattr(patient, flag, bool(changes[flag]))
+    audit.record(ctx, "patient.update", "patient", patient.id, patient_id=patient.id,
+                 detail={k: changes[k] for k in changes if k != "name"} | ({"name": "changed"} if "name" in changes else {}))
+    return patient

@@ -15,6 +15,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
 from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.urine import urine_due_today
 
 SHOWN = (SlotStatus.DUE, SlotStatus.PREPARED, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
 
@@ -102,6 +103,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         patients |= {p.id: p for p in session.execute(select(Patient).where(Patient.id.in_(lacking))).scalars()}
 
     states = missed_states(ctx, orders, day)
+    urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
     policy = ctx.policy
     entries = []
     for slot in keep:
@@ -114,7 +116,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             slot=slot, patient=patients[slot.patient_id], order=order,
             windows=[w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)],
             breathalyser_required=breath_required(slot.drug, policy),
-            urine_sample_due=False,
+            urine_sample_due=slot.patient_id in urine_due,
             missed_consecutive=state.missed if state else 0,
             blocked_reason=blocked,
             take_home_days=len(allowed_take_home(ctx, order, day)) if slot.status == SlotStatus.DUE else 0,
