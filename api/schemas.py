@@ -203,6 +203,7 @@ class RosterItem(Model):
     missed_consecutive: int
     blocked_reason: str | None
     take_home_days: int
+    sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
 
 
 class DispenseRequest(Strict):
@@ -336,3 +337,177 @@ class LabelCheck(Model):
     covers: list[date] = []
     site: dict[str, Any] | None = None
     status: str | None = None
+
+
+class AgreementCreate(Strict):
+    signed_on: date
+    version: str = "1"
+
+
+class AgreementRead(Model):
+    id: int
+    patient_id: int
+    version: str
+    signed_on: date
+    created_at: datetime
+
+
+class BreachCreate(Strict):
+    kind: str
+    occurred_on: date
+    note: str = ""
+
+
+class BreachRead(Model):
+    id: int
+    patient_id: int
+    kind: str
+    occurred_on: date
+    note: str
+    automatic: bool
+    source: str | None
+    created_at: datetime
+    decided_at: datetime | None
+    decision_note: str | None
+    sanction_id: int | None
+
+
+class BreachDecision(Strict):
+    note: str
+
+
+class SanctionCreate(Strict):
+    step: str
+    starts_on: date
+    review_on: date
+    reason: str
+    site_id: int | None = None
+    meeting_on: date | None = None
+    breach_ids: list[int] = []
+    referral_note: str | None = None
+
+
+class SanctionLift(Strict):
+    ends_on: date
+    reason: str
+
+
+class SanctionRead(Model):
+    id: int
+    patient_id: int
+    step: str
+    starts_on: date
+    review_on: date
+    ends_on: date | None
+    reason: str
+    meeting_on: date | None
+    site_id: int | None
+    referral_note: str | None
+    decided_at: datetime
+    lifted_reason: str | None
+    in_force_today: bool = False
+    letter_url: str
+
+
+# --- urine tests (DOMAIN.md rule 7) ---------------------------------------------------------------
+
+
+class UrineTestCreate(Strict):
+    """A sample (collected_on + results), or refused: true, or not_possible: true with a reason."""
+
+    collected_on: date | None = None
+    results: dict[str, Any] | None = None  # {"opioids": "neg"|"pos", ...}; checked by the service
+    refused: bool = False
+    not_possible: bool = False
+    reason: str | None = None
+
+
+class UrinePanelItem(Model):
+    """One panel item as a FHIR-style Observation: substance, result and LOINC code where known."""
+
+    substance: str
+    name: str
+    result: str
+    loinc: str | None
+
+
+class UrineTestRead(Model):
+    id: int
+    outcome: str  # collected | refused | not_possible
+    date: date  # the day collected (or refused, or not possible)
+    collected_on: date | None
+    results: dict[str, str] | None
+    panel: list[UrinePanelItem]
+    side_abuse: list[str]
+    reason: str | None
+    was_due: bool
+    alert_id: int | None
+    breach_id: int | None
+    recorded_by_id: int
+    recorded_at: datetime
+
+
+class UrineTestRecorded(UrineTestRead):
+    sample_due_today: bool  # still due after this (true after "not possible")
+
+
+class UrinePlannedDay(Model):
+    date: date
+    kind: str  # start | drawn | extra | carried
+    overdue: bool  # due on an earlier day and not yet answered
+
+
+class UrinePlanRead(Model):
+    id: int
+    version: int
+    start_on: date
+    until_on: date
+    last_test_on: date | None
+    max_gap_days: int | None
+    min_gap_days: int | None
+    attendance_weekdays: list[int]
+    reason: str
+    urine_order_id: int | None
+    created_at: datetime
+
+
+class UrineOrderCreate(Strict):
+    max_gap_days: int | None = None
+    extra_days: list[date] = []
+    reason: str
+    ends_on: date | None = None
+
+
+class UrineOrderRead(Model):
+    id: int
+    patient_id: int
+    max_gap_days: int | None
+    extra_days: list[date]
+    reason: str
+    ends_on: date | None
+    status: str
+    ordered_by_id: int
+    created_at: datetime
+    ended_at: datetime | None
+    end_reason: str | None
+
+
+class UrineTestsRead(Model):
+    """What staff see: results and whether a sample is due today (never the future days)."""
+
+    patient_id: int
+    in_programme: bool
+    rules: list[str]  # children_at_home | doctor_order
+    max_gap_days: int | None
+    sample_due_today: bool
+    due_since: date | None
+    last_sample_on: date | None
+    tests: list[UrineTestRead]
+
+
+class UrineTestsDoctorRead(UrineTestsRead):
+    """A doctor's view adds the plan: the open and future test days and the urine order."""
+
+    plan: UrinePlanRead | None
+    planned_days: list[UrinePlannedDay]
+    urine_order: UrineOrderRead | None

@@ -36,3 +36,11 @@ class SiteKind(StrEnum):
 class Sex(StrEnum):
     MALE = "male"
     FEMALE = "female"
+
+
+class SanctionStep(StrEnum):
+    """In rising order (seeds): daily pickup only, pickup at the police station, termination."""
+
+    DAILY_PICKUP = "daily_pickup"
+    POLICE_PICKUP = "police_pickup"
+    TERMINATION = "termination"

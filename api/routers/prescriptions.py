@@ -16,13 +16,21 @@ from dispensing.catalogue import CATALOGUE
 from dispensing.models import Prescription, User
 from dispensing.rules.breath import breath_required
 from dispensing.services import prescriptions as svc
+from dispensing.services.conduct import current_agreement
 from dispensing.services.context import Ctx
 
 router = APIRouter(tags=["orders"])
 
 
+NO_AGREEMENT = ("No cooperation agreement (samarbejdsaftale) on file for this patient: have it signed and "
+                "record it (POST /patients/{id}/agreement).")
+
+
 def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> PrescriptionRead:
     product = CATALOGUE[p.drug].product(p.product)
+    warnings = list(warnings or [])
+    if p.drug.is_opioid and p.status.value in ("draft", "active") and current_agreement(ctx, p.patient_id) is None:
+        warnings.append(NO_AGREEMENT)
     signer = ctx.session.get(User, p.signed_by_id) if p.signed_by_id else None
     return PrescriptionRead(
         id=p.id, patient_id=p.patient_id, drug=p.drug, product=p.product,
@@ -35,7 +43,7 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         revision_reason=p.revision_reason, status=p.status.value, created_at=p.created_at,
         signed_by=signer.full_name if signer else None, signed_at=p.signed_at, signature=p.signature,
         signature_valid=svc.signature_valid(ctx, p) if p.signed_at else None, superseded_on=p.superseded_on,
-        discontinued_on=p.discontinued_on, discontinue_reason=p.discontinue_reason, warnings=warnings or [],
+        discontinued_on=p.discontinued_on, discontinue_reason=p.discontinue_reason, warnings=warnings,
     )
 
 

@@ -6,6 +6,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from dispensing.enums import SanctionStep
 from dispensing.models.core import Base, str_enum
 from dispensing.types import UTCDateTime
 
@@ -50,14 +51,6 @@ class Breach(Base):
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_note: Mapped[str | None] = mapped_column(Text)
     sanction_id: Mapped[int | None] = mapped_column(ForeignKey("sanctions.id"))
-
-
-class SanctionStep(StrEnum):
-    """In rising order (seeds): daily pickup only, pickup at the police station, termination."""
-
-    DAILY_PICKUP = "daily_pickup"
-    POLICE_PICKUP = "police_pickup"
-    TERMINATION = "termination"
 
 
 class Sanction(Base):

@@ -57,12 +57,15 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
     }
 
     policy = ctx.policy
+    today = ctx.today
     result = {}
     for order in orders:
         key = (order.patient_id, order.drug)
         statuses = outcomes.get(key, {})
 
         def is_due(d: date, statuses=statuses, order=order) -> bool:
+            if d >= today:  # days that have not happened yet are neither taken nor missed
+                return False
             if d in statuses:
                 return statuses[d] != SlotStatus.CANCELLED
             return d.weekday() in order.weekday_set and d >= order.course_start

@@ -31,6 +31,14 @@ def record_agreement(ctx: Ctx, patient_id: int, *, signed_on: date, version: str
     return agreement
 
 
+def read_agreement(ctx: Ctx, patient_id: int) -> Agreement | None:
+    """The newest agreement on file (staff); audited."""
+    ctx.require(*STAFF)
+    load_patient(ctx, patient_id)
+    audit.record(ctx, "agreement.read", "patient", patient_id, patient_id=patient_id)
+    return current_agreement(ctx, patient_id)
+
+
 def current_agreement(ctx: Ctx, patient_id: int) -> Agreement | None:
     return ctx.session.execute(
         select(Agreement).where(Agreement.patient_id == patient_id)

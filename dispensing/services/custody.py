@@ -13,7 +13,14 @@ from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
 from dispensing.services import audit
 from dispensing.services.context import Ctx
-from dispensing.services.dispense import lock_slot, record_dispense, require_due, take_home_for, usable_order
+from dispensing.services.dispense import (
+    current_arrangement,
+    lock_slot,
+    record_dispense,
+    require_due,
+    take_home_for,
+    usable_order,
+)
 
 
 def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> Dispense:
@@ -32,7 +39,7 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}: doses are prepared from today up to {ahead} "
                        "day(s) ahead, never for a day that has passed.")
     order = usable_order(ctx, slot, as_of=ctx.today)
-    take_home = take_home_for(ctx, order, slot, take_home_days)
+    take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
     return record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
 
 

@@ -21,6 +21,7 @@ from dispensing.models import (
     Slot,
     SlotStatus,
 )
+from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
 from dispensing.services import audit
 from dispensing.services.attendance import missed_states
@@ -28,6 +29,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import get_order
 from dispensing.services.roster import allowed_take_home, unusable_order_reason
+from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
 
 STATUS_WORDS = {
@@ -75,12 +77,26 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
     return order
 
 
-def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | None) -> list[date]:
+def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangement:
+    """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
+    plan = arrangement_today(ctx, order, slot.slot_date)
+    if plan.treatment_ended or plan.site_id != slot.site_id:
+        raise Conflict(f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()}): "
+                       "reload the roster." if plan.in_force else "This dose is no longer handed out here: "
+                       "reload the roster.")
+    return plan
+
+
+def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | None, plan: Arrangement) -> list[date]:
     """The take-home days to hand out now: the scheduled span, or fewer if asked; more is refused."""
-    allowed = allowed_take_home(ctx, order, slot.slot_date)
+    allowed = allowed_take_home(ctx, order, slot.slot_date, plan)
     wanted = len(allowed) if requested is None else requested
     if wanted < 0:
         raise InvalidInput("take_home_days cannot be negative.")
+    sanction = plan.no_take_home_because
+    if wanted > 0 and sanction is not None:
+        raise InvalidInput(f"No take-home while the {sanction.describe()} is in force: every due dose is picked "
+                           "up and taken supervised. Hand out today's dose only (take_home_days 0).")
     if wanted > len(allowed):
         raise InvalidInput(
             f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
@@ -132,9 +148,10 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
         raise Conflict(f"This dose is handed out at {site.name}: prepare it for the site "
                        f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window.")
     order = usable_order(ctx, slot, as_of=slot.slot_date)
-    if order.supervised and not supervised:
-        raise InvalidInput("This order requires supervised intake: watch the patient take the dose and confirm "
-                           "supervised: true.")
+    plan = current_arrangement(ctx, order, slot)
+    if plan.supervised and not supervised:
+        why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
+        raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
     if decision.outcome == BreathOutcome.MISSING:
@@ -148,7 +165,7 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
         ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
         return _withhold(ctx, slot, order, breath, decision.reason)
-    take_home = take_home_for(ctx, order, slot, take_home_days)
+    take_home = take_home_for(ctx, order, slot, take_home_days, plan)
     item = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised,
                            breath=breath)
     return DispenseResult("dispensed", item)

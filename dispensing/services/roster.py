@@ -6,13 +6,16 @@ from datetime import date, time
 from sqlalchemy import select
 
 from dispensing.enums import Drug, Role
-from dispensing.models import Alert, AlertKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
+from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
+from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
 from dispensing.services import audit
 from dispensing.services.attendance import missed_states
+from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
+from dispensing.services.sanctions import arrangement, patients_sent_to, sanctions_in_force
 from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
@@ -31,17 +34,18 @@ class RosterEntry:
     missed_consecutive: int
     blocked_reason: str | None
     take_home_days: int
+    sanctions: tuple[SanctionTerms, ...] = ()
 
     @property
     def sort_key(self) -> tuple[time, str, int]:
         return (self.windows[0].start if self.windows else time.max, self.patient.name, self.slot.id)
 
 
-def allowed_take_home(ctx: Ctx, order: Prescription, day: date) -> list[date]:
-    """The following due days this visit may cover (DOMAIN rule 5; never for Antabus)."""
+def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arrangement) -> list[date]:
+    """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus)."""
     if order.drug == Drug.DISULFIRAM:
         return []
-    return take_home_dates(day, order.weekday_set, order.pickup_weekday_set, ctx.policy.take_home_max_days,
+    return take_home_dates(day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days,
                            order.last_day)
 
 
@@ -61,12 +65,22 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
     site = get_site(ctx, site_id)
     session = ctx.session
-    orders = [o for o in governing_orders(ctx, day, site_id=site_id) if day.weekday() in o.weekday_set]
+    # Orders of this site, and of patients a police-pickup sanction sends here; then keep the
+    # ones whose effective arrangement on the day is this site.
+    candidates = {o.id: o for o in governing_orders(ctx, day, site_id=site_id)}
+    sent_here = patients_sent_to(ctx, site_id, day)
+    if sent_here:
+        candidates |= {o.id: o for o in governing_orders(ctx, day, patient_ids=list(sent_here))}
+    sanctions = sanctions_in_force(ctx, {o.patient_id for o in candidates.values()}, day)
+    arrangements = {oid: arrangement(o, sanctions.get(o.patient_id, []), day) for oid, o in candidates.items()}
+    orders = [o for o in candidates.values()
+              if day.weekday() in o.weekday_set and arrangements[o.id].site_id == site_id
+              and not arrangements[o.id].treatment_ended]
     by_key = {(o.patient_id, o.drug): o for o in orders}
 
     insert_ignoring_conflicts(session, Slot.__table__, [
         {"patient_id": o.patient_id, "drug": o.drug.value, "slot_date": day, "prescription_id": o.id,
-         "site_id": o.site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
+         "site_id": site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
         for o in orders
     ], ["patient_id", "drug", "slot_date"])
     patient_ids = {o.patient_id for o in orders}
@@ -79,17 +93,22 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
 
     past = day < ctx.today
     keep: list[Slot] = []
+    gone: list[Slot] = []  # due here, but no order of this site governs the day any more
     for slot in slots:
         order = by_key.get((slot.patient_id, slot.drug))
+        if order is None and slot.site_id != site_id:
+            continue  # another site's dose of the same patient
         if slot.status == SlotStatus.DUE:
-            if order is None:  # its order stopped governing before anything happened
-                slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "no order in force", ctx.now
-            elif slot.prescription_id != order.id or slot.site_id != order.site_id:
-                slot.prescription_id, slot.site_id, slot.updated_at = order.id, order.site_id, ctx.now
-            if past and slot.status == SlotStatus.DUE:
+            if order is None:
+                gone.append(slot)
+                continue
+            if slot.prescription_id != order.id or slot.site_id != site_id:
+                slot.prescription_id, slot.site_id, slot.updated_at = order.id, site_id, ctx.now
+            if past:
                 slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "not collected", ctx.now
-        if slot.status in SHOWN and slot.site_id == site_id:
+        if slot.status in SHOWN:
             keep.append(slot)
+    _move_or_cancel(ctx, gone, day)
 
     # Orders of slots no longer governed (history of the day) are loaded in one query.
     orders_by_id = {o.id: o for o in orders}
@@ -119,13 +138,34 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             urine_sample_due=slot.patient_id in urine_due,
             missed_consecutive=state.missed if state else 0,
             blocked_reason=blocked,
-            take_home_days=len(allowed_take_home(ctx, order, day)) if slot.status == SlotStatus.DUE else 0,
+            take_home_days=len(allowed_take_home(ctx, order, day, arrangements[order.id]))
+            if slot.status == SlotStatus.DUE and order.id in arrangements else 0,
+            sanctions=arrangements[order.id].in_force if order.id in arrangements else (),
         ))
-    _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
+    if day <= ctx.today:
+        _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
     entries.sort(key=lambda e: e.sort_key)
     audit.record(ctx, "roster.read", "site", site_id, detail={
         "date": day, "patient_ids": sorted({e.patient.id for e in entries})})
     return entries
+
+
+def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
+    """Open slots whose order went elsewhere (a sanction, a revision) follow it; the rest are cancelled."""
+    if not slots:
+        return
+    patient_ids = {s.patient_id for s in slots}
+    orders = {(o.patient_id, o.drug): o for o in governing_orders(ctx, day, patient_ids=list(patient_ids))
+              if day.weekday() in o.weekday_set}
+    sanctions = sanctions_in_force(ctx, patient_ids, day)
+    for slot in slots:
+        order = orders.get((slot.patient_id, slot.drug))
+        plan = arrangement(order, sanctions.get(slot.patient_id, []), day) if order else None
+        if plan is None or plan.treatment_ended:
+            slot.status, slot.reason = SlotStatus.CANCELLED, "no order in force"
+        else:
+            slot.prescription_id, slot.site_id = order.id, plan.site_id
+        slot.updated_at = ctx.now
 
 
 def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
@@ -140,6 +180,11 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
     )}
     for e in blocked:
         if (e.patient.id, e.slot.drug) not in open_keys:
-            ctx.session.add(Alert(patient_id=e.patient.id, kind=AlertKind.MISSED_DOSE_BLOCK, drug=e.slot.drug,
-                                  slot_id=e.slot.id, message=e.blocked_reason, created_at=ctx.now))
+            alert = Alert(patient_id=e.patient.id, kind=AlertKind.MISSED_DOSE_BLOCK, drug=e.slot.drug,
+                          slot_id=e.slot.id, message=e.blocked_reason, created_at=ctx.now)
+            ctx.session.add(alert)
+            ctx.session.flush()
             open_keys.add((e.patient.id, e.slot.drug))
+            # A run of no-shows breaks the cooperation agreement; the system records it once per run.
+            record_breach(ctx, e.patient.id, kind=BreachKind.MISSED_PICKUPS, occurred_on=e.slot.slot_date,
+                          note=e.blocked_reason, source=f"missed_run_alert:{alert.id}", automatic=True)

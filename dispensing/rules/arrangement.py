@@ -1,0 +1,69 @@
+"""The effective pickup arrangement of an order on a date, with the sanctions in force (rule 8).
+
+One pure function that the roster, the dispense checks and the labels all use: a sanction is
+never an automatic penalty, but while the doctor's decision is in force it changes the
+arrangement by itself, and when it ends the order's own arrangement returns.
+"""
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from dispensing.enums import SanctionStep
+
+STEP_NAMES = {
+    SanctionStep.DAILY_PICKUP: "daily pickup only (no take-home)",
+    SanctionStep.POLICE_PICKUP: "pickup at the police station",
+    SanctionStep.TERMINATION: "treatment ended in the municipality",
+}
+
+
+@dataclass(frozen=True)
+class SanctionTerms:
+    step: SanctionStep
+    starts_on: date
+    ends_on: date | None  # last day in force; None = until lifted
+    site_id: int | None = None  # the police station for POLICE_PICKUP
+    review_on: date | None = None
+    id: int = 0
+
+    def in_force(self, day: date) -> bool:
+        return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+
+    def describe(self) -> str:
+        review = f", review {self.review_on}" if self.review_on else ""
+        return f"sanction '{self.step.value}' ({STEP_NAMES[self.step]}, from {self.starts_on}{review})"
+
+
+@dataclass(frozen=True)
+class Arrangement:
+    site_id: int
+    weekdays: frozenset[int]
+    pickup_weekdays: frozenset[int]
+    supervised: bool
+    in_force: tuple[SanctionTerms, ...]  # the sanctions in force on the day, strongest first
+
+    @property
+    def treatment_ended(self) -> bool:
+        return any(s.step == SanctionStep.TERMINATION for s in self.in_force)
+
+    @property
+    def no_take_home_because(self) -> SanctionTerms | None:
+        """The sanction that forbids take-home on this day, if any."""
+        return next((s for s in self.in_force if s.step == SanctionStep.DAILY_PICKUP), None)
+
+
+def effective_arrangement(*, site_id: int, weekdays: Collection[int], pickup_weekdays: Collection[int],
+                          supervised: bool, sanctions: Sequence[SanctionTerms], day: date) -> Arrangement:
+    """Where and how the order's doses are handed out on `day`, given the sanctions."""
+    active = tuple(sorted((s for s in sanctions if s.in_force(day)),
+                          key=lambda s: (list(SanctionStep).index(s.step), s.starts_on, s.id), reverse=True))
+    due = frozenset(weekdays)
+    pickup = frozenset(pickup_weekdays)
+    if any(s.step == SanctionStep.DAILY_PICKUP for s in active):
+        pickup, supervised = due, True  # every due dose is picked up and taken supervised
+    police = [s for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]
+    if police:
+        site_id = police[0].site_id  # the most recent decision names the station
+    return Arrangement(site_id=site_id, weekdays=due, pickup_weekdays=pickup, supervised=supervised,
+                       in_force=active)
