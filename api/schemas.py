@@ -76,6 +76,9 @@ class PatientCreate(Strict):
     children_at_home: bool = False
     pregnant: bool = False
     weight_kg: Decimal | None = None
+    first_contact_on: date | None = None
+    parental_consent_on: date | None = None
+    own_consent_on: date | None = None
 
 
 class PatientUpdate(Strict):
@@ -83,6 +86,9 @@ class PatientUpdate(Strict):
     children_at_home: bool | None = None
     pregnant: bool | None = None
     weight_kg: Decimal | None = None
+    first_contact_on: date | None = None
+    parental_consent_on: date | None = None
+    own_consent_on: date | None = None
 
 
 class PatientRead(Model):
@@ -95,6 +101,10 @@ class PatientRead(Model):
     children_at_home: bool
     pregnant: bool
     weight_kg: DecimalStr | None
+    first_contact_on: date | None = None
+    parental_consent_on: date | None = None
+    own_consent_on: date | None = None
+    flags: list[str] = []
 
 
 class PatientListItem(Model):
@@ -204,6 +214,7 @@ class RosterItem(Model):
     blocked_reason: str | None
     take_home_days: int
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
+    flags: list[str] = []  # under_18, pregnant, children_at_home
 
 
 class DispenseRequest(Strict):
@@ -511,3 +522,39 @@ class UrineTestsDoctorRead(UrineTestsRead):
     plan: UrinePlanRead | None
     planned_days: list[UrinePlannedDay]
     urine_order: UrineOrderRead | None
+
+
+class ConsultationCreate(Strict):
+    held_on: date
+    plan: str
+
+
+class ConsultationRead(Model):
+    id: int
+    patient_id: int
+    held_on: date
+    plan: str
+    doctor_id: int
+
+
+class ConsultationDue(Model):
+    patient: PatientBrief
+    due_on: date
+    last_on: date | None
+
+
+class GuaranteeRead(Model):
+    patient: PatientBrief
+    first_contact_on: date
+    deadline: date
+    treatment_started: bool
+    consultation_held: bool
+
+
+class SibRowRead(Model):
+    cpr: str
+    drug: str
+    product: str
+    prescriber_authorisation_id: str | None
+    first_day: date
+    last_day: date

@@ -37,7 +37,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         windows=windows, status=e.slot.status.value, breathalyser_required=e.breathalyser_required,
         urine_sample_due=e.urine_sample_due, missed_consecutive=e.missed_consecutive,
         blocked_reason=e.blocked_reason, take_home_days=e.take_home_days,
-        sanctions=[s.step.value for s in e.sanctions],
+        sanctions=[s.step.value for s in e.sanctions], flags=list(e.flags),
     )
 
 

@@ -20,6 +20,7 @@ from dispensing.models import (
     User,
     weekdays_to_str,
 )
+from dispensing.rules.special import consent_problem
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
@@ -170,10 +171,17 @@ def _overlapping_order(ctx: Ctx, patient_id: int, drug: Drug, start: date, end: 
     return None
 
 
+def _require_consent(ctx: Ctx, patient_id: int, start: date) -> None:
+    patient = load_patient(ctx, patient_id)
+    problem = consent_problem(patient.birth_date, start, patient.parental_consent_on, patient.own_consent_on)
+    if problem:
+        raise InvalidInput(problem)
+
+
 def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
     """A new draft order (doctor). One order per drug and patient: a change is a revision."""
     doctor = ctx.require(Role.DOCTOR)
-    load_patient(ctx, patient_id)
+    _require_consent(ctx, patient_id, terms.start_date)
     terms, product = validate_terms(ctx, terms)
     if terms.start_date < ctx.today:
         raise InvalidInput(f"start_date {terms.start_date} is in the past: an order starts today or later.")
@@ -262,6 +270,7 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
     _check_titration(ctx, titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date,
                                              previous), order.override_reason)
+    _require_consent(ctx, order.patient_id, order.start_date)
     order.status = OrderStatus.ACTIVE
     order.signed_by_id = doctor.id
     order.signed_at = ctx.now

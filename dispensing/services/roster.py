@@ -10,6 +10,7 @@ from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Pa
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
+from dispensing.rules.special import patient_flags
 from dispensing.services import audit
 from dispensing.services.attendance import missed_states
 from dispensing.services.conduct import record_breach
@@ -35,6 +36,7 @@ class RosterEntry:
     blocked_reason: str | None
     take_home_days: int
     sanctions: tuple[SanctionTerms, ...] = ()
+    flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
 
     @property
     def sort_key(self) -> tuple[time, str, int]:
@@ -141,6 +143,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             take_home_days=len(allowed_take_home(ctx, order, day, arrangements[order.id]))
             if slot.status == SlotStatus.DUE and order.id in arrangements else 0,
             sanctions=arrangements[order.id].in_force if order.id in arrangements else (),
+            flags=tuple(patient_flags(birth_date=patients[slot.patient_id].birth_date, day=day,
+                                      pregnant=patients[slot.patient_id].pregnant,
+                                      children_at_home=patients[slot.patient_id].children_at_home)),
         ))
     if day <= ctx.today:
         _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
