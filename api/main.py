@@ -23,6 +23,23 @@ def _utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class DropQueryStrings(logging.Filter):
+    """Access logs keep the path but not the query: a search like ?q=0101701234 is a CPR number."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = args[2].split("?", 1)[0] + ("?…" if "?" in args[2] else "")
+            record.args = tuple(args)
+        return True
+
+
+def _redact_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, DropQueryStrings) for f in access.filters):
+        access.addFilter(DropQueryStrings())
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                clock: Callable[[], datetime] = _utcnow) -> FastAPI:
     """Build the app. Tests pass their own engine and clock."""
@@ -35,6 +52,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     app.state.secret = settings.resolved_secret()
     app.state.clock = clock
     app.state.label_key = load_or_create_signing_key(settings.label_key_path)
+    _redact_access_log()
 
     @app.exception_handler(DispensingError)
     async def domain_error(_: Request, exc: DispensingError):
