@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
-from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, window
+from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return JSONResponse({"detail": "This conflicts with the current state (someone else changed it at the "
                                        "same moment): reload and try again."}, status_code=409)
 
-    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy):
+    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
         app.include_router(module.router)
     return app
 
