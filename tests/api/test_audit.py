@@ -1,0 +1,100 @@
+"""The audit log: who may read it, its order, its verification, and that the database refuses edits."""
+
+from datetime import datetime
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from dispensing.enums import Role
+from tests.api._helpers import api, expect  # noqa: F401  (api is a fixture)
+
+
+@pytest.mark.parametrize("role", [Role.NURSE, Role.SITE_STAFF])
+def test_audit_log_is_not_for_nurses_or_site_staff(api, factory, role):
+    user = api.site_staff() if role == Role.SITE_STAFF else factory.user(role)
+    expect(api.get("/audit", user), 403)
+    expect(api.get("/audit/verify", user), 403)
+
+
+def test_audit_needs_a_login(api):
+    expect(api.get("/audit"), 401)
+    expect(api.get("/audit/verify"), 401)
+
+
+@pytest.mark.parametrize("role", [Role.ADMIN, Role.DOCTOR])
+def test_audit_log_lists_newest_first_with_actor_and_action(api, factory, role):
+    reader, nurse = factory.user(role), factory.nurse
+    patient = expect(api.post("/patients", nurse, json={"cpr": "150385-4013", "name": "Lise Lotte"}), 201)
+    expect(api.get(f"/patients/{patient['id']}", nurse), 200)
+
+    entries = api.audit(reader)
+    assert len(entries) >= 3
+    seqs = [e["seq"] for e in entries]
+    assert seqs == sorted(seqs, reverse=True) and len(set(seqs)) == len(seqs)
+    # the two things the nurse just did are on top, newest first
+    assert [(e["action"], e["actor"], e["patient_id"]) for e in entries[:2]] == [
+        ("patient.read", nurse.username, patient["id"]),
+        ("patient.create", nurse.username, patient["id"]),
+    ]
+    for e in entries:
+        assert e["actor"] and e["action"]
+        assert datetime.fromisoformat(e["at"]).utcoffset() is not None
+
+
+def test_audit_can_be_filtered_by_patient_and_paged(api, factory):
+    a, b = factory.patient(), factory.patient()
+    expect(api.get(f"/patients/{a.id}", factory.nurse), 200)
+    expect(api.get(f"/patients/{b.id}", factory.nurse), 200)
+    only_a = api.audit(patient_id=a.id)
+    assert only_a and {e["patient_id"] for e in only_a} == {a.id}
+
+    first = api.audit(limit=2)
+    assert len(first) == 2
+    older = api.audit(limit=2, before_seq=first[-1]["seq"])
+    assert all(e["seq"] < first[-1]["seq"] for e in older)
+
+
+def test_verify_reports_an_intact_chain_and_counts_every_entry(api, factory):
+    doctor = factory.doctor
+    body = expect(api.get("/audit/verify", doctor), 200)
+    assert body["ok"] is True
+    assert isinstance(body["entries"], int) and body["entries"] > 0
+
+    factory.patient()  # one more write
+    after = expect(api.get("/audit/verify", factory.admin), 200)
+    assert after["ok"] is True
+    assert after["entries"] > body["entries"]
+
+
+def test_database_refuses_to_update_or_delete_audit_entries(api, factory, session):
+    factory.patient()  # makes sure there are entries to touch
+    assert session.execute(text("SELECT count(*) FROM audit_log")).scalar_one() > 0
+
+    with pytest.raises(DBAPIError, match="append-only"):
+        with session.begin_nested():
+            session.execute(text("UPDATE audit_log SET actor = 'someone-else'"))
+    with pytest.raises(DBAPIError, match="append-only"):
+        with session.begin_nested():
+            session.execute(text("DELETE FROM audit_log"))
+
+    assert "someone-else" not in [e["actor"] for e in api.audit()]
+    assert expect(api.get("/audit/verify", factory.doctor), 200)["ok"] is True
+
+
+def test_verify_detects_an_entry_edited_behind_the_triggers_back(api, factory, session):
+    """Even someone able to switch the trigger off cannot change the log unnoticed."""
+    factory.patient()
+    target = session.execute(text("SELECT seq FROM audit_log ORDER BY seq LIMIT 1")).scalar_one()
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_change"))
+    else:
+        session.execute(text("DROP TRIGGER audit_log_no_update"))
+    session.execute(text("UPDATE audit_log SET actor = 'someone-else' WHERE seq = :s"), {"s": target})
+    if dialect == "postgresql":
+        session.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_change"))
+
+    body = expect(api.get("/audit/verify", factory.doctor), 200)
+    assert body["ok"] is False
+    assert body["first_bad_seq"] == target
