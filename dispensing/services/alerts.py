@@ -11,9 +11,11 @@ from dispensing.services.context import Ctx
 
 def open_alerts(ctx: Ctx) -> list[Alert]:
     ctx.require(Role.DOCTOR)
-    return list(ctx.session.execute(
+    alerts = list(ctx.session.execute(
         select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.created_at, Alert.id)
     ).scalars())
+    audit.record_list(ctx, "alert.list", (a.patient_id for a in alerts))
+    return alerts
 
 
 def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:

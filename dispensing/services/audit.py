@@ -75,6 +75,11 @@ def record(
     return entry
 
 
+def record_list(ctx: Ctx, action: str, patient_ids) -> None:
+    """A list showing patients' data was read: one entry naming whom it showed."""
+    record(ctx, action, "patient", detail={"patient_ids": sorted(set(patient_ids))})
+
+
 @dataclass(frozen=True)
 class ChainCheck:
     ok: bool

@@ -99,8 +99,10 @@ def list_breaches(ctx: Ctx, patient_id: int) -> list[Breach]:
 def undecided_breaches(ctx: Ctx) -> list[Breach]:
     """The doctor's list: breaches no decision has been taken on yet."""
     ctx.require(Role.DOCTOR)
-    return list(ctx.session.execute(
+    breaches = list(ctx.session.execute(
         select(Breach).where(Breach.decided_at.is_(None)).order_by(Breach.occurred_on, Breach.id)).scalars())
+    audit.record_list(ctx, "breach.list_undecided", (b.patient_id for b in breaches))
+    return breaches
 
 
 def decide_without_sanction(ctx: Ctx, breach_id: int, note: str) -> Breach:

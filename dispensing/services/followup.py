@@ -63,7 +63,9 @@ def consultations_due(ctx: Ctx) -> list[Due]:
         .where(Consultation.patient_id.in_(starts)).group_by(Consultation.patient_id)).all()) if starts else {}
     interval = timedelta(days=ctx.policy.consultation_interval_days)
     due = [Due(patients[pid], (last.get(pid) or start) + interval, last.get(pid)) for pid, start in starts.items()]
-    return sorted((d for d in due if d.due_on <= today + timedelta(days=SOON_DAYS)), key=lambda d: d.due_on)
+    due = sorted((d for d in due if d.due_on <= today + timedelta(days=SOON_DAYS)), key=lambda d: d.due_on)
+    audit.record_list(ctx, "consultation.list_due", (d.patient.id for d in due))
+    return due
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,7 @@ def treatment_guarantee(ctx: Ctx) -> list[Guarantee]:
         Consultation.patient_id.in_(ids))).scalars()) if ids else set()
     rows = [Guarantee(p, p.first_contact_on, p.first_contact_on + days, p.id in started, p.id in seen)
             for p in patients if p.id not in started or p.id not in seen]
+    audit.record_list(ctx, "guarantee.list", (g.patient.id for g in rows))
     return sorted(rows, key=lambda g: g.deadline)
 
 

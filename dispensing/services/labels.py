@@ -87,10 +87,12 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
         raise Forbidden("You work at another site: you can only see your own site's list.")
     if ctx.session.get(Site, site_id) is None:
         raise NotFound(f"Site {site_id} does not exist.")
-    return list(ctx.session.execute(
+    items = list(ctx.session.execute(
         select(Dispense).where(Dispense.site_id == site_id, Dispense.first_day == day,
                                Dispense.status != DispenseStatus.VOID).order_by(Dispense.id)
     ).scalars())
+    audit.record_list(ctx, "site.deliveries", (d.patient_id for d in items))
+    return items
 
 
 def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet") -> bytes:

@@ -97,7 +97,7 @@ def search_patients(ctx: Ctx, q: str | None, *, limit: int = 50, offset: int = 0
             stmt = stmt.where(Patient.name.ilike(f"%{q}%"))
     patients = list(ctx.session.execute(stmt).scalars())
     # The query text may be CPR digits: log only that a search happened and whom it showed.
-    audit.record(ctx, "patient.search", "patient", detail={"patient_ids": [p.id for p in patients]})
+    audit.record_list(ctx, "patient.search", (p.id for p in patients))
     return patients
 
 

@@ -398,9 +398,11 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
 def drafts_to_sign(ctx: Ctx) -> list[Prescription]:
     """The doctor's queue: drafts waiting for a signature."""
     ctx.require(Role.DOCTOR)
-    return list(ctx.session.execute(
+    drafts = list(ctx.session.execute(
         select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
     ).scalars())
+    audit.record_list(ctx, "prescription.list_drafts", (p.patient_id for p in drafts))
+    return drafts
 
 
 def governing_orders(ctx: Ctx, day: date, *, site_id: int | None = None,

@@ -162,7 +162,9 @@ def due_for_review(ctx: Ctx, within_days: int = 7) -> list[Sanction]:
     """The doctor's list: sanctions still in force whose review date is within a week or past."""
     ctx.require(Role.DOCTOR)
     horizon = ctx.today + timedelta(days=within_days)
-    return list(ctx.session.execute(select(Sanction).where(
+    rows = list(ctx.session.execute(select(Sanction).where(
         Sanction.ends_on.is_(None), Sanction.step != SanctionStep.TERMINATION, Sanction.review_on <= horizon,
     ).order_by(Sanction.review_on)).scalars())
+    audit.record_list(ctx, "sanction.list_review", (s.patient_id for s in rows))
+    return rows
 
