@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError
 
+from api import web
 from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
         app.include_router(module.router)
+    web.install(app)  # the browser UI under /ui (api/web/), on the same services
     return app
 
 

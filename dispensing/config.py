@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     secret_key: str | None = None
     timezone: str = "Europe/Copenhagen"
     access_token_minutes: int = 8 * 60
+    # Web UI: log out after this many minutes without a request (a shared PC at the window).
+    ui_idle_minutes: int = 15
     sql_echo: bool = False
 
     @field_validator("secret_key")

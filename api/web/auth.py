@@ -1,0 +1,71 @@
+"""Log in, log out, and the start page of each role."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from api.deps import SessionDep, _ctx
+from api.web import i18n
+from api.web.common import PostCtx, WebCtx, anon_csrf, attempt, page, redirect, refusal
+from api.web.session import load, save
+from dispensing.enums import Role
+from dispensing.services.users import authenticate
+
+router = APIRouter()
+
+HOME = {Role.NURSE: "/ui/roster", Role.ADMIN: "/ui/roster", Role.DOCTOR: "/ui/doctor", Role.SITE_STAFF: "/ui/site"}
+
+
+def safe_next(url: str | None) -> str | None:
+    """Only a path inside the UI (never another host) is followed after login."""
+    if url and url.startswith("/ui") and not url.startswith("//") and "\\" not in url and "://" not in url:
+        return url
+    return None
+
+
+@router.get("/", include_in_schema=False)
+def root():
+    return RedirectResponse("/ui/", status_code=307)
+
+
+@router.get("/ui", include_in_schema=False)
+@router.get("/ui/", include_in_schema=False)
+def home(request: Request, ctx: WebCtx):
+    return save(request, RedirectResponse(HOME[ctx.actor.role], status_code=303))
+
+
+@router.get("/ui/login", include_in_schema=False)
+def login_form(request: Request, next: str | None = None):
+    ui = load(request)
+    if ui.expired == "idle":
+        notice = i18n.gettext("You were logged out after {minutes} minutes without activity. Log in again.",
+                              minutes=request.app.state.settings.ui_idle_minutes)
+    elif ui.expired == "max":
+        notice = i18n.gettext("Your login has expired. Log in again.")
+    elif ui.user_id is None and next:
+        notice = i18n.gettext("Log in to continue.")
+    else:
+        notice = None
+    if ui.expired:
+        ui.expired, ui.dirty = None, True
+    return page(request, "login.html", next=safe_next(next) or "", notice=notice, error=None, username="")
+
+
+@router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
+def login(request: Request, session: SessionDep, username: Annotated[str, Form()] = "",
+          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
+    """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
+    ctx = _ctx(request, session, None)
+    user, error = attempt(ctx, authenticate, username.strip(), password)
+    if error is not None:
+        return page(request, "login.html", status=401, next=safe_next(next) or "", notice=None,
+                    error=refusal(error), username=username)
+    load(request).login(user.id, ctx.now)
+    return redirect(request, safe_next(next) or HOME[user.role])
+
+
+@router.post("/ui/logout", include_in_schema=False)
+def logout(request: Request, ctx: PostCtx):
+    load(request).logout()
+    return redirect(request, "/ui/login", i18n.gettext("You are logged out."))

@@ -1,0 +1,58 @@
+"""Pickup-site staff (pharmacy, police station, home nursing): today's doses, handout and return."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+
+from api.web import i18n
+from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
+from dispensing.catalogue import CATALOGUE
+from dispensing.enums import Role
+from dispensing.errors import DispensingError, InvalidInput
+from dispensing.models import Patient
+from dispensing.rules.cpr import mask_cpr
+from dispensing.services import custody, labels
+from dispensing.services.context import Ctx
+from dispensing.services.sites import get_site, list_sites
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+def _site_page(request: Request, ctx: Ctx, site_id: int | None, day_text: str | None, *,
+               error: DispensingError | None = None, status: int = 200):
+    user = ctx.require(Role.SITE_STAFF, Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    if user.role == Role.SITE_STAFF:
+        site_id = site_id or user.site_id  # another site's id is refused by labels.site_dispenses
+    if site_id is None:
+        raise InvalidInput("Choose a pickup site.")
+    day = parse_date(day_text, ctx.today)
+    items = labels.site_dispenses(ctx, site_id, day)
+    site = get_site(ctx, site_id)
+    people = {d.patient_id: ctx.session.get(Patient, d.patient_id) for d in items}
+    other_sites = [s for s in list_sites(ctx) if s.kind != "clinic"] if user.role != Role.SITE_STAFF else []
+    return page(request, "site.html", ctx, status=status, site=site, day=day, items=items, people=people,
+                mask=mask_cpr, error=refusal(error), catalogue=CATALOGUE, today=ctx.today, other_sites=other_sites)
+
+
+@router.get("/site")
+def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: str | None = None):
+    """The site's doses for the day (site staff: only their own site)."""
+    return _site_page(request, ctx, site_id, date)
+
+
+@router.post("/site/dispenses/{dispense_id}/handout")
+def handout(request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()],
+            date: Annotated[str, Form()] = ""):
+    _, error = attempt(ctx, custody.hand_out, dispense_id)
+    if error is not None:
+        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+    return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Handed out to the patient."))
+
+
+@router.post("/site/dispenses/{dispense_id}/return")
+def return_(request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()],
+            date: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+    _, error = attempt(ctx, custody.return_to_clinic, dispense_id, reason)
+    if error is not None:
+        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+    return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Returned to the clinic."))

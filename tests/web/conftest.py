@@ -1,0 +1,1 @@
+from tests.web._ui import ui  # noqa: F401
