@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import web
 from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
@@ -68,6 +68,17 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             parts.append(f"{where or 'request'}: {err['msg']}")
         return JSONResponse({"detail": "Invalid input. " + "; ".join(parts) + ".", "errors": jsonable(exc.errors())},
                             status_code=422)
+
+    @app.exception_handler(OperationalError)
+    async def busy(_: Request, exc: OperationalError):
+        # PostgreSQL deadlock (40P01) or serialization failure (40001), SQLite "database is locked":
+        # nothing was changed, so the honest answer is "try again".
+        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+        if code in ("40P01", "40001") or "locked" in str(exc.orig):
+            log.warning("transaction conflict (%s): rolled back", code or "locked")
+            return JSONResponse({"detail": "Another user changed the same records at the same moment; nothing "
+                                           "was saved. Try again."}, status_code=409)
+        raise exc
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError):

@@ -4,7 +4,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, model_validator
 
 from dispensing.enums import Drug, Role, SiteKind
 
@@ -136,6 +136,9 @@ class PrescriptionCreate(Strict):
 
 
 class PrescriptionRevise(Strict):
+    """Only the fields given change; null is allowed only where it means something (no end date,
+    no override reason)."""
+
     effective_date: date
     reason: str
     product: str | None = None
@@ -147,6 +150,16 @@ class PrescriptionRevise(Strict):
     end_date: date | None = None
     indication: str | None = None
     override_reason: str | None = None
+
+    @model_validator(mode="after")
+    def no_nulls_where_a_value_is_needed(self):
+        nulls = sorted(f for f in self.model_fields_set if getattr(self, f) is None and f not in NULLABLE_ON_REVISE)
+        if nulls:
+            raise ValueError(f"{', '.join(nulls)} cannot be null: leave the field out to keep the current value")
+        return self
+
+
+NULLABLE_ON_REVISE = {"end_date", "override_reason"}
 
 
 class SignRequest(Strict):

@@ -13,8 +13,10 @@ def test_access_log_lines_lose_their_query_string():
     assert "0101701234" not in line and "/patients?…" in line
 
 
-def test_failed_login_logs_the_username_and_nothing_else(client, caplog):
+def test_failed_login_logs_a_known_username_and_nothing_else(client, factory, caplog):
     with caplog.at_level(logging.WARNING, logger="dispensing.auth"):
-        r = client.post("/auth/token", data={"username": "nobody", "password": "0101701234-secret"})
-    assert r.status_code == 401
-    assert "nobody" in caplog.text and "0101701234" not in caplog.text
+        r = client.post("/auth/token", data={"username": factory.nurse.username, "password": "0101701234-secret"})
+        typo = client.post("/auth/token", data={"username": "my-secret-pw-typed-here", "password": "x"})
+    assert r.status_code == typo.status_code == 401
+    assert factory.nurse.username in caplog.text and "(unknown user)" in caplog.text
+    assert "0101701234" not in caplog.text and "my-secret-pw" not in caplog.text

@@ -171,11 +171,11 @@ def _dose(text: str) -> Decimal | str:
     return (text or "").strip().replace(",", ".")
 
 
-def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms, current: Prescription | None) -> list[str]:
+def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms) -> list[str]:
     """What the service would refuse, without writing: the terms, then the titration limits."""
     ctx.require(Role.DOCTOR)
     terms, _ = prescriptions.validate_terms(ctx, terms)
-    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, current)
+    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date)
 
 
 Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = None
@@ -204,7 +204,7 @@ def create_order(request: Request, ctx: PostCtx, patient_id: Annotated[int, Form
             override_reason=override_reason or None)
 
     if action == "check":
-        problems, error = attempt(ctx, lambda c: _check(c, patient_id, terms(c), None))
+        problems, error = attempt(ctx, lambda c: _check(c, patient_id, terms(c)))
         return _order_page(request, ctx, patient_id, the_drug, values, error=error, problems=problems,
                            status=error.status_code if error else 200)
     order, error = attempt(ctx, lambda c: prescriptions.create_order(c, patient_id, terms(c)))
@@ -255,7 +255,7 @@ def revise(request: Request, ctx: PostCtx, order_id: int, product: Annotated[str
                 pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None, supervised=ch["supervised"],
                 site_id=site_id, start_date=_date_or_refuse(start_date, "effective_date"), end_date=ch["end_date"],
                 indication=indication, override_reason=ch["override_reason"])
-            return _check(c, current.patient_id, terms, current)
+            return _check(c, current.patient_id, terms)
 
         problems, error = attempt(ctx, check)
         return _order_page(request, ctx, patient_id, current.drug, values, current=current, error=error,

@@ -67,7 +67,8 @@ class Sanction(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     meeting_on: Mapped[date | None] = mapped_column(Date)  # the treatment meeting that decided it
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # the police station
+    # the police station; indexed: every roster asks which patients a sanction sends to its site
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     referral_note: Mapped[str | None] = mapped_column(Text)  # termination: free-choice referral
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())

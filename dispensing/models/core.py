@@ -3,6 +3,7 @@
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -53,6 +54,7 @@ def weekdays_to_str(days) -> str:
     return "".join(str(d) for d in sorted(set(days)))
 
 
+@lru_cache(maxsize=256)  # a roster parses the same few strings for every order, several times each
 def weekdays_from_str(text: str) -> frozenset[int]:
     return frozenset(int(c) for c in text)
 
@@ -135,12 +137,14 @@ class Consultation(Base):
 
 
 class OrderStatus(StrEnum):
-    """draft -> active (signed) -> superseded (by a signed revision) | discontinued."""
+    """draft -> active (signed) -> superseded (by a signed revision) | discontinued;
+    draft -> withdrawn (never signed, never applied)."""
 
     DRAFT = "draft"
     ACTIVE = "active"
     SUPERSEDED = "superseded"
     DISCONTINUED = "discontinued"
+    WITHDRAWN = "withdrawn"
 
 
 class Prescription(Base):
@@ -151,6 +155,9 @@ class Prescription(Base):
     """
 
     __tablename__ = "prescriptions"
+    # Orders in force for a set of patients (urine plans, sanctions, moved slots): without it SQLite
+    # reads every signed order ever written through the status index.
+    __table_args__ = (Index("ix_prescriptions_patient_status", "patient_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
@@ -231,6 +238,8 @@ class Slot(Base):
     __table_args__ = (
         UniqueConstraint("patient_id", "drug", "slot_date", name="uq_slots_patient_drug_day"),
         Index("ix_slots_site_day", "site_id", "slot_date"),
+        # The roster's "these patients' slots on this day": without it each patient's whole history is read.
+        Index("ix_slots_day_patient", "slot_date", "patient_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

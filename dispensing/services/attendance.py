@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import func, select
 
 from dispensing.enums import Drug
 from dispensing.models import BlockRelease, Prescription, Slot, SlotStatus
@@ -14,6 +14,7 @@ from dispensing.rules.schedule import local_today
 from dispensing.services.context import Ctx
 
 LOOKBACK_DAYS = 30  # a run longer than this is shown as 30: it is a new start either way
+RECENT_DAYS = 7  # first read only this many days back (see missed_states)
 
 _OUTCOME = {
     SlotStatus.DISPENSED: DayOutcome.TAKEN,
@@ -39,19 +40,33 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
         return {}
     keys = {(o.patient_id, o.drug) for o in orders}
     since = day - timedelta(days=LOOKBACK_DAYS)
-    slots = ctx.session.execute(
-        select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
-            tuple_(Slot.patient_id, Slot.drug).in_(keys), Slot.slot_date >= since, Slot.slot_date < day
-        )
-    ).all()
+    # Two plain IN lists, not a row-value IN (patient_id, drug) IN (...): SQLite reads the whole slots
+    # table for that (it grows with the history) and PostgreSQL plans one OR branch per pair; this form
+    # uses the (patient, drug, day) unique index. Rows of pairs not in `keys` are never looked up.
+    # A run walks back from `day` and stops at the last day a dose was taken, and days from today on
+    # are never due. Nearly everyone took a dose within the last week: read that week for all, and
+    # the rest of the window only for those who did not (not 30 days of 400 patients on every roster).
+    patient_ids, drugs = {p for p, _ in keys}, {d for _, d in keys}
+    end = min(day, ctx.today)
+    recent = max(since, end - timedelta(days=RECENT_DAYS))
     outcomes: dict[tuple[int, Drug], dict[date, SlotStatus]] = defaultdict(dict)
-    for patient_id, drug, slot_date, status in slots:
-        outcomes[(patient_id, drug)][slot_date] = status
+
+    def read(pids: set[int], drug_set: set[Drug], lo: date, hi: date) -> None:
+        for patient_id, drug, slot_date, status in ctx.session.execute(
+            select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
+                Slot.patient_id.in_(pids), Slot.drug.in_(drug_set), Slot.slot_date >= lo, Slot.slot_date < hi)
+        ):
+            outcomes[(patient_id, drug)][slot_date] = status
+
+    read(patient_ids, drugs, recent, end)
+    older = [k for k in keys if not any(_OUTCOME.get(s) == DayOutcome.TAKEN for s in outcomes[k].values())]
+    if older and since < recent:
+        read({p for p, _ in older}, {d for _, d in older}, since, recent)
     released = {
         (patient_id, drug): last
         for patient_id, drug, last in ctx.session.execute(
             select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on))
-            .where(tuple_(BlockRelease.patient_id, BlockRelease.drug).in_(keys))
+            .where(BlockRelease.patient_id.in_(patient_ids), BlockRelease.drug.in_(drugs))
             .group_by(BlockRelease.patient_id, BlockRelease.drug)
         )
     }
@@ -72,9 +87,13 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
 
         day_outcomes = {d: _OUTCOME[s] for d, s in statuses.items() if s in _OUTCOME}
         run = consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS)
-        reviews = [d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None) if d]
-        review = max(reviews, default=order.course_start)
-        since_review = consecutive_missed_days(day, is_due, day_outcomes, max(order.course_start, review), LOOKBACK_DAYS)
-        blocked = missed_dose_block(order.drug, run, policy, released=since_review < policy.missed_days_block)
+        blocked = None
+        if run >= policy.missed_days_block:  # shorter runs block nothing: no review to look for
+            reviews = [d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None)
+                       if d]
+            review = max(reviews, default=order.course_start)
+            since_review = consecutive_missed_days(day, is_due, day_outcomes, max(order.course_start, review),
+                                                   LOOKBACK_DAYS)
+            blocked = missed_dose_block(order.drug, run, policy, released=since_review < policy.missed_days_block)
         result[key] = MissedState(run, blocked)
     return result

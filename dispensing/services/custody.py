@@ -65,15 +65,24 @@ def _require_prepared(d: Dispense) -> None:
 
 
 def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
-    """Site staff: the patient collected the prepared doses (on a day they cover)."""
+    """Site staff: the patient collected the prepared doses, on the day they were prepared for.
+
+    The order, the missed-day block and the sanctions are checked again at the counter: a dose
+    prepared days ago must not go out if the doctor has stopped or changed it since.
+    """
     d = _lock_dispense(ctx, dispense_id)
     _site_user(ctx, d)
     _require_prepared(d)
-    if not d.first_day <= ctx.today <= d.last_day:
-        raise Conflict(f"Dispense {d.number} covers {d.first_day} to {d.last_day}; today is {ctx.today}: "
-                       "hand it out only within that period, otherwise return it to the clinic.")
+    if ctx.today != d.first_day:
+        raise Conflict(f"Dispense {d.number} was prepared for {d.first_day}; today is {ctx.today}: hand it out "
+                       "only on that day. Otherwise return it to the clinic, which prepares what is still due.")
+    slot = ctx.session.execute(select(Slot).where(Slot.id == d.slot_id).with_for_update()
+                               .execution_options(populate_existing=True)).scalar_one()
+    try:
+        current_arrangement(ctx, usable_order(ctx, slot, as_of=ctx.today), slot)
+    except Conflict as exc:
+        raise Conflict(f"Do not hand out {d.number}: {exc.message} Return it to the clinic.") from exc
     d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, ctx.actor.id, ctx.now
-    slot = ctx.session.get(Slot, d.slot_id)
     slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
     audit.record(ctx, "dispense.handed_out", "dispense", d.id, patient_id=d.patient_id,
                  detail={"site_id": d.site_id, "total_mg": d.total_mg, "covers": d.covers})
@@ -81,21 +90,21 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
 
 
 def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
-    """Put this dispense's days from today on back to due, so they can be given again."""
+    """Days of this dispense that the patient did not get: from today on due again, before today missed."""
     reopened = []
     slots = ctx.session.execute(
         select(Slot).where((Slot.covered_by_dispense_id == d.id) | (Slot.id == d.slot_id))
-        .with_for_update().execution_options(populate_existing=True)
+        .order_by(Slot.slot_date).with_for_update().execution_options(populate_existing=True)
     ).scalars()
     for slot in slots:
-        own = slot.id == d.slot_id
-        if own and not include_own:
+        if slot.id == d.slot_id and not include_own:
             continue
+        slot.covered_by_dispense_id, slot.updated_at = None, ctx.now
         if slot.slot_date >= ctx.today:
-            slot.status, slot.covered_by_dispense_id, slot.updated_at = SlotStatus.DUE, None, ctx.now
+            slot.status = SlotStatus.DUE
             reopened.append(slot.slot_date.isoformat())
-        elif own:
-            slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "not collected", ctx.now
+        else:  # a past day without the dose counts towards the missed-day block
+            slot.status, slot.reason = SlotStatus.MISSED, "not collected"
     return reopened
 
 
@@ -115,7 +124,8 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
 
 
 def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
-    """Nurse or doctor: a dose is spilt, broken or wrong; its label stops being valid."""
+    """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
+    its labels stop being valid and the days not yet used are due again."""
     user = ctx.require(Role.NURSE, Role.DOCTOR)
     d = _lock_dispense(ctx, dispense_id)
     if not reason or not reason.strip():

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dispensing.enums import Role, SiteKind
+from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, InvalidInput, NotFound
 from dispensing.models import (
     Alert,
@@ -27,7 +27,7 @@ from dispensing.services import audit
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
-from dispensing.services.prescriptions import get_order
+from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
@@ -109,7 +109,7 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
 def record_dispense(ctx: Ctx, slot: Slot, order: Prescription, take_home: list[date], *, status: DispenseStatus,
                     supervised: bool, breath: BreathTest | None = None) -> Dispense:
     """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
-    _cover(ctx, order, take_home)
+    covered = _cover(ctx, order, take_home)
     days = [slot.slot_date, *take_home]
     item = Dispense(
         slot_id=slot.id, patient_id=slot.patient_id, prescription_id=order.id, site_id=slot.site_id,
@@ -125,7 +125,7 @@ def record_dispense(ctx: Ctx, slot: Slot, order: Prescription, take_home: list[d
         raise Conflict(f"Slot {slot.id} was handled by another request just now: reload the roster.") from exc
     slot.status = SlotStatus.PREPARED if status == DispenseStatus.PREPARED else SlotStatus.DISPENSED
     slot.updated_at = ctx.now
-    for s in _slots_for(ctx, order, take_home):
+    for s in covered:  # locked by _cover until commit: no need to read them again
         s.status, s.covered_by_dispense_id, s.updated_at = SlotStatus.COVERED, item.id, ctx.now
     audit.record(ctx, f"dispense.{status.value}", "dispense", item.id, patient_id=slot.patient_id, detail={
         "slot_id": slot.id, "drug": order.drug.value, "dose_mg": order.dose_mg, "total_mg": item.total_mg,
@@ -171,19 +171,20 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
     return DispenseResult("dispensed", item)
 
 
-def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[date]:
-    """Make sure every take-home day has an open slot; refuse if one is already handled."""
+def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+    """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
     if not dates:
         return []
     insert_ignoring_conflicts(ctx.session, Slot.__table__, [
         {"patient_id": order.patient_id, "drug": order.drug.value, "slot_date": d, "prescription_id": order.id,
          "site_id": order.site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now} for d in dates
     ], ["patient_id", "drug", "slot_date"])
-    for s in _slots_for(ctx, order, dates):
+    slots = _slots_for(ctx, order, dates)
+    for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict(f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
                            f"(up to the day before {s.slot_date}).")
-    return dates
+    return slots
 
 
 def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
@@ -225,6 +226,7 @@ def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
     load_patient(ctx, patient_id)
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: note the review (e.g. dose kept, patient seen).")
+    _refuse_release_above_restart_cap(ctx, patient_id, drug)
     release = BlockRelease(patient_id=patient_id, drug=drug, released_on=ctx.today, reason=reason.strip(),
                            released_by_id=doctor.id, created_at=ctx.now)
     ctx.session.add(release)
@@ -237,3 +239,22 @@ def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
     audit.record(ctx, "block.release", "block_release", release.id, patient_id=patient_id,
                  detail={"drug": drug.value, "reason": reason.strip()})
     return release
+
+
+def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> None:
+    """After the restart limit of missed days, methadone restarts at the restart cap at most (rule 4):
+    a release alone would let the old, higher dose through."""
+    if drug != Drug.METHADONE:
+        return
+    orders = [o for o in governing_orders(ctx, ctx.today, patient_ids=[patient_id]) if o.drug == drug]
+    if not orders:
+        return
+    order = orders[0]
+    state = missed_states(ctx, [order], ctx.today).get((patient_id, drug))
+    policy = ctx.policy
+    if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
+        raise Conflict(
+            f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
+            f"(order {order.id} is {order.dose_mg} mg). Revise the order to the restart dose (or give an override "
+            "reason in the revision) instead of releasing the block."
+        )

@@ -125,7 +125,8 @@ def sib_report(ctx: Ctx, year: int, month: int) -> list[SibRow]:
         report.append(SibRow(cpr=cpr, drug=order.drug.value, product=order.product,
                              prescriber_authorisation_id=auth_id, first_day=max(first, order.start_date),
                              last_day=min(last, end) if end else last))
-    audit.record(ctx, "report.sib", "report", detail={"month": f"{year:04d}-{month:02d}", "rows": len(report)})
+    audit.record(ctx, "report.sib", "report", detail={"month": f"{year:04d}-{month:02d}", "rows": len(report),
+                                                      "patient_ids": sorted({o.patient_id for o, _, _ in rows})})
     return report
 
 

@@ -98,7 +98,16 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
 def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet") -> bytes:
     """Every label prepared for a site and date, in one PDF."""
     items = [d for d in site_dispenses(ctx, site_id, day) if d.status == DispenseStatus.PREPARED]
+    # The batch's orders, patients and staff in one query each, held here so that build_labels finds them
+    # in the session (its identity map keeps no strong references): not four queries per dispense.
+    orders = list(ctx.session.execute(
+        select(Prescription).where(Prescription.id.in_({d.prescription_id for d in items}))).scalars())
+    loaded = [*orders, ctx.session.get(Site, site_id),
+              *ctx.session.execute(select(Patient).where(Patient.id.in_({d.patient_id for d in items}))).scalars(),
+              *ctx.session.execute(select(User).where(User.id.in_(
+                  {o.signed_by_id for o in orders} | {d.dispensed_by_id for d in items}))).scalars()]
     labels = [label for d in items for label in build_labels(ctx, d)]
+    del loaded
     if not labels:
         raise NotFound(f"Nothing is prepared for site {site_id} on {day}: prepare doses first.")
     audit.record(ctx, "label.print_site", "site", site_id, detail={

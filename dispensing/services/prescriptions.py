@@ -3,9 +3,10 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from dispensing.catalogue import CATALOGUE
@@ -13,6 +14,7 @@ from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import (
     OrderStatus,
+    Patient,
     Prescription,
     Site,
     Slot,
@@ -24,7 +26,6 @@ from dispensing.rules.special import consent_problem
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
-from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 
@@ -65,7 +66,14 @@ def signed_content(p: Prescription) -> dict[str, Any]:
 
 def signature_valid(ctx: Ctx, p: Prescription) -> bool:
     """False when a signed order's stored content no longer matches its signature."""
-    return p.signed_at is not None and signature_matches(ctx.secret, signed_content(p), p.signature)
+    return p.signed_at is not None and _signature_matches(ctx.secret, tuple(signed_content(p).items()), p.signature)
+
+
+@lru_cache(maxsize=65536)
+def _signature_matches(secret: bytes, content: tuple, signature: str | None) -> bool:
+    # Every roster load checks ~400 signed orders, and a signed order never changes: remember the
+    # verdict per exact content and signature (a changed row has another key and is checked afresh).
+    return signature_matches(secret, dict(content), signature)
 
 
 def _dose(value: Any) -> Decimal:
@@ -122,12 +130,12 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     return t, product.code
 
 
-def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date,
-                       current: Prescription | None) -> list[str]:
+def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date) -> list[str]:
     """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
 
-    After a gap without methadone (no order, or missed days in a row) the first-day or
-    restart limit applies instead of the step limits.
+    Tolerance follows the doses actually taken: after a gap since the last dispensed or covered
+    day (missed days, or no order at all) the restart or first-day limit applies instead of the
+    step limits, whichever order the new dose comes in.
     """
     if drug != Drug.METHADONE:
         return []
@@ -141,12 +149,14 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
         if p.last_day is None or p.last_day >= p.start_date  # superseded before it began: never applied
     ]
     history = [DoseChange(p.start_date, p.dose_mg) for p in versions]
-    day_before = effective - timedelta(days=1)
-    last_covered = max((min(p.last_day or day_before, day_before) for p in versions), default=None)
-    gap = (day_before - last_covered).days if last_covered else None
-    if current is not None:
-        state = missed_states(ctx, [current], min(effective, ctx.today)).get((patient_id, drug))
-        gap = max(gap or 0, state.missed if state else 0)
+    gap = None
+    if versions:
+        last_taken = ctx.session.execute(select(func.max(Slot.slot_date)).where(
+            Slot.patient_id == patient_id, Slot.drug == Drug.METHADONE, Slot.slot_date < effective,
+            Slot.status.in_((SlotStatus.DISPENSED, SlotStatus.COVERED)))).scalar()
+        since = last_taken or min(p.start_date for p in versions) - timedelta(days=1)
+        # Whole days without a dose so far; days still to come are guarded by the missed-day block.
+        gap = max(0, (min(effective, ctx.today) - since).days - 1)
     policy = ctx.policy
     if gap is not None and gap >= policy.missed_days_new_start:
         history = []
@@ -191,7 +201,7 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
             f"Order {existing.id} for {terms.drug.value} is in force for this patient: revise it "
             f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
         )
-    _check_titration(ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, None),
+    _check_titration(ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date),
                      terms.override_reason)
     order = _new_row(ctx, doctor, patient_id, terms, product, version=1, course_start=terms.start_date)
     audit.record(ctx, "prescription.create", "prescription", order.id, patient_id=patient_id,
@@ -241,6 +251,10 @@ def read_order(ctx: Ctx, order_id: int) -> Prescription:
 def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
     """Sign a draft with the doctor's password: it becomes active and immutable."""
     doctor = ctx.require(Role.DOCTOR)
+    order = get_order(ctx, order_id)
+    # The patient row serialises signing: two drafts for one drug signed at once cannot both pass
+    # the overlap check below.
+    ctx.session.execute(select(Patient.id).where(Patient.id == order.patient_id).with_for_update())
     order = get_order(ctx, order_id, lock=True)
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
         raise Forbidden(
@@ -268,8 +282,8 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
         if clash is not None:
             raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
-    _check_titration(ctx, titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date,
-                                             previous), order.override_reason)
+    _check_titration(ctx, titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
+                     order.override_reason)
     _require_consent(ctx, order.patient_id, order.start_date)
     order.status = OrderStatus.ACTIVE
     order.signed_by_id = doctor.id
@@ -279,11 +293,8 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         previous.superseded_on = order.start_date
         previous.status = OrderStatus.SUPERSEDED
         # Slots not yet acted on from the effective date now belong to the new version.
-        ctx.session.execute(
-            update(Slot).where(
-                Slot.prescription_id == previous.id, Slot.slot_date >= order.start_date, Slot.status == SlotStatus.DUE,
-            ).values(prescription_id=order.id, site_id=order.site_id, updated_at=ctx.now)
-        )
+        for slot in _open_slots(ctx, previous.id, from_day=order.start_date):
+            slot.prescription_id, slot.site_id, slot.updated_at = order.id, order.site_id, ctx.now
     audit.record(ctx, "prescription.sign", "prescription", order.id, patient_id=order.patient_id,
                  detail={"signature": order.signature, "supersedes_id": order.supersedes_id})
     return order
@@ -321,8 +332,8 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
         indication=changes.get("indication", current.indication), override_reason=changes.get("override_reason"),
     )
     terms, product = validate_terms(ctx, terms)
-    _check_titration(ctx, titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date,
-                                             current), terms.override_reason)
+    _check_titration(ctx, titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date),
+                     terms.override_reason)
     arrangement_changed = (
         weekdays_to_str(terms.pickup_weekdays) != current.pickup_weekdays
         or terms.supervised != current.supervised or terms.site_id != current.site_id
@@ -344,13 +355,26 @@ class Discontinued:
     warnings: list[str]
 
 
+def _open_slots(ctx: Ctx, order_id: int, *, from_day: date, statuses=(SlotStatus.DUE,)) -> list[Slot]:
+    """The order's slots from a day on, locked in date order (the order a dispense locks them in)."""
+    return list(ctx.session.execute(
+        select(Slot).where(Slot.prescription_id == order_id, Slot.slot_date >= from_day, Slot.status.in_(statuses))
+        .order_by(Slot.slot_date, Slot.id).with_for_update().execution_options(populate_existing=True)
+    ).scalars())
+
+
 def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> Discontinued:
-    """Stop an order after `end_date` (the last day a dose is given); drafts are simply withdrawn."""
+    """Stop an order after `end_date` (the last day a dose is given); a draft is withdrawn instead."""
     ctx.require(Role.DOCTOR)
     order = get_order(ctx, order_id, lock=True)
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: state why the order is stopped.")
-    if order.status not in (OrderStatus.ACTIVE, OrderStatus.DRAFT):
+    if order.status == OrderStatus.DRAFT:  # never signed: it never applied, so it is withdrawn, not ended
+        order.status, order.discontinue_reason = OrderStatus.WITHDRAWN, reason.strip()
+        audit.record(ctx, "prescription.withdraw", "prescription", order.id, patient_id=order.patient_id,
+                     detail={"reason": reason.strip()})
+        return Discontinued(order, [])
+    if order.status != OrderStatus.ACTIVE:
         raise Conflict(f"Order {order.id} is {order.status.value}: nothing to discontinue.")
     yesterday = ctx.today - timedelta(days=1)
     if end_date < yesterday:
@@ -363,21 +387,19 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
     order.discontinued_on = end_date
     order.discontinue_reason = reason.strip()
     order.status = OrderStatus.DISCONTINUED
-    ctx.session.execute(
-        update(Slot).where(Slot.prescription_id == order.id, Slot.slot_date > end_date, Slot.status == SlotStatus.DUE)
-        .values(status=SlotStatus.CANCELLED, reason="order discontinued", updated_at=ctx.now)
-    )
-    covered = ctx.session.execute(
-        select(Slot.slot_date).where(
-            Slot.prescription_id == order.id, Slot.slot_date > end_date, Slot.status == SlotStatus.COVERED)
-        .order_by(Slot.slot_date)
-    ).scalars().all()
+    after = end_date + timedelta(days=1)
+    for slot in _open_slots(ctx, order.id, from_day=after):
+        slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "order discontinued", ctx.now
     warnings = []
-    if covered:
-        warnings.append(
-            f"{len(covered)} take-home dose(s) for {', '.join(d.isoformat() for d in covered)} were already handed "
-            "out beyond the end date: ask the patient to return them."
-        )
+    out = _open_slots(ctx, order.id, from_day=after, statuses=(SlotStatus.COVERED, SlotStatus.PREPARED))
+    taken_home = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.COVERED]
+    at_site = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.PREPARED]
+    if taken_home:
+        warnings.append(f"{len(taken_home)} take-home dose(s) for {', '.join(taken_home)} were already handed "
+                        "out beyond the end date: ask the patient to return them.")
+    if at_site:
+        warnings.append(f"Dose(s) for {', '.join(at_site)} are prepared at the pickup site: the site will not "
+                        "hand them out; have them returned to the clinic.")
     audit.record(ctx, "prescription.discontinue", "prescription", order.id, patient_id=order.patient_id,
                  detail={"end_date": end_date, "reason": reason.strip()})
     return Discontinued(order, warnings)

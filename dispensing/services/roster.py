@@ -80,18 +80,24 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
               and not arrangements[o.id].treatment_ended]
     by_key = {(o.patient_id, o.drug): o for o in orders}
 
-    insert_ignoring_conflicts(session, Slot.__table__, [
-        {"patient_id": o.patient_id, "drug": o.drug.value, "slot_date": day, "prescription_id": o.id,
-         "site_id": site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
-        for o in orders
-    ], ["patient_id", "drug", "slot_date"])
     patient_ids = {o.patient_id for o in orders}
     slot_filter = Slot.site_id == site_id
     if patient_ids:
         slot_filter = slot_filter | Slot.patient_id.in_(patient_ids)
-    slots = session.execute(
-        select(Slot).where(Slot.slot_date == day, slot_filter).execution_options(populate_existing=True)
-    ).scalars().all()
+    day_slots = select(Slot).where(Slot.slot_date == day, slot_filter).execution_options(populate_existing=True)
+    slots = session.execute(day_slots).scalars().all()
+    # Only the first look of the day has slots to create; a reload inserts nothing (its ~400 conflicting
+    # rows cost ~20 ms on PostgreSQL). A slot of the patient and drug at any site is found above and
+    # would have stopped the insert (unique per patient, drug and day) all the same.
+    have = {(s.patient_id, s.drug) for s in slots}
+    missing = [o for o in orders if (o.patient_id, o.drug) not in have]
+    if missing:
+        insert_ignoring_conflicts(session, Slot.__table__, [
+            {"patient_id": o.patient_id, "drug": o.drug.value, "slot_date": day, "prescription_id": o.id,
+             "site_id": site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
+            for o in missing
+        ], ["patient_id", "drug", "slot_date"])
+        slots = session.execute(day_slots).scalars().all()
 
     past = day < ctx.today
     keep: list[Slot] = []
@@ -126,6 +132,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
     policy = ctx.policy
+    # The day's windows per drug, worked out once rather than for each of the ~400 entries.
+    todays_windows = [w for w in site.windows if w.weekday == day.weekday()]
+    windows_for = {drug: [w for w in todays_windows if w.serves(drug)] for drug in {s.drug for s in keep}}
     entries = []
     for slot in keep:
         order = by_key.get((slot.patient_id, slot.drug)) or orders_by_id[slot.prescription_id]
@@ -135,7 +144,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             blocked = unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)
         entries.append(RosterEntry(
             slot=slot, patient=patients[slot.patient_id], order=order,
-            windows=[w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)],
+            windows=list(windows_for[slot.drug]),
             breathalyser_required=breath_required(slot.drug, policy),
             urine_sample_due=slot.patient_id in urine_due,
             missed_consecutive=state.missed if state else 0,

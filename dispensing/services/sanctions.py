@@ -92,11 +92,13 @@ def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, star
     for b in breaches:
         b.decided_at, b.decided_by_id, b.sanction_id = ctx.now, doctor.id, sanction.id
         b.decision_note = f"Sanction {step.value} from {starts_on}"
+    if step == SanctionStep.TERMINATION:
+        _end_treatment(ctx, patient_id, starts_on)
+    # Last: the audit head is the last lock a use case takes (orders and slots first), so
+    # concurrent use cases queue instead of deadlocking.
     audit.record(ctx, "sanction.decide", "sanction", sanction.id, patient_id=patient_id, detail={
         "step": step.value, "starts_on": starts_on, "review_on": review_on, "site_id": site_id,
         "breach_ids": [b.id for b in breaches], "reason": reason.strip()})
-    if step == SanctionStep.TERMINATION:
-        _end_treatment(ctx, patient_id, starts_on)
     return sanction
 
 

@@ -13,4 +13,6 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dic
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    session.execute(dialect.insert(table).values(list(rows)).on_conflict_do_nothing(index_elements=keys))
+    # The rows as executemany parameters, not a multi-row VALUES: that one is compiled afresh on every
+    # call (a roster's 400 slots took ~120 ms to compile); this statement is compiled once and cached.
+    session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))

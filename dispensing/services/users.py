@@ -62,9 +62,11 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
     user = ctx.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     ok = verify_password(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
-        log.warning("login failed for username=%r", username)
+        # An unknown "username" is often a password typed in the wrong field: never log it.
+        shown = user.username if user else "(unknown user)"
+        log.warning("login failed for username=%r", shown)
         audit.record(ctx, "auth.login_failed", "user", user.id if user else None,
-                     detail={"username": username}, actor_name=username[:64] or "?")
+                     detail={"username": shown}, actor_name=shown)
         raise NotAuthenticated("Wrong username or password.", keep_changes=True)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
     return user

@@ -501,11 +501,15 @@ def test_discontinue_warns_about_take_home_doses_already_handed_out(api, factory
 
 
 def test_a_draft_can_be_withdrawn(api, factory):
-    draft = expect(create(api, factory), 201)
+    patient = factory.patient()
+    draft = expect(create(api, factory, patient=patient), 201)
     body = expect(api.post(f"/prescriptions/{draft['id']}/discontinue", factory.doctor,
                            json={"end_date": MONDAY.isoformat(), "reason": "written by mistake"}), 200)
-    assert body["status"] == "discontinued"
+    assert body["status"] == "withdrawn"  # never signed, so it never applied: not "discontinued"
     expect(sign(api, draft["id"], factory.doctor), 409)
+    # a withdrawn draft is no dose history: the first real order still meets the first-day limit
+    body = expect(create(api, factory, patient=patient, dose_mg=40), 422)
+    assert "first-day" in body["detail"]
 
 
 def test_after_four_missed_days_a_methadone_restart_is_capped_at_30_mg(api, factory, clock):

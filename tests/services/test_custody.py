@@ -9,7 +9,7 @@ from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden
 from dispensing.labels import verify_label
 from dispensing.models import AuditEntry, DispenseStatus, SlotStatus
-from dispensing.services import custody, labels, sites
+from dispensing.services import custody, labels, prescriptions, sites
 from dispensing.services.dispense import dispense
 from dispensing.services.roster import build_roster
 from tests.conftest import LABEL_KEY
@@ -92,8 +92,34 @@ def test_doses_are_prepared_from_today_up_to_the_policy_horizon(factory, pharmac
     ahead = custody.prepare_for_site(factory.ctx(factory.nurse),
                                      slot_of(factory, pharmacy, order, MON + timedelta(days=4)).id, take_home_days=0)
     assert ahead.first_day == MON + timedelta(days=4)
-    with pytest.raises(Conflict, match="covers"):  # the patient comes early: not before its day
+    with pytest.raises(Conflict, match="only on that day"):  # the patient comes early: not before its day
         custody.hand_out(factory.ctx(staff_of(factory, pharmacy)), ahead.id)
+
+
+def test_a_late_pickup_is_not_handed_out_and_a_returned_bundle_counts_its_past_days_missed(factory, pharmacy):
+    order = factory.order(site=pharmacy, pickup_weekdays=(0,))
+    d = custody.prepare_for_site(factory.ctx(factory.nurse), slot_of(factory, pharmacy, order, MON).id,
+                                 take_home_days=None)
+    assert len(d.covers) == 7
+    staff = staff_of(factory, pharmacy)
+    factory.clock.set(MON + timedelta(days=6))  # the patient turns up on Sunday
+    with pytest.raises(Conflict, match="only on that day"):
+        custody.hand_out(factory.ctx(staff), d.id)
+    custody.return_to_clinic(factory.ctx(staff), d.id, "Ikke afhentet til tiden")
+    entry = build_roster(factory.ctx(factory.nurse), pharmacy.id, MON + timedelta(days=6))[0]
+    assert entry.slot.status == SlotStatus.DUE  # Sunday's dose is due again, to be prepared anew
+    assert entry.missed_consecutive == 6 and entry.blocked_reason  # Monday to Saturday without methadone
+
+
+def test_a_prepared_dose_is_not_handed_out_after_the_doctor_stopped_the_order(factory, pharmacy):
+    order = factory.order(site=pharmacy)
+    wednesday = MON + timedelta(days=2)
+    d = custody.prepare_for_site(factory.ctx(factory.nurse), slot_of(factory, pharmacy, order, wednesday).id,
+                                 take_home_days=0)
+    prescriptions.discontinue_order(factory.ctx(factory.doctor), order.id, MON, "Behandling stoppet")
+    factory.clock.set(wednesday)
+    with pytest.raises(Conflict, match="Return it to the clinic"):
+        custody.hand_out(factory.ctx(staff_of(factory, pharmacy)), d.id)
 
 
 def test_window_and_site_doses_do_not_mix(factory, pharmacy):

@@ -193,3 +193,38 @@ def test_dose_is_handed_out_only_on_the_slots_own_day_in_the_clinics_zone(factor
         give(factory, entry)
     factory.clock.set(dst_sunday, time(3, 30))  # 01:30 UTC, already Sunday in Copenhagen
     assert give(factory, entry).status == "dispensed"
+
+
+def test_a_run_longer_than_a_week_counts_back_to_the_last_dose_taken(factory):
+    # missed_states reads the last week first and further back only for those without a dose in it.
+    site = factory.site()
+    order = factory.order(site=site)
+    give(factory, roster(factory, site, MON)[order.patient_id])  # Monday taken
+    later = MON + timedelta(days=11)  # Tuesday to the Thursday after next: ten days without a dose
+    at(factory, later)
+    entry = roster(factory, site, later)[order.patient_id]
+    assert entry.missed_consecutive == 10 and entry.blocked_reason
+
+
+def test_after_the_restart_limit_a_release_does_not_let_a_high_methadone_dose_through(factory):
+    site = factory.site()
+    order = factory.order(site=site, dose="60", override="Kendt tolerance")
+    at(factory, MON + timedelta(days=4))  # Monday to Thursday without methadone
+    assert roster(factory, site, factory.clock.today)[order.patient_id].missed_consecutive == 4
+    with pytest.raises(Conflict, match="restarts at most 30"):
+        release_block(factory.ctx(factory.doctor), order.patient_id, Drug.METHADONE, "Set af lægen")
+
+
+def test_a_new_order_after_missed_days_meets_the_restart_limit(factory):
+    site = factory.site()
+    order = factory.order(site=site, dose="60", override="Kendt tolerance")
+    give(factory, roster(factory, site, MON)[order.patient_id])
+    at(factory, MON + timedelta(days=6))  # Tuesday to Saturday missed
+    doctor = factory.ctx(factory.doctor)
+    prescriptions.discontinue_order(doctor, order.id, factory.clock.today - timedelta(days=1), "Ny ordination")
+    terms = prescriptions.OrderTerms(drug=Drug.METHADONE, dose_mg=Decimal("60"), site_id=site.id,
+                                     start_date=factory.clock.today, indication="genstart")
+    with pytest.raises(InvalidInput, match="first-day"):  # 5 days without a dose: a new start
+        prescriptions.create_order(doctor, order.patient_id, terms)
+    terms.dose_mg = Decimal("30")
+    assert prescriptions.create_order(doctor, order.patient_id, terms).dose_mg == Decimal("30")
