@@ -1,8 +1,8 @@
 """Read-only view models for the pages, assembled from the services' own functions (no rule lives here).
 
-`slot_view` gathers for one slot what `roster.build_roster` computes for a whole site (the same
-functions, called for one patient), so opening a patient at the window neither rebuilds the roster
-nor logs a read of every patient on it.
+`slot_view` takes one slot's entry from `roster.slot_entry` (the roster's own computation, for one
+patient), so opening a patient at the window neither rebuilds the roster nor logs a read of every
+patient on it.
 """
 
 from dataclasses import dataclass, field
@@ -13,20 +13,15 @@ from sqlalchemy import select
 
 from api.web import i18n
 from dispensing.catalogue import CATALOGUE, Product
-from dispensing.enums import Drug, Role, SiteKind
-from dispensing.errors import NotFound
+from dispensing.enums import Drug, SiteKind
 from dispensing.models import Dispense, DispensingWindow, Patient, Prescription, Site, Slot, SlotStatus, User
 from dispensing.policy import Policy
 from dispensing.rules.arrangement import SanctionTerms
-from dispensing.rules.breath import breath_required, breath_threshold
+from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import urine
-from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import read_patient
-from dispensing.services.prescriptions import get_order
-from dispensing.services.roster import RosterEntry, allowed_take_home, unusable_order_reason
-from dispensing.services.sanctions import arrangement_today
+from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
 
 
@@ -135,40 +130,29 @@ class SlotView:
 
 def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
     """Everything the window shows for one slot; opening it is an audited read of the patient's record."""
-    ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
-    slot = ctx.session.get(Slot, slot_id)
-    if slot is None:
-        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
-    patient = read_patient(ctx, slot.patient_id)
-    order = get_order(ctx, slot.prescription_id)
+    e = slot_entry(ctx, slot_id)  # the roster's own entry: the same rules, computed the same way
+    slot, order = e.slot, e.order
     site = get_site(ctx, slot.site_id)
-    day = slot.slot_date
-    plan = arrangement_today(ctx, order, day)
-    state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
-    blocked = None
-    if slot.status == SlotStatus.DUE:
-        blocked = unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)
     product = CATALOGUE[order.drug].product(order.product)
     prescriber = ctx.session.get(User, order.signed_by_id) if order.signed_by_id else None
     view = SlotView(
-        slot=slot, patient=patient, order=order, site=site, product=product,
-        dose=dose_text(order.drug, product, order.dose_mg),
-        windows=windows_text([w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]),
-        breath_required=breath_required(slot.drug, ctx.policy), breath_limit=breath_threshold(slot.drug, ctx.policy),
-        supervised_required=plan.supervised, missed=state.missed if state else 0, blocked=blocked,
-        take_home_dates=allowed_take_home(ctx, order, day, plan) if slot.status == SlotStatus.DUE else [],
-        no_take_home_sanction=plan.no_take_home_because, sanctions=plan.in_force,
-        urine_due=day == ctx.today and urine.status(ctx, patient.id, day).due_since is not None,
-        prescriber=prescriber.full_name if prescriber else "",
+        slot=slot, patient=e.patient, order=order, site=site, product=product,
+        dose=dose_text(order.drug, product, order.dose_mg), windows=windows_text(e.windows),
+        breath_required=e.breathalyser_required, breath_limit=breath_threshold(slot.drug, ctx.policy),
+        supervised_required=e.plan.supervised if e.plan else order.supervised, missed=e.missed_consecutive,
+        blocked=e.blocked_reason, take_home_dates=e.take_home_dates,
+        no_take_home_sanction=e.plan.no_take_home_because if e.plan else None, sanctions=e.sanctions,
+        urine_due=e.urine_sample_due, prescriber=prescriber.full_name if prescriber else "",
     )
-    dispense_id = slot.covered_by_dispense_id
     d = ctx.session.execute(select(Dispense).where(Dispense.slot_id == slot.id)).scalar_one_or_none()
-    if d is None and dispense_id:
-        d = ctx.session.get(Dispense, dispense_id)
+    if d is None and slot.covered_by_dispense_id:
+        d = ctx.session.get(Dispense, slot.covered_by_dispense_id)
     if d is not None:
         view.dispense = d
         nurse = ctx.session.get(User, d.dispensed_by_id)
         view.dispensed_by = nurse.full_name if nurse else ""
+    # Audited last: the audit head is the last lock a use case takes (see services/audit.py).
+    read_patient(ctx, e.patient.id)
     return view
 
 

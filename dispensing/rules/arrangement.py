@@ -7,7 +7,7 @@ arrangement by itself, and when it ends the order's own arrangement returns.
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from dispensing.enums import SanctionStep
 
@@ -42,6 +42,7 @@ class Arrangement:
     pickup_weekdays: frozenset[int]
     supervised: bool
     in_force: tuple[SanctionTerms, ...]  # the sanctions in force on the day, strongest first
+    changes_on: date | None = None  # the next day a known sanction starts or ends: take-home stops before it
 
     @property
     def treatment_ended(self) -> bool:
@@ -65,5 +66,8 @@ def effective_arrangement(*, site_id: int, weekdays: Collection[int], pickup_wee
     police = [s for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]
     if police:
         site_id = police[0].site_id  # the most recent decision names the station
+    real = [s for s in sanctions if s.ends_on is None or s.ends_on >= s.starts_on]  # lifted before it began: none
+    changes = [s.starts_on for s in real if s.starts_on > day]
+    changes += [s.ends_on + timedelta(days=1) for s in real if s.ends_on is not None and s.ends_on >= day]
     return Arrangement(site_id=site_id, weekdays=due, pickup_weekdays=pickup, supervised=supervised,
-                       in_force=active)
+                       in_force=active, changes_on=min(changes, default=None))

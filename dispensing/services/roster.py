@@ -1,22 +1,23 @@
 """The window's roster: every dose due at a site on a date, built from the orders in force."""
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import select
 
 from dispensing.enums import Drug, Role
+from dispensing.errors import NotFound
 from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
 from dispensing.services import audit
-from dispensing.services.attendance import missed_states
+from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
-from dispensing.services.sanctions import arrangement, patients_sent_to, sanctions_in_force
+from dispensing.services.sanctions import arrangement, arrangement_today, patients_sent_to, sanctions_in_force
 from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
@@ -34,9 +35,17 @@ class RosterEntry:
     urine_sample_due: bool
     missed_consecutive: int
     blocked_reason: str | None
-    take_home_days: int
-    sanctions: tuple[SanctionTerms, ...] = ()
+    take_home_dates: list[date]  # the following due days this visit may cover
+    plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
+
+    @property
+    def take_home_days(self) -> int:
+        return len(self.take_home_dates)
+
+    @property
+    def sanctions(self) -> tuple[SanctionTerms, ...]:
+        return self.plan.in_force if self.plan else ()
 
     @property
     def sort_key(self) -> tuple[time, str, int]:
@@ -47,8 +56,10 @@ def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arr
     """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus)."""
     if order.drug == Drug.DISULFIRAM:
         return []
-    return take_home_dates(day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days,
-                           order.last_day)
+    dates = take_home_dates(day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days,
+                            order.last_day)
+    # A sanction decided to start (or end) within the span changes the arrangement from that day.
+    return [d for d in dates if arrangement.changes_on is None or d < arrangement.changes_on]
 
 
 def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
@@ -73,7 +84,8 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     sent_here = patients_sent_to(ctx, site_id, day)
     if sent_here:
         candidates |= {o.id: o for o in governing_orders(ctx, day, patient_ids=list(sent_here))}
-    sanctions = sanctions_in_force(ctx, {o.patient_id for o in candidates.values()}, day)
+    sanctions = sanctions_in_force(ctx, {o.patient_id for o in candidates.values()}, day,
+                                   day + timedelta(days=ctx.policy.take_home_max_days))
     arrangements = {oid: arrangement(o, sanctions.get(o.patient_id, []), day) for oid, o in candidates.items()}
     orders = [o for o in candidates.values()
               if day.weekday() in o.weekday_set and arrangements[o.id].site_id == site_id
@@ -106,6 +118,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         order = by_key.get((slot.patient_id, slot.drug))
         if order is None and slot.site_id != site_id:
             continue  # another site's dose of the same patient
+        if slot.status == SlotStatus.CANCELLED and order is not None:
+            # never acted on, and an order governs the day again (e.g. discontinued and rewritten today)
+            slot.status, slot.reason, slot.updated_at = SlotStatus.DUE, None, ctx.now
         if slot.status == SlotStatus.DUE:
             if order is None:
                 gone.append(slot)
@@ -135,33 +150,51 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     # The day's windows per drug, worked out once rather than for each of the ~400 entries.
     todays_windows = [w for w in site.windows if w.weekday == day.weekday()]
     windows_for = {drug: [w for w in todays_windows if w.serves(drug)] for drug in {s.drug for s in keep}}
-    entries = []
-    for slot in keep:
-        order = by_key.get((slot.patient_id, slot.drug)) or orders_by_id[slot.prescription_id]
-        state = states.get((slot.patient_id, slot.drug))
-        blocked = None
-        if slot.status == SlotStatus.DUE:
-            blocked = unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)
-        entries.append(RosterEntry(
-            slot=slot, patient=patients[slot.patient_id], order=order,
-            windows=list(windows_for[slot.drug]),
-            breathalyser_required=breath_required(slot.drug, policy),
-            urine_sample_due=slot.patient_id in urine_due,
-            missed_consecutive=state.missed if state else 0,
-            blocked_reason=blocked,
-            take_home_days=len(allowed_take_home(ctx, order, day, arrangements[order.id]))
-            if slot.status == SlotStatus.DUE and order.id in arrangements else 0,
-            sanctions=arrangements[order.id].in_force if order.id in arrangements else (),
-            flags=tuple(patient_flags(birth_date=patients[slot.patient_id].birth_date, day=day,
-                                      pregnant=patients[slot.patient_id].pregnant,
-                                      children_at_home=patients[slot.patient_id].children_at_home)),
-        ))
+    entries = [
+        _entry(ctx, slot, orders_by_id[slot.prescription_id], patients[slot.patient_id], windows_for[slot.drug],
+               arrangements.get(slot.prescription_id), states.get((slot.patient_id, slot.drug)),
+               slot.patient_id in urine_due)
+        for slot in keep  # a handled slot shows the order it was handled under
+    ]
     if day <= ctx.today:
         _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
     entries.sort(key=lambda e: e.sort_key)
     audit.record(ctx, "roster.read", "site", site_id, detail={
         "date": day, "patient_ids": sorted({e.patient.id for e in entries})})
     return entries
+
+
+def _entry(ctx: Ctx, slot: Slot, order: Prescription, patient: Patient, windows: list[DispensingWindow],
+           plan: Arrangement | None, state: MissedState | None, urine_due: bool) -> RosterEntry:
+    """What the window shows for one slot; `plan` is None when no order governs it here any more."""
+    day = slot.slot_date
+    due = slot.status == SlotStatus.DUE
+    blocked = (unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)) if due else None
+    return RosterEntry(
+        slot=slot, patient=patient, order=order, windows=list(windows),
+        breathalyser_required=breath_required(slot.drug, ctx.policy), urine_sample_due=urine_due,
+        missed_consecutive=state.missed if state else 0, blocked_reason=blocked,
+        take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [], plan=plan,
+        flags=tuple(patient_flags(birth_date=patient.birth_date, day=day, pregnant=patient.pregnant,
+                                  children_at_home=patient.children_at_home)),
+    )
+
+
+def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
+    """One slot exactly as the roster shows it (the dispense page), without building the whole roster."""
+    ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    slot = ctx.session.get(Slot, slot_id)
+    if slot is None:
+        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
+    day = slot.slot_date
+    order = ctx.session.get(Prescription, slot.prescription_id)
+    patient = ctx.session.get(Patient, slot.patient_id)
+    site = get_site(ctx, slot.site_id)
+    plan = arrangement_today(ctx, order, day) if order.governs(day) else None
+    state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
+    urine_due = day == ctx.today and patient.id in urine_due_today(ctx, {patient.id}, day)
+    windows = [w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]
+    return _entry(ctx, slot, order, patient, windows, plan, state, urine_due)
 
 
 def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:

@@ -23,16 +23,21 @@ def terms(s: Sanction) -> SanctionTerms:
                          review_on=s.review_on, id=s.id)
 
 
-def _in_force_on(day: date):
-    return (Sanction.starts_on <= day) & or_(Sanction.ends_on.is_(None), Sanction.ends_on >= day)
+def _in_force_on(day: date, until: date | None = None):
+    return (Sanction.starts_on <= (until or day)) & or_(Sanction.ends_on.is_(None), Sanction.ends_on >= day)
 
 
-def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date) -> dict[int, list[SanctionTerms]]:
-    """In-force sanctions per patient on `day`, in one query."""
+def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date,
+                       until: date | None = None) -> dict[int, list[SanctionTerms]]:
+    """Sanctions per patient in force on any day from `day` to `until` (default: that day), in one query.
+
+    The arrangement on `day` takes those in force that day; the later ones tell where take-home stops.
+    """
     ids = set(patient_ids)
     result: dict[int, list[SanctionTerms]] = defaultdict(list)
     if ids:
-        for s in ctx.session.execute(select(Sanction).where(Sanction.patient_id.in_(ids), _in_force_on(day))).scalars():
+        for s in ctx.session.execute(select(Sanction).where(Sanction.patient_id.in_(ids),
+                                                            _in_force_on(day, until))).scalars():
             result[s.patient_id].append(terms(s))
     return result
 
@@ -51,7 +56,9 @@ def arrangement(order: Prescription, sanctions: list[SanctionTerms], day: date) 
 
 
 def arrangement_today(ctx: Ctx, order: Prescription, day: date) -> Arrangement:
-    return arrangement(order, sanctions_in_force(ctx, [order.patient_id], day).get(order.patient_id, []), day)
+    """The order's arrangement on `day`, knowing the sanctions of the take-home span after it."""
+    until = day + timedelta(days=ctx.policy.take_home_max_days)
+    return arrangement(order, sanctions_in_force(ctx, [order.patient_id], day, until).get(order.patient_id, []), day)
 
 
 def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, starts_on: date, review_on: date,

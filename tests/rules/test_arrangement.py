@@ -81,3 +81,15 @@ def test_once_every_sanction_has_ended_the_orders_own_arrangement_returns(sancti
              for s in sanctions]
     p = plan(ended, day)
     assert (p.site_id, p.pickup_weekdays, p.supervised, p.in_force) == (CLINIC, frozenset({0, 3}), False, ())
+
+
+@given(st.lists(sanction, max_size=5, unique_by=lambda s: s.id), st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)))
+def test_the_arrangement_holds_until_changes_on_and_changes_there(sanctions, day):
+    p = plan(sanctions, day)
+    horizon = p.changes_on or day + timedelta(days=30)
+    for k in range(1, (horizon - day).days):
+        q = plan(sanctions, day + timedelta(days=k))
+        assert (q.site_id, q.pickup_weekdays, q.supervised, q.in_force) == (p.site_id, p.pickup_weekdays,
+                                                                           p.supervised, p.in_force)
+    if p.changes_on is not None:
+        assert plan(sanctions, p.changes_on).in_force != p.in_force

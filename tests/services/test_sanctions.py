@@ -133,3 +133,17 @@ def test_site_staff_cannot_record_breaches(factory):
     staff = factory.user(Role.SITE_STAFF, site_id=factory.site(SiteKind.PHARMACY).id)
     with pytest.raises(Forbidden):
         conduct.record_breach(factory.ctx(staff), factory.patient().id, kind="other", occurred_on=MON)
+
+
+def test_take_home_stops_before_a_sanction_that_starts_within_the_span(factory, police):
+    clinic = factory.site()
+    order = factory.order(site=clinic, pickup_weekdays=(0,), supervised=False)
+    decide(factory, order.patient_id, SanctionStep.DAILY_PICKUP, starts_on=MON + timedelta(days=3))
+    entry = roster(factory, clinic)[order.patient_id]
+    assert entry.take_home_days == 2  # Tuesday and Wednesday; from Thursday every dose is picked up
+    with pytest.raises(InvalidInput, match="more than allowed"):
+        dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=True, take_home_days=6)
+    other = factory.order(site=clinic, pickup_weekdays=(0,), supervised=False)
+    decide(factory, other.patient_id, SanctionStep.POLICE_PICKUP, site_id=police.id,
+           starts_on=MON + timedelta(days=5))
+    assert roster(factory, clinic)[other.patient_id].take_home_days == 4  # until the police pickup starts

@@ -228,3 +228,17 @@ def test_a_new_order_after_missed_days_meets_the_restart_limit(factory):
         prescriptions.create_order(doctor, order.patient_id, terms)
     terms.dose_mg = Decimal("30")
     assert prescriptions.create_order(doctor, order.patient_id, terms).dose_mg == Decimal("30")
+
+
+def test_an_order_discontinued_and_rewritten_today_still_has_todays_dose(factory):
+    site = factory.site()
+    order = factory.order(site=site)
+    roster(factory, site, MON)
+    doctor = factory.ctx(factory.doctor)
+    prescriptions.discontinue_order(doctor, order.id, MON - timedelta(days=1), "Forkert præparat")
+    assert order.patient_id not in roster(factory, site, MON)
+    terms = prescriptions.OrderTerms(drug=Drug.METHADONE, dose_mg=Decimal("25"), site_id=site.id, start_date=MON,
+                                     indication="ny ordination", product="methadone-tab-5")
+    new = prescriptions.sign_order(doctor, prescriptions.create_order(doctor, order.patient_id, terms).id, PASSWORD)
+    entry = roster(factory, site, MON)[order.patient_id]
+    assert entry.slot.status == SlotStatus.DUE and entry.order.id == new.id and entry.order.dose_mg == Decimal("25")
