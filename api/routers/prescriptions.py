@@ -80,7 +80,11 @@ def read(order_id: int, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/sign", response_model=PrescriptionRead)
 def sign(order_id: int, body: SignRequest, ctx: CtxDep):
     """Sign a draft by re-entering the password; only a doctor (opioids: with the prescribing right)."""
-    return order_read(ctx, svc.sign_order(ctx, order_id, body.password))
+    order = svc.sign_order(ctx, order_id, body.password)
+    # A revision taking effect while bottles of the old version are out: say so to the doctor.
+    warnings = svc.doses_already_out(ctx, order.supersedes_id, order.start_date, "at the old terms") \
+        if order.supersedes_id else []
+    return order_read(ctx, order, warnings)
 
 
 @router.post("/prescriptions/{order_id}/revise", status_code=201, response_model=PrescriptionRead)

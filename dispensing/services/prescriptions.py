@@ -363,6 +363,21 @@ def _open_slots(ctx: Ctx, order_id: int, *, from_day: date, statuses=(SlotStatus
     ).scalars())
 
 
+def doses_already_out(ctx: Ctx, order_id: int, from_day: date, why: str) -> list[str]:
+    """Warnings about doses of this order from `from_day` on that have left the clinic already."""
+    out = _open_slots(ctx, order_id, from_day=from_day, statuses=(SlotStatus.COVERED, SlotStatus.PREPARED))
+    taken_home = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.COVERED]
+    at_site = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.PREPARED]
+    warnings = []
+    if taken_home:
+        warnings.append(f"{len(taken_home)} take-home dose(s) for {', '.join(taken_home)} were already handed "
+                        f"out {why}: ask the patient to return them.")
+    if at_site:
+        warnings.append(f"Dose(s) for {', '.join(at_site)} are prepared at the pickup site {why}: have them "
+                        "returned to the clinic.")
+    return warnings
+
+
 def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> Discontinued:
     """Stop an order after `end_date` (the last day a dose is given); a draft is withdrawn instead."""
     ctx.require(Role.DOCTOR)
@@ -390,16 +405,7 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
     after = end_date + timedelta(days=1)
     for slot in _open_slots(ctx, order.id, from_day=after):
         slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "order discontinued", ctx.now
-    warnings = []
-    out = _open_slots(ctx, order.id, from_day=after, statuses=(SlotStatus.COVERED, SlotStatus.PREPARED))
-    taken_home = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.COVERED]
-    at_site = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.PREPARED]
-    if taken_home:
-        warnings.append(f"{len(taken_home)} take-home dose(s) for {', '.join(taken_home)} were already handed "
-                        "out beyond the end date: ask the patient to return them.")
-    if at_site:
-        warnings.append(f"Dose(s) for {', '.join(at_site)} are prepared at the pickup site: the site will not "
-                        "hand them out; have them returned to the clinic.")
+    warnings = doses_already_out(ctx, order.id, after, "beyond the end date")
     audit.record(ctx, "prescription.discontinue", "prescription", order.id, patient_id=order.patient_id,
                  detail={"end_date": end_date, "reason": reason.strip()})
     return Discontinued(order, warnings)

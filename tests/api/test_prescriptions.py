@@ -556,3 +556,17 @@ def test_take_home_never_runs_past_the_orders_end(api, factory):
     body = expect(api.post(f"/slots/{line['slot_id']}/dispense", factory.nurse,
                            json={"supervised": True, "take_home_days": 2}), 422)
     assert "end" in body["detail"]
+
+
+def test_signing_a_revision_warns_about_take_home_doses_already_out_at_the_old_dose(api, factory, clock):
+    from tests.conftest import auth
+
+    site = factory.site()
+    order = factory.order(site=site, dose="40", override="known tolerance", pickup_weekdays=[0, 3])
+    nurse = auth(factory.nurse, clock)
+    (slot,) = api.client.get(f"/sites/{site.id}/roster", headers=nurse).json()
+    assert api.client.post(f"/slots/{slot['slot_id']}/dispense", json={"supervised": True},
+                           headers=nurse).status_code == 201  # Tuesday and Wednesday go home
+    draft = expect(revise(api, factory, order.id, day(1), dose_mg=30), 201)
+    signed_revision = expect(sign(api, draft["id"], factory.doctor), 200)
+    assert any(day(1).isoformat() in w and "old terms" in w for w in signed_revision["warnings"])
