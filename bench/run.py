@@ -227,6 +227,17 @@ def run_nurses(base: str, tokens: list[str], work: list[list[tuple[int, Drug]]],
     return results, timer.perf_counter() - started[0]
 
 
+def reference_loop_ms() -> float:
+    """A fixed pure-Python workload: how fast the (shared) machine runs Python right now."""
+    times = []
+    for _ in range(3):
+        t0, x = timer.perf_counter(), 0
+        for i in range(2_000_000):
+            x += i
+        times.append((timer.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
 def measure(target: Target, args) -> dict:
     """All figures for one database and size."""
     fast_password_hashing()
@@ -393,6 +404,7 @@ def measure(target: Target, args) -> dict:
         label_service.render_labels = render_labels
     r["labels"] = labels
     r["label_ms"], r["label_data_ms"] = statistics.median(pdf_times), statistics.median(data_times)
+    r["reference_ms"] = reference_loop_ms()
     log(f"  labels: {labels} in one batch, {r['label_ms']:.2f} ms/label ({r['label_data_ms']:.2f} ms data and "
         f"tokens), {r['label_statements']} statements")
     engine.dispose()
@@ -450,6 +462,7 @@ ROWS = [
     ("labels: of which data and signed tokens (all but the PDF), ms per label", "label_data_ms",
      lambda v: f"{v:.2f}", None, True),
     ("labels: SQL statements for the batch", "label_statements", str, None, True),
+    ("reference: a fixed pure-Python loop, ms (the machine's speed at the time)", "reference_ms", ms, None, True),
 ]
 
 
@@ -528,7 +541,9 @@ times. Ratios to the target in brackets.{growth}
 
 How to read it:
 - The machine is shared and noisy (2 slow cores shared by the server, the 20 client threads, the database
-  and other people's work): compare medians and ratios; a p95 can move by half between runs.
+  and other people's work, and a host whose speed drifts: see the reference row, a fixed loop timed with
+  each measurement): compare medians and ratios; the same code measured an hour apart differed by up to
+  1.5x, and a p95 can move by half between runs.
 - The dispense target is read on the paced phase: 20 nurses working at once, each far faster than a real
   window. Back to back (no pause) the 20 requests in flight queue for the same two cores, so latency there
   is queueing (Little's law: p50 ~ 20 / throughput); that phase shows capacity, not a window's wait.
