@@ -81,9 +81,9 @@ def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangemen
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
     plan = arrangement_today(ctx, order, slot.slot_date)
     if plan.treatment_ended or plan.site_id != slot.site_id:
-        raise Conflict(f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()}): "
-                       "reload the roster." if plan.in_force else "This dose is no longer handed out here: "
-                       "reload the roster.")
+        why = (f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
+               if plan.in_force else "This dose is no longer handed out here")
+        raise Conflict(f"{why}: reload the roster.")
     return plan
 
 
