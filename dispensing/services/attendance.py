@@ -12,9 +12,10 @@ from dispensing.models import BlockRelease, Prescription, Slot, SlotStatus
 from dispensing.rules.missed import DayOutcome, consecutive_missed_days, missed_dose_block
 from dispensing.rules.schedule import local_today
 from dispensing.services.context import Ctx
+from dispensing.services.sql import among_pairs
 
 LOOKBACK_DAYS = 30  # a run longer than this is shown as 30: it is a new start either way
-RECENT_DAYS = 7  # first read only this many days back (see missed_states)
+RECENT_DAYS = 3  # first read only this many days back: a weekend and the day before it (see missed_states)
 
 _OUTCOME = {
     SlotStatus.DISPENSED: DayOutcome.TAKEN,
@@ -40,40 +41,31 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
         return {}
     keys = {(o.patient_id, o.drug) for o in orders}
     since = day - timedelta(days=LOOKBACK_DAYS)
-    # Two plain IN lists, not a row-value IN (patient_id, drug) IN (...): SQLite reads the whole slots
-    # table for that (it grows with the history) and PostgreSQL plans one OR branch per pair; this form
-    # uses the (patient, drug, day) unique index. Rows of pairs not in `keys` are never looked up.
-    # A run walks back from `day` and stops at the last day a dose was taken, and days from today on
-    # are never due. Nearly everyone took a dose within the last week: read that week for all, and
-    # the rest of the window only for those who did not (not 30 days of 400 patients on every roster).
-    patient_ids, drugs = {p for p, _ in keys}, {d for _, d in keys}
+    # The pairs go to the (patient, drug, day) unique index (services/sql.among_pairs): a row-value IN
+    # made SQLite read the whole slots table, and PostgreSQL's generic plan for a plain patient array
+    # read each patient's whole history. A run walks back from `day` and stops at the last day a dose
+    # was taken, and days from today on are never due. Nearly everyone took a dose within the last
+    # few days: read those for all, and the rest of the window only for those who did not (not 30
+    # days of 400 patients on every roster).
     end = min(day, ctx.today)
     recent = max(since, end - timedelta(days=RECENT_DAYS))
     outcomes: dict[tuple[int, Drug], dict[date, SlotStatus]] = defaultdict(dict)
 
-    def read(pids: set[int], drug_set: set[Drug], lo: date, hi: date) -> None:
+    def read(pairs: set[tuple[int, Drug]], lo: date, hi: date) -> None:
+        stmt = select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
+            Slot.slot_date >= lo, Slot.slot_date < hi)
         for patient_id, drug, slot_date, status in ctx.session.execute(
-            select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
-                Slot.patient_id.in_(pids), Slot.drug.in_(drug_set), Slot.slot_date >= lo, Slot.slot_date < hi)
-        ):
+                among_pairs(ctx.session, stmt, Slot.patient_id, Slot.drug, pairs)):
             outcomes[(patient_id, drug)][slot_date] = status
 
-    read(patient_ids, drugs, recent, end)
-    older = [k for k in keys if not any(_OUTCOME.get(s) == DayOutcome.TAKEN for s in outcomes[k].values())]
+    read(keys, recent, end)
+    older = {k for k in keys if not any(_OUTCOME.get(s) == DayOutcome.TAKEN for s in outcomes[k].values())}
     if older and since < recent:
-        read({p for p, _ in older}, {d for _, d in older}, since, recent)
-    released = {
-        (patient_id, drug): last
-        for patient_id, drug, last in ctx.session.execute(
-            select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on))
-            .where(BlockRelease.patient_id.in_(patient_ids), BlockRelease.drug.in_(drugs))
-            .group_by(BlockRelease.patient_id, BlockRelease.drug)
-        )
-    }
+        read(older, since, recent)
 
     policy = ctx.policy
     today = ctx.today
-    result = {}
+    runs = {}
     for order in orders:
         key = (order.patient_id, order.drug)
         statuses = outcomes.get(key, {})
@@ -86,9 +78,16 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
             return d.weekday() in order.weekday_set and d >= order.course_start
 
         day_outcomes = {d: _OUTCOME[s] for d, s in statuses.items() if s in _OUTCOME}
-        run = consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS)
+        runs[key] = (order, consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS),
+                     is_due, day_outcomes)
+
+    # Shorter runs block nothing: look for a doctor's review only behind the long ones (nearly never).
+    long_runs = {key for key, (_, run, _, _) in runs.items() if run >= policy.missed_days_block}
+    released = _last_releases(ctx, long_runs)
+    result = {}
+    for key, (order, run, is_due, day_outcomes) in runs.items():
         blocked = None
-        if run >= policy.missed_days_block:  # shorter runs block nothing: no review to look for
+        if key in long_runs:
             reviews = [d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None)
                        if d]
             review = max(reviews, default=order.course_start)
@@ -97,3 +96,13 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
             blocked = missed_dose_block(order.drug, run, policy, released=since_review < policy.missed_days_block)
         result[key] = MissedState(run, blocked)
     return result
+
+
+def _last_releases(ctx: Ctx, keys: set[tuple[int, Drug]]) -> dict[tuple[int, Drug], date]:
+    """The day of the latest block release per (patient, drug)."""
+    if not keys:
+        return {}
+    stmt = (select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on))
+            .group_by(BlockRelease.patient_id, BlockRelease.drug))
+    rows = ctx.session.execute(among_pairs(ctx.session, stmt, BlockRelease.patient_id, BlockRelease.drug, keys))
+    return {(patient_id, drug): last for patient_id, drug, last in rows if (patient_id, drug) in keys}

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -28,6 +29,7 @@ from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
+from dispensing.services.sql import among
 
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
 SIGNED = (OrderStatus.ACTIVE, OrderStatus.SUPERSEDED, OrderStatus.DISCONTINUED)
@@ -51,29 +53,38 @@ class OrderTerms:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# The columns a signature covers, in signing order; read with one attrgetter call.
+SIGNED_COLUMNS = ("id", "version", "supersedes_id", "patient_id", "drug", "product", "dose_mg", "weekdays",
+                  "pickup_weekdays", "supervised", "site_id", "start_date", "course_start", "end_date", "indication",
+                  "override_reason", "pickup_change_reason", "signed_by_id", "signed_at")
+_signed_values = attrgetter(*SIGNED_COLUMNS, "signature")
+
+
+def _content(values: tuple) -> dict[str, Any]:
+    """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
+    c = dict(zip(SIGNED_COLUMNS, values))
+    c["drug"] = c["drug"].value
+    c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
+    for key in ("start_date", "course_start", "end_date", "signed_at"):
+        c[key] = c[key].isoformat() if c[key] is not None else None
+    return c
+
+
 def signed_content(p: Prescription) -> dict[str, Any]:
-    """Exactly what the signature covers: the clinical content, the signer and the time."""
-    return {
-        "id": p.id, "version": p.version, "supersedes_id": p.supersedes_id, "patient_id": p.patient_id,
-        "drug": p.drug.value, "product": p.product, "dose_mg": format(p.dose_mg.normalize(), "f"),
-        "weekdays": p.weekdays, "pickup_weekdays": p.pickup_weekdays, "supervised": p.supervised,
-        "site_id": p.site_id, "start_date": p.start_date.isoformat(), "course_start": p.course_start.isoformat(),
-        "end_date": p.end_date.isoformat() if p.end_date else None, "indication": p.indication,
-        "override_reason": p.override_reason, "pickup_change_reason": p.pickup_change_reason,
-        "signed_by_id": p.signed_by_id, "signed_at": p.signed_at.isoformat() if p.signed_at else None,
-    }
+    return _content(_signed_values(p)[:-1])
 
 
 def signature_valid(ctx: Ctx, p: Prescription) -> bool:
     """False when a signed order's stored content no longer matches its signature."""
-    return p.signed_at is not None and _signature_matches(ctx.secret, tuple(signed_content(p).items()), p.signature)
+    return p.signed_at is not None and _signature_matches(ctx.secret, _signed_values(p))
 
 
 @lru_cache(maxsize=65536)
-def _signature_matches(secret: bytes, content: tuple, signature: str | None) -> bool:
+def _signature_matches(secret: bytes, values: tuple) -> bool:
     # Every roster load checks ~400 signed orders, and a signed order never changes: remember the
-    # verdict per exact content and signature (a changed row has another key and is checked afresh).
-    return signature_matches(secret, dict(content), signature)
+    # verdict per exact stored columns and signature (a changed row is another key, checked afresh).
+    *content, signature = values
+    return signature_matches(secret, _content(tuple(content)), signature)
 
 
 def _dose(value: Any) -> Decimal:
@@ -448,5 +459,5 @@ def governing_orders(ctx: Ctx, day: date, *, site_id: int | None = None,
     if site_id is not None:
         stmt = stmt.where(Prescription.site_id == site_id)
     if patient_ids is not None:
-        stmt = stmt.where(Prescription.patient_id.in_(patient_ids))
+        stmt = stmt.where(among(ctx.session, Prescription.patient_id, patient_ids))
     return list(ctx.session.execute(stmt.options(contains_eager(Prescription.patient))).scalars())

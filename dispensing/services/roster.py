@@ -19,7 +19,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
 from dispensing.services.sanctions import arrangement, arrangement_today, patients_sent_to, sanctions_in_force
 from dispensing.services.sites import get_site
-from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.sql import among, insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
 
 SHOWN = (SlotStatus.DUE, SlotStatus.PREPARED, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
@@ -95,7 +95,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     patient_ids = {o.patient_id for o in orders}
     slot_filter = Slot.site_id == site_id
     if patient_ids:
-        slot_filter = slot_filter | Slot.patient_id.in_(patient_ids)
+        slot_filter = slot_filter | among(session, Slot.patient_id, patient_ids)
     day_slots = select(Slot).where(Slot.slot_date == day, slot_filter).execution_options(populate_existing=True)
     slots = session.execute(day_slots).scalars().all()
     # Only the first look of the day has slots to create; a reload inserts nothing (its ~400 conflicting
@@ -137,12 +137,12 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     orders_by_id = {o.id: o for o in orders}
     missing = {s.prescription_id for s in keep} - set(orders_by_id)
     if missing:
-        orders_by_id |= {o.id: o for o in session.execute(select(Prescription).where(Prescription.id.in_(missing)))
+        orders_by_id |= {o.id: o for o in session.execute(select(Prescription).where(among(session, Prescription.id, missing)))
                          .scalars()}
     patients = {o.patient_id: o.patient for o in orders}
     lacking = {s.patient_id for s in keep} - set(patients)
     if lacking:
-        patients |= {p.id: p for p in session.execute(select(Patient).where(Patient.id.in_(lacking))).scalars()}
+        patients |= {p.id: p for p in session.execute(select(Patient).where(among(session, Patient.id, lacking))).scalars()}
 
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
@@ -222,7 +222,7 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
     open_keys = {tuple(row) for row in ctx.session.execute(
         select(Alert.patient_id, Alert.drug).where(
             Alert.kind == AlertKind.MISSED_DOSE_BLOCK, Alert.resolved_at.is_(None),
-            Alert.patient_id.in_({e.patient.id for e in blocked}),
+            among(ctx.session, Alert.patient_id, {e.patient.id for e in blocked}),
         )
     )}
     for e in blocked:

@@ -14,6 +14,7 @@ from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import discontinue_order
+from dispensing.services.sql import among
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
@@ -36,7 +37,7 @@ def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date,
     ids = set(patient_ids)
     result: dict[int, list[SanctionTerms]] = defaultdict(list)
     if ids:
-        for s in ctx.session.execute(select(Sanction).where(Sanction.patient_id.in_(ids),
+        for s in ctx.session.execute(select(Sanction).where(among(ctx.session, Sanction.patient_id, ids),
                                                             _in_force_on(day, until))).scalars():
             result[s.patient_id].append(terms(s))
     return result

@@ -56,6 +56,7 @@ from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import SIGNED, governing_orders
+from dispensing.services.sql import among
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 RECORDERS = (Role.NURSE, Role.DOCTOR)  # who takes a sample at the window
@@ -160,7 +161,7 @@ def _load_states(ctx: Ctx, patient_ids: Collection[int], day: date) -> dict[int,
                open_due, active_order)
         .select_from(Patient)
         .outerjoin(UrinePlan, and_(UrinePlan.patient_id == Patient.id, UrinePlan.status == UrinePlanStatus.CURRENT))
-        .where(Patient.id.in_(list(patient_ids)))
+        .where(among(ctx.session, Patient.id, patient_ids))
         .order_by(UrinePlan.id)  # should two plans ever be current, the newest wins
     ).all()
     states = {pid: _State(pid, bool(children), plan_id, basis, until, due, order_id)
@@ -339,7 +340,7 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
 def _lock_patients(ctx: Ctx, patient_ids: Collection[int]) -> None:
     """Row-lock patients (in id order, so two windows never deadlock) before drawing their plans:
     a second request waits, then finds the plan the first one drew. Take it before any audit entry."""
-    ctx.session.execute(select(Patient.id).where(Patient.id.in_(sorted(patient_ids)))
+    ctx.session.execute(select(Patient.id).where(among(ctx.session, Patient.id, patient_ids))
                         .order_by(Patient.id).with_for_update()).all()
 
 

@@ -196,7 +196,7 @@ def test_dose_is_handed_out_only_on_the_slots_own_day_in_the_clinics_zone(factor
 
 
 def test_a_run_longer_than_a_week_counts_back_to_the_last_dose_taken(factory):
-    # missed_states reads the last week first and further back only for those without a dose in it.
+    # missed_states reads the last few days first and further back only for those without a dose in them.
     site = factory.site()
     order = factory.order(site=site)
     give(factory, roster(factory, site, MON)[order.patient_id])  # Monday taken
@@ -242,3 +242,44 @@ def test_an_order_discontinued_and_rewritten_today_still_has_todays_dose(factory
     new = prescriptions.sign_order(doctor, prescriptions.create_order(doctor, order.patient_id, terms).id, PASSWORD)
     entry = roster(factory, site, MON)[order.patient_id]
     assert entry.slot.status == SlotStatus.DUE and entry.order.id == new.id and entry.order.dose_mg == Decimal("25")
+
+
+def test_missed_days_are_counted_per_patient_and_drug_when_a_roster_reads_many_at_once(factory):
+    # The roster reads the slots of all its patients and drugs in one query: Anna's missed Antabus
+    # elsewhere must not count against her methadone here, nor Bo's missed methadone against his Antabus.
+    here, elsewhere = factory.site(), factory.site()
+    anna, bo = factory.patient(), factory.patient()
+    anna_methadone = factory.order(anna, here)
+    bo_antabus = factory.order(bo, here, drug=Drug.DISULFIRAM, dose="400")
+    anna_antabus = factory.order(anna, elsewhere, drug=Drug.DISULFIRAM, dose="400")
+    bo_methadone = factory.order(bo, elsewhere)
+    for offset in range(4):
+        at(factory, MON + timedelta(days=offset))
+        today = roster(factory, here, factory.clock.today)
+        give(factory, today[anna.id])
+        give(factory, today[bo.id], breath=Decimal("0.00"))
+    at(factory, MON + timedelta(days=4))
+    here_today = roster(factory, here, factory.clock.today)
+    assert here_today[anna.id].order.id == anna_methadone.id and here_today[anna.id].missed_consecutive == 0
+    assert here_today[bo.id].order.id == bo_antabus.id and here_today[bo.id].missed_consecutive == 0
+    assert here_today[anna.id].blocked_reason is None and here_today[bo.id].blocked_reason is None
+    elsewhere_today = roster(factory, elsewhere, factory.clock.today)
+    assert elsewhere_today[anna.id].order.id == anna_antabus.id and elsewhere_today[anna.id].missed_consecutive == 4
+    assert elsewhere_today[anna.id].blocked_reason is None  # Antabus is not an opioid: no block
+    assert elsewhere_today[bo.id].order.id == bo_methadone.id and elsewhere_today[bo.id].missed_consecutive == 4
+    assert "blocked" in elsewhere_today[bo.id].blocked_reason
+
+
+def test_a_release_lifts_only_the_block_it_was_given_for(factory):
+    site = factory.site()
+    first, second = factory.order(site=site), factory.order(site=site)
+    at(factory, MON + timedelta(days=3))
+    before = roster(factory, site, factory.clock.today)
+    assert before[first.patient_id].blocked_reason and before[second.patient_id].blocked_reason
+    release_block(factory.ctx(factory.doctor), first.patient_id, Drug.METHADONE, "Seen by doctor, dose kept")
+    after = roster(factory, site, factory.clock.today)
+    assert after[first.patient_id].blocked_reason is None
+    assert after[second.patient_id].blocked_reason and after[second.patient_id].missed_consecutive == 3
+    with pytest.raises(Conflict, match="blocked"):
+        give(factory, after[second.patient_id])
+    assert give(factory, after[first.patient_id]).status == "dispensed"
