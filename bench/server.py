@@ -20,6 +20,7 @@ from api.main import create_app  # noqa: E402
 from bench.generate import SECRET  # noqa: E402
 from dispensing.config import Settings  # noqa: E402
 from dispensing.db import make_engine  # noqa: E402
+from dispensing.runtime import tune_garbage_collector  # noqa: E402
 
 
 def make_app():
@@ -35,7 +36,9 @@ def make_app():
     watchdog = threading.Timer(float(os.environ["BENCH_MAX_SECONDS"]), lambda: os._exit(3))
     watchdog.daemon = True
     watchdog.start()
-    return create_app(settings, engine=make_engine(url), clock=clock)
+    app = create_app(settings, engine=make_engine(url), clock=clock)
+    tune_garbage_collector()  # as `dispensing serve` does
+    return app
 
 
 def main() -> None:

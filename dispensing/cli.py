@@ -32,6 +32,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     import uvicorn
 
     from api.main import create_app
+    from dispensing.runtime import tune_garbage_collector
 
     settings, engine = _engine()
     upgrade_to_head(engine)
@@ -47,7 +48,9 @@ def serve(host: str, port: int, demo: bool) -> None:
         else:
             click.echo("Database not empty: demo not loaded (the existing data is kept).")
     click.echo(f"API docs: http://{host}:{port}/docs")
-    uvicorn.run(create_app(settings, engine=engine), host=host, port=port)
+    app = create_app(settings, engine=engine)
+    tune_garbage_collector()
+    uvicorn.run(app, host=host, port=port)
 
 
 @main.group()
