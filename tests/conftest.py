@@ -145,8 +145,13 @@ class Factory:
     def user(self, role: Role = Role.NURSE, *, can_prescribe: bool = False, site_id: int | None = None,
              username: str | None = None) -> User:
         name = username or f"{role.value}-{next(self._names)}-{random.randrange(10**9)}"
-        return create_user(self.ctx(), username=name, password=PASSWORD, role=role, full_name=f"Test {name}",
-                           can_prescribe_addictive=can_prescribe, site_id=site_id)
+        return self._done(create_user(self.ctx(), username=name, password=PASSWORD, role=role,
+                                      full_name=f"Test {name}", can_prescribe_addictive=can_prescribe, site_id=site_id))
+
+    def _done(self, result):
+        """Commit as a request does after its use case (the use case's audit entries join the chain)."""
+        self.session.commit()
+        return result
 
     @property
     def admin(self) -> User:
@@ -167,7 +172,7 @@ class Factory:
         site = sites.create_site(self.ctx(self.admin), name=f"Site {random.randrange(10**12)}", kind=kind)
         if windows is None:
             windows = [sites.WindowSpec(d, time(8, 0), time(10, 0)) for d in range(7)]
-        return sites.set_windows(self.ctx(self.admin), site.id, windows)
+        return self._done(sites.set_windows(self.ctx(self.admin), site.id, windows))
 
     @staticmethod
     def cpr() -> str:
@@ -181,7 +186,7 @@ class Factory:
         kw.setdefault("name", f"Patient Æblegård {next(self._names)}")
         for _ in range(20):
             try:
-                return register_patient(self.ctx(self.nurse), cpr=kw.pop("cpr", None) or self.cpr(), **kw)
+                return self._done(register_patient(self.ctx(self.nurse), cpr=kw.pop("cpr", None) or self.cpr(), **kw))
             except Exception as exc:  # a random CPR collided: draw another
                 if "already registered" not in str(exc):
                     raise
@@ -198,7 +203,7 @@ class Factory:
         order = prescriptions.create_order(doctor_ctx, patient.id, t)
         if sign:
             order = prescriptions.sign_order(doctor_ctx, order.id, PASSWORD)
-        return order
+        return self._done(order)
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, insert, select, update
+from sqlalchemy.orm import Session
 
 from dispensing.models import AuditEntry, AuditHead
 from dispensing.security import canonical_json
@@ -43,36 +44,54 @@ def record(
     patient_id: int | None = None,
     detail: dict[str, Any] | None = None,
     actor_name: str | None = None,
-) -> AuditEntry:
-    """Append one entry. Locks the chain head so concurrent writers queue instead of forking it.
+) -> None:
+    """Log one entry of this use case; it joins the chain when the transaction commits.
 
     Never put a CPR number or a secret in `detail`.
     """
     session = ctx.session
     session.flush()  # ids of what the use case created must exist before we log them
-    head = session.execute(
-        select(AuditHead).where(AuditHead.id == 1).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one()
-    entry = AuditEntry(
-        seq=head.entries + 1,
-        at=ctx.now,
-        actor_id=ctx.actor.id if ctx.actor else None,
-        actor=actor_name or (ctx.actor.username if ctx.actor else "system"),
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        patient_id=patient_id,
+    session.info.setdefault(_PENDING, []).append({
+        "at": ctx.now,
+        "actor_id": ctx.actor.id if ctx.actor else None,
+        "actor": actor_name or (ctx.actor.username if ctx.actor else "system"),
+        "action": action,
+        "entity": entity,
+        "entity_id": entity_id,
+        "patient_id": patient_id,
         # Stored exactly as hashed: JSON round trip turns Decimals and dates into strings.
-        detail=json.loads(canonical_json(detail or {})),
-        prev_hash=head.last_hash,
-        hash="",
-    )
-    entry.hash = entry_hash(entry.prev_hash, _hashed_fields(entry))
-    head.entries = entry.seq
-    head.last_hash = entry.hash
-    session.add(entry)
-    session.flush()
-    return entry
+        "detail": json.loads(canonical_json(detail or {})),
+    })
+
+
+# Chaining an entry locks the chain's head, and every other writer waits for that lock until the
+# commit. Taken while the use case ran, the lock was held across the hand-back to the web
+# framework and its commit on another thread: 100-270 ms under 20 nurses, a queue behind every
+# dispense. Taken here, just before COMMIT on the same thread, it is held for a few statements.
+_PENDING = "audit_pending"
+
+
+@event.listens_for(Session, "before_commit")
+def _chain_pending(session: Session) -> None:
+    pending = session.info.pop(_PENDING, None)
+    if not pending:
+        return
+    session.flush()  # the last of the use case's own rows first: the head is the last lock taken
+    entries, prev_hash = session.execute(
+        select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()).one()
+    rows = []
+    for seq, fields in enumerate(pending, start=entries + 1):
+        digest = entry_hash(prev_hash, fields | {"seq": seq, "at": fields["at"].isoformat()})
+        rows.append(fields | {"seq": seq, "prev_hash": prev_hash, "hash": digest})
+        prev_hash = digest
+    session.execute(insert(AuditEntry), rows)
+    session.execute(update(AuditHead).where(AuditHead.id == 1).values(entries=rows[-1]["seq"], last_hash=prev_hash))
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous) -> None:
+    if not previous.nested:  # the use cases never use savepoints; the entries go with their transaction
+        session.info.pop(_PENDING, None)
 
 
 def record_list(ctx: Ctx, action: str, patient_ids) -> None:
@@ -102,9 +121,9 @@ def verify_entries(entries: Sequence[AuditEntry] | Any, head_hash: str | None = 
 
 def verify_chain(ctx: Ctx) -> ChainCheck:
     """Check the whole stored log against its head."""
-    head = ctx.session.execute(select(AuditHead).where(AuditHead.id == 1)).scalar_one()
+    head_hash = ctx.session.execute(select(AuditHead.last_hash).where(AuditHead.id == 1)).scalar_one()
     rows = ctx.session.execute(select(AuditEntry).order_by(AuditEntry.seq).execution_options(yield_per=1000)).scalars()
-    return verify_entries(rows, head.last_hash)
+    return verify_entries(rows, head_hash)
 
 
 def list_entries(ctx: Ctx, *, patient_id: int | None, limit: int, before_seq: int | None) -> list[AuditEntry]:

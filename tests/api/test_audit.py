@@ -3,10 +3,13 @@
 from datetime import datetime
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
 from dispensing.enums import Role
+from dispensing.models import AuditHead
+from dispensing.services.audit import verify_chain
+from dispensing.services.patients import read_patient, register_patient
 from tests.api._helpers import api, expect  # noqa: F401  (api is a fixture)
 
 
@@ -98,3 +101,22 @@ def test_verify_detects_an_entry_edited_behind_the_triggers_back(api, factory, s
     body = expect(api.get("/audit/verify", factory.doctor), 200)
     assert body["ok"] is False
     assert body["first_bad_seq"] == target
+
+
+def test_entries_join_the_chain_when_the_use_case_commits_and_go_with_a_rollback(factory, session):
+    # The chain's head is locked only at the commit, so a nurse's dispense never waits for another
+    # request to finish its page; the entries themselves are the same.
+    ctx = factory.ctx(factory.nurse)
+    head = lambda: session.execute(select(AuditHead.entries)).scalar_one()  # noqa: E731
+    before = head()
+    register_patient(ctx, cpr=factory.cpr(), name="Rullet Tilbage")
+    assert head() == before  # noted, not yet chained
+    session.rollback()
+    assert head() == before  # the refused or failed use case leaves no entry
+    patient = register_patient(ctx, cpr=factory.cpr(), name="Anne Ågård")
+    read_patient(ctx, patient.id)
+    session.commit()
+    assert head() == before + 2
+    assert verify_chain(ctx).ok
+    newest = session.execute(text("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 2")).scalars()
+    assert list(newest) == ["patient.read", "patient.create"]

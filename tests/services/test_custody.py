@@ -52,6 +52,7 @@ def test_prepared_doses_are_labelled_one_bottle_a_day_and_handed_out_at_the_site
     assert slot_of(factory, pharmacy, order, MON).status == SlotStatus.DISPENSED
     with pytest.raises(Conflict):
         custody.hand_out(factory.ctx(staff), d.id)
+    session.commit()  # as the request does: the use case's entries join the chain at its commit
     steps = [e.action for e in session.query(AuditEntry).filter(AuditEntry.entity_id == d.id,
                                                                  AuditEntry.entity == "dispense")]
     assert steps[0] == "dispense.prepared" and "dispense.handed_out" in steps

@@ -184,6 +184,7 @@ def test_a_refusal_is_a_breach_answers_the_due_day_and_is_audited(factory, sessi
     assert [(b.kind, b.automatic, b.source) for b in breaches] == [
         (BreachKind.REFUSED_URINE_SAMPLE, True, f"urine_refused:{test.id}")]
     assert test.breach_id == breaches[0].id
+    session.commit()  # as the request does: the use case's entries join the chain at its commit
     actions = set(session.execute(select(AuditEntry.action).where(AuditEntry.patient_id == patient.id)).scalars())
     assert {"urine.record", "breach.record"} <= actions
 

@@ -175,6 +175,7 @@ def test_dispense_and_roster_are_audited_without_cpr(factory, session):
     order = factory.order(site=site)
     patient = order.patient_id
     give(factory, roster(factory, site, MON)[patient])
+    session.commit()  # as the request does: the use case's entries join the chain at its commit
     entries = session.query(AuditEntry).order_by(AuditEntry.seq.desc()).limit(2).all()
     assert [e.action for e in entries] == ["dispense.dispensed", "roster.read"]
     assert entries[0].patient_id == patient
