@@ -77,15 +77,17 @@ def _chain_pending(session: Session) -> None:
     if not pending:
         return
     session.flush()  # the last of the use case's own rows first: the head is the last lock taken
-    entries, prev_hash = session.execute(
+    conn = session.connection()  # plain Core: nothing here needs the ORM's unit of work
+    entries, prev_hash = conn.execute(
         select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()).one()
     rows = []
     for seq, fields in enumerate(pending, start=entries + 1):
         digest = entry_hash(prev_hash, fields | {"seq": seq, "at": fields["at"].isoformat()})
         rows.append(fields | {"seq": seq, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    session.execute(insert(AuditEntry), rows)
-    session.execute(update(AuditHead).where(AuditHead.id == 1).values(entries=rows[-1]["seq"], last_hash=prev_hash))
+    conn.execute(insert(AuditEntry.__table__), rows)
+    conn.execute(update(AuditHead.__table__).where(AuditHead.id == 1).values(entries=rows[-1]["seq"],
+                                                                              last_hash=prev_hash))
 
 
 @event.listens_for(Session, "after_soft_rollback")
