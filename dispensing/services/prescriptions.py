@@ -53,7 +53,7 @@ class OrderTerms:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-# The columns a signature covers, in signing order; read with one attrgetter call.
+# The columns a signature covers (with the signature itself: the key of a cached verdict).
 SIGNED_COLUMNS = ("id", "version", "supersedes_id", "patient_id", "drug", "product", "dose_mg", "weekdays",
                   "pickup_weekdays", "supervised", "site_id", "start_date", "course_start", "end_date", "indication",
                   "override_reason", "pickup_change_reason", "signed_by_id", "signed_at")
@@ -71,6 +71,7 @@ def _content(values: tuple) -> dict[str, Any]:
 
 
 def signed_content(p: Prescription) -> dict[str, Any]:
+    """What sign_order signs for this order."""
     return _content(_signed_values(p)[:-1])
 
 

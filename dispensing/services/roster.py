@@ -134,12 +134,13 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     orders_by_id = {o.id: o for o in orders}
     missing = {s.prescription_id for s in keep} - set(orders_by_id)
     if missing:
-        orders_by_id |= {o.id: o for o in session.execute(select(Prescription).where(among(session, Prescription.id, missing)))
-                         .scalars()}
+        orders_by_id |= {o.id: o for o in session.execute(
+            select(Prescription).where(among(session, Prescription.id, missing))).scalars()}
     patients = {o.patient_id: o.patient for o in orders}
     lacking = {s.patient_id for s in keep} - set(patients)
     if lacking:
-        patients |= {p.id: p for p in session.execute(select(Patient).where(among(session, Patient.id, lacking))).scalars()}
+        patients |= {p.id: p for p in session.execute(
+            select(Patient).where(among(session, Patient.id, lacking))).scalars()}
 
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
