@@ -55,6 +55,7 @@ TARGET_DISPENSE_P95_MS = 50.0  # 20 concurrent nurses, PostgreSQL
 TARGET_LABEL_MS = 10.0  # per label, batch of 200
 LABELS = 200
 BURST_SLOTS = 10  # slots that every nurse dispenses at the same moment (exactly-once check)
+ALONE = 30  # dispenses by one nurse with nobody else at work: the latency floor over HTTP
 
 
 def log(msg: str) -> None:
@@ -99,6 +100,7 @@ def prepare_database(kind: str, patients: int, args) -> Target:
         for f in workdir.glob("run.db*"):
             f.unlink()
         shutil.copyfile(template, run_file)
+        settle_disk()
         return Target(kind, patients, f"sqlite:///{run_file}")
     admin = _admin(args.pg_url)
     template, partial, run_db = f"bench_{tag}", f"bench_{tag}_partial", "bench_run"
@@ -112,8 +114,17 @@ def prepare_database(kind: str, patients: int, args) -> Target:
             conn.execute(text(f'ALTER DATABASE "{partial}" RENAME TO "{template}"'))
         conn.execute(text(f'DROP DATABASE IF EXISTS "{run_db}"'))
         conn.execute(text(f'CREATE DATABASE "{run_db}" TEMPLATE "{template}"'))
+        conn.execute(text("CHECKPOINT"))  # the copy's pages go to disk now, not during the measurement
     admin.dispose()
+    settle_disk()
     return Target(kind, patients, make_url(args.pg_url).set(database=run_db).render_as_string(hide_password=False))
+
+
+def settle_disk() -> None:
+    """Write out the fresh copy of the region (a GB at 10,000 patients) before measuring: otherwise the
+    page cache is still flushing it when the dispenses start, and every commit's fsync waits behind it
+    (a COMMIT was seen at 86 ms in WALSync, and each nurse's audit entry queues behind the last)."""
+    os.sync()
 
 
 def _generate(url: str, patients: int, args) -> None:
@@ -328,11 +339,16 @@ def measure(target: Target, args) -> dict:
                 times.append((timer.perf_counter() - t0) * 1000)
             times = times[1:]  # the first request warms the server
             r["roster_http_median_ms"], r["roster_http_p95_ms"] = statistics.median(times), pct(times, 95)
-        needed = nurses * (1 + 2 * args.dispenses_per_nurse) + BURST_SLOTS
+        needed = nurses * (1 + 2 * args.dispenses_per_nurse) + BURST_SLOTS + ALONE
         if len(pool) < needed:
             raise RuntimeError(f"only {len(pool)} due slots for {needed} dispenses: lower --dispenses-per-nurse")
         warm = [[pool.pop()] for _ in range(nurses)]  # one each first: connections and server caches warm
         run_nurses(server.base, tokens, warm)
+        # The floor: one nurse alone, so the 20-nurse figures can be read as queueing on top of it.
+        results, _ = run_nurses(server.base, tokens[:1], [[pool.pop() for _ in range(ALONE)]], think_s=0.05)
+        alone = [ms for ms, status, _ in results if status == 201]
+        r["alone_p50_ms"], r["alone_p95_ms"] = statistics.median(alone), pct(alone, 95)
+        log(f"  dispense, one nurse alone: p50 {r['alone_p50_ms']:.0f} ms, p95 {r['alone_p95_ms']:.0f} ms")
         errors = 0
         for phase, think in (("paced", args.think_s), ("saturated", 0.0)):
             work = [[pool.pop() for _ in range(args.dispenses_per_nurse)] for _ in range(nurses)]
@@ -452,6 +468,8 @@ ROWS = [
     ("roster, SQL statements", "roster_statements", str, None, True),
     ("dispense, SQL statements (at most, with take-home days)", "dispense_statements", str, None, True),
     ("dispense, in-process (no HTTP, no concurrency), ms", "dispense_service_ms", ms, None, True),
+    ("dispense over HTTP, one nurse alone: p50 ms", "alone_p50_ms", ms, None, True),
+    ("dispense over HTTP, one nurse alone: p95 ms", "alone_p95_ms", ms, None, True),
     ("dispense over HTTP, 20 nurses, paced: p50 ms", "paced_p50_ms", ms, None, True),
     ("dispense over HTTP, 20 nurses, paced: p95 ms", "paced_p95_ms", ms, TARGET_DISPENSE_P95_MS, True),
     ("dispense over HTTP, 20 nurses back to back: throughput /s", "saturated_throughput", lambda v: f"{v:.0f}",
@@ -530,9 +548,10 @@ signed orders and revisions, daily and take-home dispenses, breath readings, no-
 blocks, withheld doses, sanctions, breaches and urine tests. Every figure is the median of {runs} run(s),
 each on a fresh copy of the generated database. Roster: {args.repeat} reloads of one clinic's roster after
 the first look of the day (service call with its commit, and over HTTP). Dispensing: {args.nurses} nurse
-threads, each with its own login and connection, against the API served by uvicorn (1 worker, as
-`dispensing serve`) on 127.0.0.1; each nurse dispenses {args.dispenses_per_nurse} distinct due slots of the
-region's clinics, first paced (a random pause of {args.think_s:g} s on average between patients, some 50
+threads, each with its own login and connection, against the API served by uvicorn (1 worker, uvloop and
+httptools, the garbage-collector settings of `dispensing serve`) on 127.0.0.1; first one nurse alone
+dispenses {ALONE} slots (the floor); then each nurse dispenses {args.dispenses_per_nurse} distinct due slots of
+the region's clinics, first paced (a random pause of {args.think_s:g} s on average between patients, some 50
 times a busy window's pace), then back to back without pause (the server's capacity); then all
 {args.nurses} press dispense on the same {BURST_SLOTS} slots at once. Labels: the pharmacy's Monday
 delivery of {any_r['labels']} labels, prepared at the clinic and printed as one batch {args.label_repeat}
@@ -550,7 +569,7 @@ How to read it:
   is queueing (Little's law: p50 ~ 20 / throughput); that phase shows capacity, not a window's wait.
 - On SQLite every transaction takes the database's write lock (BEGIN IMMEDIATE), so dispenses are served
   one at a time, and a waiting writer polls with growing sleeps: hence its long tail back to back.
-  PostgreSQL locks only the slot and, briefly, the audit chain's head.
+  PostgreSQL locks only the slot and, for the few statements just before each commit, the audit chain's head.
 - Exactly once: every burst slot got exactly one 201 (the other nurses 409), and the database holds at most
   one dispense per slot and hands out no day twice.
 """
