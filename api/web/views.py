@@ -151,7 +151,6 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         view.dispense = d
         nurse = ctx.session.get(User, d.dispensed_by_id)
         view.dispensed_by = nurse.full_name if nurse else ""
-    # Audited last: the audit head is the last lock a use case takes (see services/audit.py).
     read_patient(ctx, e.patient.id)
     return view
 

@@ -102,8 +102,6 @@ def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, star
         b.decision_note = f"Sanction {step.value} from {starts_on}"
     if step == SanctionStep.TERMINATION:
         _end_treatment(ctx, patient_id, starts_on)
-    # Last: the audit head is the last lock a use case takes (orders and slots first), so
-    # concurrent use cases queue instead of deadlocking.
     audit.record(ctx, "sanction.decide", "sanction", sanction.id, patient_id=patient_id, detail={
         "step": step.value, "starts_on": starts_on, "review_on": review_on, "site_id": site_id,
         "breach_ids": [b.id for b in breaches], "reason": reason.strip()})

@@ -339,7 +339,7 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
 
 def _lock_patients(ctx: Ctx, patient_ids: Collection[int]) -> None:
     """Row-lock patients (in id order, so two windows never deadlock) before drawing their plans:
-    a second request waits, then finds the plan the first one drew. Take it before any audit entry."""
+    a second request waits, then finds the plan the first one drew."""
     ctx.session.execute(select(Patient.id).where(among(ctx.session, Patient.id, patient_ids))
                         .order_by(Patient.id).with_for_update()).all()
 
@@ -424,7 +424,7 @@ def record_test(ctx: Ctx, patient_id: int, *, collected_on: date | None = None, 
     """
     user = ctx.require(*RECORDERS)
     patient = load_patient(ctx, patient_id)
-    _lock_patients(ctx, [patient_id])  # before any audit entry (lock order: patients, then the audit head)
+    _lock_patients(ctx, [patient_id])  # the audit head is locked only at commit, after this
     today = ctx.today
     reason = (reason or "").strip() or None
     modes = [m for m, on in (("sample", collected_on is not None or results is not None), ("refused", refused),
