@@ -1,6 +1,15 @@
 """Alembic environment: the URL from settings (or the caller's connection), models' metadata."""
 
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
 from alembic import context
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
 from dispensing.config import get_settings
 from dispensing.db import make_engine
@@ -22,10 +31,40 @@ def run_migrations_online() -> None:
     if connection is not None:  # handed in by dispensing.migrate (tests, CLI)
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url") or get_settings().database_url)
-    with engine.connect() as conn:
-        _run(conn)
-    engine.dispose()
+    url = config.get_main_option("sqlalchemy.url") or get_settings().database_url
+    scratch = None
+    if _checking() and not _at_head(url):
+        # `alembic check` compares the models with the migrations, which needs a database at head; a
+        # fresh checkout's default database is empty. Compare against a scratch one migrated to head.
+        scratch = Path(tempfile.mkdtemp(prefix="alembic-check-"))
+        url = f"sqlite:///{scratch / 'head.db'}"
+        print(f"alembic check: the configured database is not at head; checking against {url}", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "dispensing.cli", "db", "upgrade"], check=True,
+                       env={**os.environ, "DISPENSING_DATABASE_URL": url})
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            _run(conn)
+    finally:
+        engine.dispose()
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _checking() -> bool:
+    """True under `alembic check` from the command line."""
+    cmd = getattr(config.cmd_opts, "cmd", None)
+    return bool(cmd) and cmd[0].__name__ == "check"
+
+
+def _at_head(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = set(MigrationContext.configure(conn).get_current_heads())
+    finally:
+        engine.dispose()
+    return current == set(ScriptDirectory.from_config(config).get_heads())
 
 
 def _run(connection) -> None:
