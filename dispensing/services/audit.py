@@ -21,18 +21,12 @@ def entry_hash(prev_hash: str, fields: dict[str, Any]) -> str:
     return hashlib.sha256(prev_hash.encode() + canonical_json(fields)).hexdigest()
 
 
-def _hashed_fields(e: AuditEntry) -> dict[str, Any]:
-    return {
-        "seq": e.seq,
-        "at": e.at.isoformat(),
-        "actor_id": e.actor_id,
-        "actor": e.actor,
-        "action": e.action,
-        "entity": e.entity,
-        "entity_id": e.entity_id,
-        "patient_id": e.patient_id,
-        "detail": e.detail,
-    }
+HASHED = ("seq", "at", "actor_id", "actor", "action", "entity", "entity_id", "patient_id", "detail")
+
+
+def _hashed_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """What an entry's hash covers, from its column values (a stored entry's or one being chained)."""
+    return {k: values[k] for k in HASHED} | {"at": values["at"].isoformat()}
 
 
 def record(
@@ -82,7 +76,7 @@ def _chain_pending(session: Session) -> None:
         select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()).one()
     rows = []
     for seq, fields in enumerate(pending, start=entries + 1):
-        digest = entry_hash(prev_hash, fields | {"seq": seq, "at": fields["at"].isoformat()})
+        digest = entry_hash(prev_hash, _hashed_fields(fields | {"seq": seq}))
         rows.append(fields | {"seq": seq, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
     conn.execute(insert(AuditEntry.__table__), rows)
@@ -113,7 +107,8 @@ def verify_entries(entries: Sequence[AuditEntry] | Any, head_hash: str | None = 
     prev = GENESIS_HASH
     count = 0
     for count, e in enumerate(entries, start=1):
-        if e.seq != count or e.prev_hash != prev or entry_hash(prev, _hashed_fields(e)) != e.hash:
+        stored = {k: getattr(e, k) for k in HASHED}
+        if e.seq != count or e.prev_hash != prev or entry_hash(prev, _hashed_fields(stored)) != e.hash:
             return ChainCheck(False, count, e.seq)
         prev = e.hash
     if head_hash is not None and head_hash != prev:
