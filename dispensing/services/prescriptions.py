@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -57,7 +57,18 @@ class OrderTerms:
 SIGNED_COLUMNS = ("id", "version", "supersedes_id", "patient_id", "drug", "product", "dose_mg", "weekdays",
                   "pickup_weekdays", "supervised", "site_id", "start_date", "course_start", "end_date", "indication",
                   "override_reason", "pickup_change_reason", "signed_by_id", "signed_at")
-_signed_values = attrgetter(*SIGNED_COLUMNS, "signature")
+_values_in_state = itemgetter(*SIGNED_COLUMNS, "signature")
+_values_by_attribute = attrgetter(*SIGNED_COLUMNS, "signature")
+
+
+def _signed_values(p: Prescription) -> tuple:
+    """The signed columns and the signature. A loaded row holds its values in its __dict__; reading
+    them there skips ~20 ORM descriptor calls per order, a tenth of a 400-entry roster. A row with an
+    expired or unloaded column goes through the attributes, which load it."""
+    try:
+        return _values_in_state(p.__dict__)
+    except KeyError:
+        return _values_by_attribute(p)
 
 
 def _content(values: tuple) -> dict[str, Any]:
