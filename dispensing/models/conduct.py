@@ -3,11 +3,11 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispensing.enums import SanctionStep
-from dispensing.models.core import Base, str_enum
+from dispensing.models.core import Base, open_end, str_enum
 from dispensing.types import UTCDateTime
 
 
@@ -67,11 +67,16 @@ class Sanction(Base):
     ends_on: Mapped[date | None] = mapped_column(Date)
     reason: Mapped[str] = mapped_column(Text)
     meeting_on: Mapped[date | None] = mapped_column(Date)  # the treatment meeting that decided it
-    # the police station; indexed: every roster asks which patients a sanction sends to its site
-    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"))  # the police station
     referral_note: Mapped[str | None] = mapped_column(Text)  # termination: free-choice referral
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     lifted_reason: Mapped[str | None] = mapped_column(Text)
     lifted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     lifted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+# Every roster asks which patients a police-pickup sanction sends to its site on the day: read the
+# sanctions that may still be in force there, not the site's whole history (see open_end).
+SANCTION_OPEN_END = open_end(Sanction.ends_on)
+Index("ix_sanctions_site_open_end", Sanction.site_id, SANCTION_OPEN_END)

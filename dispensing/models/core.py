@@ -19,6 +19,8 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    func,
+    literal_column,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -47,6 +49,17 @@ def str_enum(enum_cls: type[StrEnum], length: int = 32) -> Enum:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def open_end(*days):
+    """The first of these date columns that is set, else 9999-12-31.
+
+    Never earlier than the last day a row is in force, so an index on (key, open_end(...)) lets
+    "in force on day D" read only the rows whose bound is D or later instead of the key's whole history
+    (every order version or sanction ever written). The far date is a literal, not a bound parameter,
+    so that a query's expression is the index's on both databases.
+    """
+    return func.coalesce(*days, literal_column("'9999-12-31'"))
 
 
 def weekdays_to_str(days) -> str:
@@ -155,19 +168,16 @@ class Prescription(Base):
     """
 
     __tablename__ = "prescriptions"
-    # Orders in force for a set of patients (urine plans, sanctions, moved slots): without it SQLite
-    # reads every signed order ever written through the status index.
-    __table_args__ = (Index("ix_prescriptions_patient_status", "patient_id", "status"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))  # indexed below
     drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
     product: Mapped[str] = mapped_column(String(200))
     dose_mg: Mapped[Decimal] = mapped_column(Milligrams())
     weekdays: Mapped[str] = mapped_column(String(7))
     pickup_weekdays: Mapped[str] = mapped_column(String(7))
     supervised: Mapped[bool] = mapped_column(Boolean)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))  # indexed below
     start_date: Mapped[date] = mapped_column(Date)  # for a revision: its effective date
     course_start: Mapped[date] = mapped_column(Date)  # first day of the first version (missed-day counting)
     end_date: Mapped[date | None] = mapped_column(Date)  # planned end / review date
@@ -213,6 +223,14 @@ class Prescription(Base):
             return False
         last = self.last_day
         return last is None or day <= last
+
+
+# The orders that may be in force on a day, by site (every roster) and by patient (urine plans,
+# sanctions, moved slots), read without walking every version ever written (see open_end).
+PRESCRIPTION_OPEN_END = open_end(Prescription.end_date, Prescription.discontinued_on, Prescription.superseded_on)
+# The status is in them so that SQLite prefers them to the status index (every signed order).
+Index("ix_prescriptions_site_open_end", Prescription.site_id, Prescription.status, PRESCRIPTION_OPEN_END)
+Index("ix_prescriptions_patient_open_end", Prescription.patient_id, Prescription.status, PRESCRIPTION_OPEN_END)
 
 
 class SlotStatus(StrEnum):

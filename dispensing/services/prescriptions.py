@@ -14,6 +14,7 @@ from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import (
+    PRESCRIPTION_OPEN_END,
     OrderStatus,
     Patient,
     Prescription,
@@ -463,6 +464,7 @@ def governing_orders(ctx: Ctx, day: date, *, site_id: int | None = None,
         select(Prescription).join(Prescription.patient)
         .where(
             Prescription.status.in_(SIGNED), Prescription.start_date <= day,
+            PRESCRIPTION_OPEN_END >= day,  # the index's bound; the exact conditions follow
             or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
             or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),
             or_(Prescription.superseded_on.is_(None), Prescription.superseded_on > day),

@@ -4,11 +4,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from dispensing.enums import Role, SanctionStep, SiteKind
 from dispensing.errors import Conflict, InvalidInput, NotFound
-from dispensing.models import Breach, OrderStatus, Prescription, Sanction, Site
+from dispensing.models import SANCTION_OPEN_END, Breach, OrderStatus, Prescription, Sanction, Site
 from dispensing.rules.arrangement import Arrangement, SanctionTerms, effective_arrangement
 from dispensing.services import audit
 from dispensing.services.context import Ctx
@@ -25,7 +25,7 @@ def terms(s: Sanction) -> SanctionTerms:
 
 
 def _in_force_on(day: date, until: date | None = None):
-    return (Sanction.starts_on <= (until or day)) & or_(Sanction.ends_on.is_(None), Sanction.ends_on >= day)
+    return (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
 
 
 def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date,
