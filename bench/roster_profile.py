@@ -16,6 +16,7 @@ run while bench/run.py does.
 
 import argparse
 import cProfile
+import os
 import pstats
 import statistics
 import sys
@@ -83,7 +84,7 @@ def main() -> None:
         for _ in range(10):
             roster(clinics[0])
         profile.disable()
-        stats = pstats.Stats(profile).sort_stats("cumulative")
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("PSORT", "cumulative"))
         stats.print_stats(60)
         if args.callers:
             stats.print_callers(args.callers)

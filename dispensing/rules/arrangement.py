@@ -8,6 +8,7 @@ arrangement by itself, and when it ends the order's own arrangement returns.
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 
 from dispensing.enums import SanctionStep
 
@@ -57,10 +58,16 @@ class Arrangement:
 def effective_arrangement(*, site_id: int, weekdays: Collection[int], pickup_weekdays: Collection[int],
                           supervised: bool, sanctions: Sequence[SanctionTerms], day: date) -> Arrangement:
     """Where and how the order's doses are handed out on `day`, given the sanctions."""
+    return _arrangement(site_id, frozenset(weekdays), frozenset(pickup_weekdays), supervised, tuple(sanctions), day)
+
+
+# A roster asks this for ~400 orders that share a handful of schedules and mostly no sanction: the
+# answer (immutable) is worked out once per distinct question.
+@lru_cache(maxsize=4096)
+def _arrangement(site_id: int, due: frozenset[int], pickup: frozenset[int], supervised: bool,
+                 sanctions: tuple[SanctionTerms, ...], day: date) -> Arrangement:
     active = tuple(sorted((s for s in sanctions if s.in_force(day)),
                           key=lambda s: (list(SanctionStep).index(s.step), s.starts_on, s.id), reverse=True))
-    due = frozenset(weekdays)
-    pickup = frozenset(pickup_weekdays)
     if any(s.step == SanctionStep.DAILY_PICKUP for s in active):
         pickup, supervised = due, True  # every due dose is picked up and taken supervised
     police = [s for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]

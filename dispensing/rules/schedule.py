@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 
@@ -28,12 +29,19 @@ def take_home_dates(
     last_day: date | None,
 ) -> list[date]:
     """Due dates after `day` whose doses are handed out today, up to the next pickup day."""
-    _check_weekdays(weekdays, "Due weekdays")
+    _check_weekdays(weekdays, "Due weekdays")  # checked before the cache: 1.0 would hit the entry of 1
     _check_weekdays(pickup_weekdays, "Pickup weekdays")
     if max_days < 1:
         raise ValueError(f"Maximum take-home span must be at least 1 day; got {max_days}.")
-    if set(pickup_weekdays) == set(weekdays):
-        return []  # pickup on every due day: no take-home arrangement
+    return list(_take_home_dates(day, frozenset(weekdays), frozenset(pickup_weekdays), max_days, last_day))
+
+
+# A roster asks this for ~400 orders that share a handful of schedules: worked out once per schedule.
+@lru_cache(maxsize=4096)
+def _take_home_dates(day: date, weekdays: frozenset[int], pickup_weekdays: frozenset[int], max_days: int,
+                     last_day: date | None) -> tuple[date, ...]:
+    if pickup_weekdays == weekdays:
+        return ()  # pickup on every due day: no take-home arrangement
     result: list[date] = []
     # The handout covers at most max_days calendar days counting `day` itself.
     for offset in range(1, max_days):
@@ -44,7 +52,7 @@ def take_home_dates(
             break  # the patient collects from here on at the next pickup
         if d.weekday() in weekdays:
             result.append(d)
-    return result
+    return tuple(result)
 
 
 def local_today(now_utc: datetime, tz: ZoneInfo) -> date:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import time
 
 from sqlalchemy import delete, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, InvalidInput, NotFound
@@ -41,9 +41,9 @@ def create_site(ctx: Ctx, *, name: str, kind: SiteKind, address: str = "") -> Si
 
 def get_site(ctx: Ctx, site_id: int, *, with_windows: bool = True) -> Site:
     stmt = select(Site).where(Site.id == site_id)
-    if with_windows:
-        stmt = stmt.options(selectinload(Site.windows))
-    site = ctx.session.execute(stmt).scalar_one_or_none()
+    if with_windows:  # joined: one round trip for the site and its dozen windows, on every roster
+        stmt = stmt.options(joinedload(Site.windows))
+    site = ctx.session.execute(stmt).unique().scalar_one_or_none()
     if site is None:
         raise NotFound(f"Site {site_id} does not exist.")
     return site

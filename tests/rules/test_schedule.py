@@ -147,6 +147,14 @@ def test_invalid_arguments():
         take_home_dates(WEEK[MON], {0, 9}, {MON}, 14, None)
 
 
+def test_answers_are_remembered_per_schedule_but_bad_input_is_still_refused():
+    first = take_home_dates(WEEK[MON], DAILY, {MON, THU}, 14, None)
+    first.append(WEEK[SUN])  # the caller's list is its own: the remembered answer is not changed
+    assert take_home_dates(WEEK[MON], DAILY, {MON, THU}, 14, None) == [WEEK[TUE], WEEK[WED]]
+    with pytest.raises(ValueError, match="Pickup weekdays"):  # 3.0 == 3 would find the answer above
+        take_home_dates(WEEK[MON], DAILY, {MON, 3.0}, 14, None)
+
+
 weekday_sets = st.frozensets(st.integers(0, 6))
 
 
