@@ -6,6 +6,7 @@ of rosters for an instruction count that is the same on every run (valgrind's ca
 
     .venv/bin/python bench/roster_profile.py --patients 1000                   # medians, wall and CPU
     .venv/bin/python bench/roster_profile.py --patients 1000 --profile         # cProfile, cumulative
+    PSORT=tottime .venv/bin/python bench/roster_profile.py --profile           # cProfile, flat
     valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \\
         .venv/bin/python bench/roster_profile.py --patients 1000 --rosters 12  # "I refs", then with --rosters 2
 
