@@ -15,15 +15,17 @@ from dispensing.enums import SanctionStep, SiteKind
 from dispensing.services import prescriptions, sanctions, sites
 from dispensing.services.prescriptions import governing_orders
 from dispensing.services.sanctions import patients_sent_to
+from tests.conftest import PASSWORD
 
 MON = date(2026, 3, 2)  # the clock's today
 
 
 def in_force(factory, day, site):
     ctx = factory.ctx(factory.nurse)
-    by_site = {o.id for o in governing_orders(ctx, day, site_id=site.id)}
-    patients = {o.patient_id for o in governing_orders(ctx, day, site_id=site.id)}
-    by_patient = {o.id for o in governing_orders(ctx, day, patient_ids=list(patients))} if patients else set()
+    orders = governing_orders(ctx, day, site_id=site.id)
+    by_site = {o.id for o in orders}
+    patients = [o.patient_id for o in orders]
+    by_patient = {o.id for o in governing_orders(ctx, day, patient_ids=patients)} if patients else set()
     assert by_site == by_patient  # both indexes give the same answer
     return by_site
 
@@ -33,7 +35,7 @@ def test_a_revision_takes_over_on_its_effective_day_and_not_before(factory):
     v1 = factory.order(site=site)
     doctor = factory.ctx(factory.doctor)
     draft = prescriptions.revise_order(doctor, v1.id, {"dose_mg": Decimal("35")}, MON + timedelta(days=2), "Abstinens")
-    v2 = prescriptions.sign_order(doctor, draft.id, "correct-horse-battery")
+    v2 = prescriptions.sign_order(doctor, draft.id, PASSWORD)
     factory.session.commit()
     assert in_force(factory, MON + timedelta(days=1), site) == {v1.id}  # the day before: the old version
     assert in_force(factory, MON + timedelta(days=2), site) == {v2.id}
