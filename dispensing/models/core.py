@@ -57,7 +57,9 @@ def open_end(*days):
     Never earlier than the last day a row is in force, so an index on (key, open_end(...)) lets
     "in force on day D" read only the rows whose bound is D or later instead of the key's whole history
     (every order version or sanction ever written). The far date is a literal, not a bound parameter,
-    so that a query's expression is the index's on both databases.
+    so that a query's expression is the index's on both databases. SQLite cannot reflect such indexes:
+    a later batch migration that rebuilds these tables must create them again (tests/services/
+    test_in_force.py fails without them).
     """
     return func.coalesce(*days, literal_column("'9999-12-31'"))
 

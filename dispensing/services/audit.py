@@ -63,6 +63,9 @@ def record(
 # framework and its commit on another thread: 100-270 ms under 20 nurses, a queue behind every
 # dispense. Taken here, just before COMMIT on the same thread, it is held for a few statements.
 _PENDING = "audit_pending"
+# A request logs one to a few entries. The one-statement form binds every value of every row (~6,000
+# rows would pass libpq's 65,535 parameters) and is compiled once per row count: keep it for few rows.
+_ONE_STATEMENT_MAX = 20
 
 
 @event.listens_for(Session, "before_commit")
@@ -81,10 +84,10 @@ def _chain_pending(session: Session) -> None:
         prev_hash = digest
     move_head = update(AuditHead.__table__).where(AuditHead.id == 1).values(entries=rows[-1]["seq"],
                                                                              last_hash=prev_hash)
-    if conn.dialect.name == "postgresql":
+    if conn.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_MAX:
         # Both writes in one round trip (WITH ... INSERT): under load each trip waits for the server's turn.
         conn.execute(move_head.add_cte(insert(AuditEntry.__table__).values(rows).cte("chained")))
-    else:  # SQLite has no INSERT in WITH, and no round trips to save
+    else:  # SQLite has no INSERT in WITH (and no round trips to save); many entries go as executemany
         conn.execute(insert(AuditEntry.__table__), rows)
         conn.execute(move_head)
 

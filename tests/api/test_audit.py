@@ -8,6 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from dispensing.enums import Role
 from dispensing.models import AuditHead
+from dispensing.services import audit
 from dispensing.services.audit import verify_chain
 from dispensing.services.patients import read_patient, register_patient
 from tests.api._helpers import api, expect  # noqa: F401  (api is a fixture)
@@ -120,3 +121,18 @@ def test_entries_join_the_chain_when_the_use_case_commits_and_go_with_a_rollback
     assert verify_chain(ctx).ok
     newest = session.execute(text("SELECT action FROM audit_log ORDER BY seq DESC LIMIT 2")).scalars()
     assert list(newest) == ["patient.read", "patient.create"]
+
+
+@pytest.mark.parametrize("entries", [1, 3, 6000])
+def test_one_commit_chains_any_number_of_entries(factory, session, entries):
+    # PostgreSQL writes a few entries and the head in one statement; thousands (a big batch) as many rows.
+    ctx = factory.ctx(factory.nurse)
+    head = lambda: session.execute(select(AuditHead.entries)).scalar_one()  # noqa: E731
+    before = head()
+    for n in range(entries):
+        audit.record(ctx, "test.entry", "test", n)
+    session.commit()
+    assert head() == before + entries
+    assert verify_chain(ctx).ok
+    newest = session.execute(text("SELECT action, entity_id FROM audit_log ORDER BY seq DESC LIMIT 1")).one()
+    assert tuple(newest) == ("test.entry", entries - 1)  # in the order they were recorded
