@@ -58,7 +58,8 @@ class Arrangement:
 def effective_arrangement(*, site_id: int, weekdays: Collection[int], pickup_weekdays: Collection[int],
                           supervised: bool, sanctions: Sequence[SanctionTerms], day: date) -> Arrangement:
     """Where and how the order's doses are handed out on `day`, given the sanctions."""
-    return _arrangement(site_id, frozenset(weekdays), frozenset(pickup_weekdays), supervised, tuple(sanctions), day)
+    return _arrangement(site_id, frozenset(weekdays), frozenset(pickup_weekdays), bool(supervised), tuple(sanctions),
+                        day)
 
 
 # A roster asks this for ~400 orders that share a handful of schedules and mostly no sanction: the
