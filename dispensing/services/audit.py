@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from dispensing.models import AuditEntry, AuditHead
 from dispensing.security import canonical_json
 from dispensing.services.context import Ctx
+from dispensing.services.sql import is_postgresql
 
 GENESIS_HASH = "0" * 64
 
@@ -84,7 +85,7 @@ def _chain_pending(session: Session) -> None:
         prev_hash = digest
     move_head = update(AuditHead.__table__).where(AuditHead.id == 1).values(entries=rows[-1]["seq"],
                                                                              last_hash=prev_hash)
-    if conn.dialect.name == "postgresql" and len(rows) <= _ONE_STATEMENT_MAX:
+    if is_postgresql(session) and len(rows) <= _ONE_STATEMENT_MAX:
         # Both writes in one round trip (WITH ... INSERT): under load each trip waits for the server's turn.
         conn.execute(move_head.add_cte(insert(AuditEntry.__table__).values(rows).cte("chained")))
     else:  # SQLite has no INSERT in WITH (and no round trips to save); many entries go as executemany

@@ -8,7 +8,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 
-def _is_postgresql(session: Session) -> bool:
+def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
@@ -16,7 +16,7 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dic
     """INSERT ... ON CONFLICT DO NOTHING: two nurses opening the same roster race harmlessly."""
     if not rows:
         return
-    dialect = postgresql if _is_postgresql(session) else sqlite
+    dialect = postgresql if is_postgresql(session) else sqlite
     # The rows as executemany parameters, not a multi-row VALUES: that one is compiled afresh on every
     # call (a roster's 400 slots took ~120 ms to compile); this statement is compiled once and cached.
     session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
@@ -30,7 +30,7 @@ def among(session: Session, column: ColumnElement[int], ids: Collection[int]) ->
     so the server prepares it once. SQLite has no arrays and its IN list is cheap.
     """
     ids = sorted(set(ids))
-    if _is_postgresql(session):
+    if is_postgresql(session):
         return column == any_(bindparam(None, ids, type_=postgresql.ARRAY(Integer)))
     return column.in_(ids)
 
@@ -46,7 +46,7 @@ def among_pairs(session: Session, stmt: Select, a: ColumnElement, b: ColumnEleme
     if len(pairs) == 1:  # one order at the window: plain equalities, the cheapest statement to build
         (first, second), = pairs
         return stmt.where(a == first, b == second)
-    if _is_postgresql(session):
+    if is_postgresql(session):
         pairs = sorted(set(pairs))
         keys = func.unnest(bindparam(None, [p for p, _ in pairs], type_=postgresql.ARRAY(Integer)),
                            bindparam(None, [str(q) for _, q in pairs], type_=postgresql.ARRAY(String))
