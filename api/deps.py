@@ -40,8 +40,14 @@ SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
     state = request.app.state
-    return Ctx(session=session, actor=actor, now=state.clock(), tz=state.settings.tz, secret=state.secret,
-               label_key=state.label_key)
+    return Ctx(
+        session=session,
+        actor=actor,
+        now=state.clock(),
+        tz=state.settings.tz,
+        secret=state.secret,
+        label_key=state.label_key,
+    )
 
 
 def get_anonymous_ctx(request: Request, session: SessionDep) -> Ctx:

@@ -41,12 +41,16 @@ def _redact_access_log() -> None:
         access.addFilter(DropQueryStrings())
 
 
-def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               clock: Callable[[], datetime] = _utcnow) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, engine: Engine | None = None, clock: Callable[[], datetime] = _utcnow
+) -> FastAPI:
     """Build the app. Tests pass their own engine and clock."""
     settings = settings or get_settings()
-    app = FastAPI(title="Dispensing", version="0.1.0",
-                  description="Medication dispensing and substitution treatment (rusmiddelcenter).")
+    app = FastAPI(
+        title="Dispensing",
+        version="0.1.0",
+        description="Medication dispensing and substitution treatment (rusmiddelcenter).",
+    )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
     app.state.session_factory = make_session_factory(app.state.engine)
@@ -66,8 +70,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         for err in exc.errors():
             where = ".".join(str(x) for x in err["loc"] if x not in ("body", "query", "path"))
             parts.append(f"{where or 'request'}: {err['msg']}")
-        return JSONResponse({"detail": "Invalid input. " + "; ".join(parts) + ".", "errors": jsonable(exc.errors())},
-                            status_code=422)
+        return JSONResponse(
+            {"detail": "Invalid input. " + "; ".join(parts) + ".", "errors": jsonable(exc.errors())}, status_code=422
+        )
 
     @app.exception_handler(OperationalError)
     async def busy(_: Request, exc: OperationalError):
@@ -76,15 +81,22 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if code in ("40P01", "40001") or "locked" in str(exc.orig):
             log.warning("transaction conflict (%s): rolled back", code or "locked")
-            return JSONResponse({"detail": "Another user changed the same records at the same moment; nothing "
-                                           "was saved. Try again."}, status_code=409)
+            return JSONResponse(
+                {"detail": "Another user changed the same records at the same moment; nothing was saved. Try again."},
+                status_code=409,
+            )
         raise exc
 
     @app.exception_handler(IntegrityError)
     async def integrity(_: Request, exc: IntegrityError):
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
-        return JSONResponse({"detail": "This conflicts with the current state (someone else changed it at the "
-                                       "same moment): reload and try again."}, status_code=409)
+        return JSONResponse(
+            {
+                "detail": "This conflicts with the current state (someone else changed it at the "
+                "same moment): reload and try again."
+            },
+            status_code=409,
+        )
 
     for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
         app.include_router(module.router)
@@ -93,5 +105,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
 
 def jsonable(errors: list[dict]) -> list[dict]:
-    return [{k: (v if isinstance(v, str | int | float | list | None) else str(v)) for k, v in e.items()
-             if k != "ctx"} for e in errors]
+    return [
+        {k: (v if isinstance(v, str | int | float | list | None) else str(v)) for k, v in e.items() if k != "ctx"}
+        for e in errors
+    ]

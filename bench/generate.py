@@ -81,17 +81,101 @@ BLOCK_AFTER = 3  # the policy default (DOMAIN rule 4)
 CHUNK = 400  # patients simulated and inserted per transaction
 GENERATOR_VERSION = 3  # bump when the generated data changes (invalidates cached databases)
 
-CITIES = ["Aalborg", "Aarhus", "Odense", "Esbjerg", "Randers", "Kolding", "Horsens", "Vejle", "Roskilde",
-          "Herning", "Silkeborg", "Næstved", "Fredericia", "Viborg", "Køge", "Holstebro", "Slagelse",
-          "Hillerød", "Sønderborg", "Svendborg", "Hjørring", "Frederikshavn", "Nørresundby", "Ringsted"]
-FIRST = ["Søren", "Bjørn", "Åse", "Mads", "Jens", "Mette", "Kåre", "Ida", "Ørjan", "Anne-Mette", "Frederik",
-         "Lars", "Karen", "Peter", "Anna", "Niels", "Bo", "Jørgen", "Birthe", "Ole", "Lise", "Henrik", "Camilla",
-         "Rasmus", "Signe", "Thomas", "Maja", "Kasper", "Line", "Mikkel"]
-LAST = ["Østergaard", "Jørgensen", "Kjærsgaard", "Bækgaard", "Holm-Sørensen", "Ågård", "Nielsen", "Møller",
-        "Læssøe", "Hansen", "Sønderskov", "Pedersen", "Andersen", "Christensen", "Larsen", "Rasmussen",
-        "Poulsen", "Thomsen", "Madsen", "Kristensen", "Olsen", "Knudsen", "Mortensen", "Dahl", "Ravn"]
-PANEL = ("opioids", "methadone", "buprenorphine", "benzodiazepines", "cannabis", "cocaine", "amphetamine",
-         "alcohol_etg")
+CITIES = [
+    "Aalborg",
+    "Aarhus",
+    "Odense",
+    "Esbjerg",
+    "Randers",
+    "Kolding",
+    "Horsens",
+    "Vejle",
+    "Roskilde",
+    "Herning",
+    "Silkeborg",
+    "Næstved",
+    "Fredericia",
+    "Viborg",
+    "Køge",
+    "Holstebro",
+    "Slagelse",
+    "Hillerød",
+    "Sønderborg",
+    "Svendborg",
+    "Hjørring",
+    "Frederikshavn",
+    "Nørresundby",
+    "Ringsted",
+]
+FIRST = [
+    "Søren",
+    "Bjørn",
+    "Åse",
+    "Mads",
+    "Jens",
+    "Mette",
+    "Kåre",
+    "Ida",
+    "Ørjan",
+    "Anne-Mette",
+    "Frederik",
+    "Lars",
+    "Karen",
+    "Peter",
+    "Anna",
+    "Niels",
+    "Bo",
+    "Jørgen",
+    "Birthe",
+    "Ole",
+    "Lise",
+    "Henrik",
+    "Camilla",
+    "Rasmus",
+    "Signe",
+    "Thomas",
+    "Maja",
+    "Kasper",
+    "Line",
+    "Mikkel",
+]
+LAST = [
+    "Østergaard",
+    "Jørgensen",
+    "Kjærsgaard",
+    "Bækgaard",
+    "Holm-Sørensen",
+    "Ågård",
+    "Nielsen",
+    "Møller",
+    "Læssøe",
+    "Hansen",
+    "Sønderskov",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Rasmussen",
+    "Poulsen",
+    "Thomsen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Knudsen",
+    "Mortensen",
+    "Dahl",
+    "Ravn",
+]
+PANEL = (
+    "opioids",
+    "methadone",
+    "buprenorphine",
+    "benzodiazepines",
+    "cannabis",
+    "cocaine",
+    "amphetamine",
+    "alcohol_etg",
+)
 EVERY_DAY = (0, 1, 2, 3, 4, 5, 6)
 OPIOIDS_AND_CAMPRAL = (Drug.METHADONE, Drug.BUPRENORPHINE, Drug.BUPRENORPHINE_NALOXONE, Drug.ACAMPROSATE)
 INDICATION = {
@@ -101,16 +185,25 @@ INDICATION = {
     Drug.DISULFIRAM: "Alkoholafhængighed (F10.2)",
     Drug.ACAMPROSATE: "Alkoholafhængighed, ≥60 kg: 2+2+2",
 }
-PRODUCT = {Drug.METHADONE: "methadone-oral-1", Drug.BUPRENORPHINE: "subutex-sl",
-           Drug.BUPRENORPHINE_NALOXONE: "suboxone", Drug.DISULFIRAM: "antabus", Drug.ACAMPROSATE: "campral"}
+PRODUCT = {
+    Drug.METHADONE: "methadone-oral-1",
+    Drug.BUPRENORPHINE: "subutex-sl",
+    Drug.BUPRENORPHINE_NALOXONE: "suboxone",
+    Drug.DISULFIRAM: "antabus",
+    Drug.ACAMPROSATE: "campral",
+}
 TRANSFER = "Kendt tolerance: overført fra behandling i anden kommune (dosis bekræftet)."
 
 
 def layout(patients: int) -> dict[str, int]:
     """How many sites of each kind a region of this size has (one clinic per 500 patients)."""
     clinics = max(1, round(patients / PATIENTS_PER_CLINIC))
-    return {"clinics": clinics, "pharmacies": max(1, clinics // 5), "police": max(1, clinics // 10),
-            "home_nursing": max(1, clinics // 10)}
+    return {
+        "clinics": clinics,
+        "pharmacies": max(1, clinics // 5),
+        "police": max(1, clinics // 10),
+        "home_nursing": max(1, clinics // 10),
+    }
 
 
 # --- bulk insertion -------------------------------------------------------------------------------
@@ -198,9 +291,12 @@ def check_foreign_keys(engine: Engine, tables: Iterable[str]) -> None:
         for name in tables:
             for fk in Base.metadata.tables[name].foreign_keys:
                 child, parent = fk.parent, fk.column
-                broken = conn.execute(text(
-                    f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p ON p.{parent.name} = c.{child.name} "
-                    f"WHERE c.{child.name} IS NOT NULL AND p.{parent.name} IS NULL")).scalar()
+                broken = conn.execute(
+                    text(
+                        f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p ON p.{parent.name} = c.{child.name} "
+                        f"WHERE c.{child.name} IS NOT NULL AND p.{parent.name} IS NULL"
+                    )
+                ).scalar()
                 if broken:
                     raise RuntimeError(f"{broken} rows of {name}.{child.name} point at no {parent.table.name} row")
 
@@ -209,8 +305,9 @@ class Ids:
     """Explicit ids per table (bulk rows reference each other before they are inserted)."""
 
     def __init__(self, conn, tables: Iterable[str]) -> None:
-        self.next = {t: (conn.execute(select(func.max(Base.metadata.tables[t].c.id))).scalar() or 0) + 1
-                     for t in tables}
+        self.next = {
+            t: (conn.execute(select(func.max(Base.metadata.tables[t].c.id))).scalar() or 0) + 1 for t in tables
+        }
 
     def __call__(self, table: str) -> int:
         value = self.next[table]
@@ -220,31 +317,142 @@ class Ids:
 
 COLUMNS = {
     "patients": ("id", "cpr", "name", "birth_date", "sex", "children_at_home", "pregnant", "weight_kg", "created_at"),
-    "prescriptions": ("id", "patient_id", "drug", "product", "dose_mg", "weekdays", "pickup_weekdays", "supervised",
-                      "site_id", "start_date", "course_start", "end_date", "indication", "override_reason",
-                      "pickup_change_reason", "version", "supersedes_id", "revision_reason", "status",
-                      "created_by_id", "created_at", "signed_by_id", "signed_at", "signature", "superseded_on",
-                      "discontinued_on", "discontinue_reason"),
+    "prescriptions": (
+        "id",
+        "patient_id",
+        "drug",
+        "product",
+        "dose_mg",
+        "weekdays",
+        "pickup_weekdays",
+        "supervised",
+        "site_id",
+        "start_date",
+        "course_start",
+        "end_date",
+        "indication",
+        "override_reason",
+        "pickup_change_reason",
+        "version",
+        "supersedes_id",
+        "revision_reason",
+        "status",
+        "created_by_id",
+        "created_at",
+        "signed_by_id",
+        "signed_at",
+        "signature",
+        "superseded_on",
+        "discontinued_on",
+        "discontinue_reason",
+    ),
     "agreements": ("id", "patient_id", "version", "signed_on", "recorded_by_id", "created_at"),
-    "sanctions": ("id", "patient_id", "step", "starts_on", "review_on", "ends_on", "reason", "meeting_on", "site_id",
-                  "referral_note", "decided_by_id", "decided_at", "lifted_reason", "lifted_by_id", "lifted_at"),
-    "breaches": ("id", "patient_id", "kind", "occurred_on", "note", "automatic", "source", "recorded_by_id",
-                 "created_at", "decided_at", "decided_by_id", "decision_note", "sanction_id"),
-    "slots": ("id", "patient_id", "drug", "slot_date", "prescription_id", "site_id", "status", "reason",
-              "covered_by_dispense_id", "updated_at"),
+    "sanctions": (
+        "id",
+        "patient_id",
+        "step",
+        "starts_on",
+        "review_on",
+        "ends_on",
+        "reason",
+        "meeting_on",
+        "site_id",
+        "referral_note",
+        "decided_by_id",
+        "decided_at",
+        "lifted_reason",
+        "lifted_by_id",
+        "lifted_at",
+    ),
+    "breaches": (
+        "id",
+        "patient_id",
+        "kind",
+        "occurred_on",
+        "note",
+        "automatic",
+        "source",
+        "recorded_by_id",
+        "created_at",
+        "decided_at",
+        "decided_by_id",
+        "decision_note",
+        "sanction_id",
+    ),
+    "slots": (
+        "id",
+        "patient_id",
+        "drug",
+        "slot_date",
+        "prescription_id",
+        "site_id",
+        "status",
+        "reason",
+        "covered_by_dispense_id",
+        "updated_at",
+    ),
     "breath_tests": ("id", "patient_id", "slot_id", "promille", "threshold", "outcome", "taken_by_id", "taken_at"),
-    "dispenses": ("id", "slot_id", "patient_id", "prescription_id", "site_id", "drug", "dose_mg", "supervised",
-                  "take_home_days", "total_mg", "first_day", "last_day", "covers", "breath_test_id", "status",
-                  "dispensed_by_id", "dispensed_at", "handed_out_by_id", "handed_out_at"),
-    "alerts": ("id", "patient_id", "kind", "drug", "slot_id", "message", "created_at", "resolved_at",
-               "resolved_by_id", "resolution"),
+    "dispenses": (
+        "id",
+        "slot_id",
+        "patient_id",
+        "prescription_id",
+        "site_id",
+        "drug",
+        "dose_mg",
+        "supervised",
+        "take_home_days",
+        "total_mg",
+        "first_day",
+        "last_day",
+        "covers",
+        "breath_test_id",
+        "status",
+        "dispensed_by_id",
+        "dispensed_at",
+        "handed_out_by_id",
+        "handed_out_at",
+    ),
+    "alerts": (
+        "id",
+        "patient_id",
+        "kind",
+        "drug",
+        "slot_id",
+        "message",
+        "created_at",
+        "resolved_at",
+        "resolved_by_id",
+        "resolution",
+    ),
     "block_releases": ("id", "patient_id", "drug", "released_on", "reason", "released_by_id", "created_at"),
-    "urine_tests": ("id", "patient_id", "outcome", "taken_on", "results", "side_abuse", "prescribed", "reason",
-                    "was_due", "alert_id", "breach_id", "recorded_by_id", "recorded_at"),
+    "urine_tests": (
+        "id",
+        "patient_id",
+        "outcome",
+        "taken_on",
+        "results",
+        "side_abuse",
+        "prescribed",
+        "reason",
+        "was_due",
+        "alert_id",
+        "breach_id",
+        "recorded_by_id",
+        "recorded_at",
+    ),
 }
 # Insert order inside a chunk: a covered slot references its dispense, which references its own slot.
-CHUNK_TABLES = ("slots", "breath_tests", "dispenses", "covered_slots", "alerts", "block_releases", "breaches",
-                "urine_tests")
+CHUNK_TABLES = (
+    "slots",
+    "breath_tests",
+    "dispenses",
+    "covered_slots",
+    "alerts",
+    "block_releases",
+    "breaches",
+    "urine_tests",
+)
 
 
 # --- the plan of one patient's treatment ----------------------------------------------------------
@@ -277,8 +485,15 @@ class Course:
 class Region:
     """Generates one region into an empty, migrated database."""
 
-    def __init__(self, engine: Engine, patients: int, *, seed: int = SEED, history_days: int = 365,
-                 log: Callable[[str], None] = print) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        patients: int,
+        *,
+        seed: int = SEED,
+        history_days: int = 365,
+        log: Callable[[str], None] = print,
+    ) -> None:
         self.engine = engine
         self.patients = patients
         self.rng = random.Random(seed)
@@ -311,8 +526,13 @@ class Region:
         shape = layout(self.patients)
         now = self.at(self.start - timedelta(days=30), 9)
         with Session(self.engine) as s:
-            admin = create_user(self.ctx(s, None, now), username="admin", password=PASSWORD, role=Role.ADMIN,
-                                full_name="Region Administrator")
+            admin = create_user(
+                self.ctx(s, None, now),
+                username="admin",
+                password=PASSWORD,
+                role=Role.ADMIN,
+                full_name="Region Administrator",
+            )
             a = self.ctx(s, admin, now)
             W = sites.WindowSpec
 
@@ -324,29 +544,53 @@ class Region:
             def city(i: int) -> str:
                 return CITIES[i % len(CITIES)] + (f" {i // len(CITIES) + 1}" if i >= len(CITIES) else "")
 
-            clinic_windows = ([W(d, time(8, 0), time(11, 0)) for d in EVERY_DAY]
-                              + [W(d, time(13, 0), time(14, 30), OPIOIDS_AND_CAMPRAL) for d in range(5)])
-            self.clinics = [make(SiteKind.CLINIC, f"Rusmiddelcenter {city(i)} – Sundhedsklinikken", clinic_windows)
-                            for i in range(shape["clinics"])]
-            self.pharmacies = [make(SiteKind.PHARMACY, f"Løve Apotek {city(i)}",
-                                    [W(d, time(9, 0), time(17, 30)) for d in range(5)])
-                               for i in range(shape["pharmacies"])]
-            self.police = [make(SiteKind.POLICE, f"{city(i)} Politistation",
-                                [W(d, time(10, 0), time(11, 0)) for d in EVERY_DAY]) for i in range(shape["police"])]
-            self.home = [make(SiteKind.HOME_NURSING, f"Hjemmesygeplejen {city(i)}",
-                              [W(d, time(7, 0), time(9, 0)) for d in EVERY_DAY]) for i in range(shape["home_nursing"])]
+            clinic_windows = [W(d, time(8, 0), time(11, 0)) for d in EVERY_DAY] + [
+                W(d, time(13, 0), time(14, 30), OPIOIDS_AND_CAMPRAL) for d in range(5)
+            ]
+            self.clinics = [
+                make(SiteKind.CLINIC, f"Rusmiddelcenter {city(i)} – Sundhedsklinikken", clinic_windows)
+                for i in range(shape["clinics"])
+            ]
+            self.pharmacies = [
+                make(SiteKind.PHARMACY, f"Løve Apotek {city(i)}", [W(d, time(9, 0), time(17, 30)) for d in range(5)])
+                for i in range(shape["pharmacies"])
+            ]
+            self.police = [
+                make(SiteKind.POLICE, f"{city(i)} Politistation", [W(d, time(10, 0), time(11, 0)) for d in EVERY_DAY])
+                for i in range(shape["police"])
+            ]
+            self.home = [
+                make(
+                    SiteKind.HOME_NURSING,
+                    f"Hjemmesygeplejen {city(i)}",
+                    [W(d, time(7, 0), time(9, 0)) for d in EVERY_DAY],
+                )
+                for i in range(shape["home_nursing"])
+            ]
 
             def user(username: str, role: Role, **kw) -> int:
-                return create_user(a, username=username, password=PASSWORD, role=role,
-                                   full_name=f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}", **kw).id
+                return create_user(
+                    a,
+                    username=username,
+                    password=PASSWORD,
+                    role=role,
+                    full_name=f"{self.rng.choice(FIRST)} {self.rng.choice(LAST)}",
+                    **kw,
+                ).id
 
-            self.doctors = [user(f"laege{i + 1}", Role.DOCTOR, can_prescribe_addictive=True,
-                                 authorisation_id=f"BENCH-{i + 1:04d}") for i in range(max(2, len(self.clinics) // 2))]
+            self.doctors = [
+                user(f"laege{i + 1}", Role.DOCTOR, can_prescribe_addictive=True, authorisation_id=f"BENCH-{i + 1:04d}")
+                for i in range(max(2, len(self.clinics) // 2))
+            ]
             user("laege-uden-ret", Role.DOCTOR)
-            self.nurses = [user(f"sygeplejerske{i + 1}", Role.NURSE, site_id=self.clinics[i % len(self.clinics)])
-                           for i in range(max(20, 2 * len(self.clinics)))]
-            self.site_staff = {site_id: user(f"personale{site_id}", Role.SITE_STAFF, site_id=site_id)
-                               for site_id in self.pharmacies + self.police + self.home}
+            self.nurses = [
+                user(f"sygeplejerske{i + 1}", Role.NURSE, site_id=self.clinics[i % len(self.clinics)])
+                for i in range(max(20, 2 * len(self.clinics)))
+            ]
+            self.site_staff = {
+                site_id: user(f"personale{site_id}", Role.SITE_STAFF, site_id=site_id)
+                for site_id in self.pharmacies + self.police + self.home
+            }
             s.commit()
         self.external = set(self.pharmacies + self.police + self.home)
 
@@ -381,15 +625,25 @@ class Region:
                     break
             male = int(cpr[-1]) % 2 == 1
             children = rng.random() < 0.15
-            patient_rows.append((pid, cpr, f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}", born,
-                                 "male" if male else "female", children, not male and rng.random() < 0.01,
-                                 Decimal(rng.randint(50, 110)),
-                                 self.at(course_start - timedelta(days=rng.randint(0, 14)), 10)))
+            patient_rows.append(
+                (
+                    pid,
+                    cpr,
+                    f"{rng.choice(FIRST)} {rng.choice(FIRST)} {rng.choice(LAST)}",
+                    born,
+                    "male" if male else "female",
+                    children,
+                    not male and rng.random() < 0.01,
+                    Decimal(rng.randint(50, 110)),
+                    self.at(course_start - timedelta(days=rng.randint(0, 14)), 10),
+                )
+            )
             course = Course(pid, drug, site_id, course_start, children)
             self._versions(course, ids, order_rows)
             if drug in OPIOIDS or drug == Drug.DISULFIRAM:
-                agreement_rows.append((ids("agreements"), pid, "1", course_start, rng.choice(self.nurses),
-                                       self.at(course_start, 9)))
+                agreement_rows.append(
+                    (ids("agreements"), pid, "1", course_start, rng.choice(self.nurses), self.at(course_start, 9))
+                )
             if drug in OPIOIDS and site_id not in self.external:
                 self._sanctions(course, ids, sanction_rows, breach_rows, order_rows)
             courses.append(course)
@@ -399,8 +653,13 @@ class Region:
         load(conn, "agreements", COLUMNS["agreements"], agreement_rows)
         load(conn, "sanctions", COLUMNS["sanctions"], sanction_rows)
         load(conn, "breaches", COLUMNS["breaches"], breach_rows)
-        for table, rows in (("patients", patient_rows), ("prescriptions", order_rows), ("agreements", agreement_rows),
-                            ("sanctions", sanction_rows), ("breaches", breach_rows)):
+        for table, rows in (
+            ("patients", patient_rows),
+            ("prescriptions", order_rows),
+            ("agreements", agreement_rows),
+            ("sanctions", sanction_rows),
+            ("breaches", breach_rows),
+        ):
             self.count(table, len(rows))
         return courses
 
@@ -410,8 +669,9 @@ class Region:
         drug = c.drug
         external = c.site_id in self.external
         if drug == Drug.DISULFIRAM:
-            weekdays, pickup, dose = ((0, 3), (0, 3), Decimal(800)) if rng.random() < 0.6 else \
-                ((0, 2, 4), (0, 2, 4), Decimal(400))
+            weekdays, pickup, dose = (
+                ((0, 3), (0, 3), Decimal(800)) if rng.random() < 0.6 else ((0, 2, 4), (0, 2, 4), Decimal(400))
+            )
             supervised = True
         elif drug == Drug.ACAMPROSATE:
             weekdays, pickup, dose, supervised = EVERY_DAY, (0,), Decimal(1998), False
@@ -425,9 +685,11 @@ class Region:
             else:
                 pickup = rng.choices([EVERY_DAY, (0, 3), (0, 2, 4), (0,)], weights=(55, 20, 17, 8))[0]
                 supervised = True
-            dose = {Drug.METHADONE: Decimal(rng.randrange(30, 125, 5)),
-                    Drug.BUPRENORPHINE: Decimal(rng.choice([4, 8, 12, 16, 24])),
-                    Drug.BUPRENORPHINE_NALOXONE: Decimal(rng.choice([8, 16]))}[drug]
+            dose = {
+                Drug.METHADONE: Decimal(rng.randrange(30, 125, 5)),
+                Drug.BUPRENORPHINE: Decimal(rng.choice([4, 8, 12, 16, 24])),
+                Drug.BUPRENORPHINE_NALOXONE: Decimal(rng.choice([8, 16])),
+            }[drug]
         versions = [Version(ids("prescriptions"), c.course_start, dose, weekdays, pickup, supervised, c.site_id)]
         if drug != Drug.ACAMPROSATE:
             if rng.random() < 0.07:  # discontinued during the year
@@ -445,8 +707,17 @@ class Region:
                     new_pickup = prev.pickup
                     if drug in OPIOIDS and not external and rng.random() < 0.25:
                         new_pickup = (0, 3) if prev.pickup == EVERY_DAY else EVERY_DAY
-                    versions.append(Version(ids("prescriptions"), eff, new_dose, prev.weekdays, new_pickup,
-                                            prev.supervised, prev.site_id))
+                    versions.append(
+                        Version(
+                            ids("prescriptions"),
+                            eff,
+                            new_dose,
+                            prev.weekdays,
+                            new_pickup,
+                            prev.supervised,
+                            prev.site_id,
+                        )
+                    )
         c.versions = versions
         for prev, nxt in zip(versions, versions[1:]):
             prev.last_day = nxt.start - timedelta(days=1)
@@ -456,35 +727,69 @@ class Region:
             last = n == len(versions)
             signed_at = self.at(v.start, 8, 30) if n == 1 else self.at(v.start - timedelta(days=1), 14)
             prev = versions[n - 2] if n > 1 else None
-            rows.append({
-                "id": v.id, "patient_id": c.patient_id, "drug": drug, "product": PRODUCT[drug], "dose_mg": v.dose,
-                "weekdays": weekdays_to_str(v.weekdays), "pickup_weekdays": weekdays_to_str(v.pickup),
-                "supervised": v.supervised, "site_id": v.site_id, "start_date": v.start,
-                "course_start": c.course_start,
-                "end_date": c.ended_on if drug == Drug.ACAMPROSATE else None, "indication": INDICATION[drug],
-                "override_reason": TRANSFER if n == 1 and drug == Drug.METHADONE and v.dose > 30 else None,
-                "pickup_change_reason": "Stabil, take-home ændret" if prev and prev.pickup != v.pickup else None,
-                "version": n, "supersedes_id": prev.id if prev else None,
-                "revision_reason": "Dosisjustering efter samtale" if prev else None,
-                "status": (OrderStatus.ACTIVE if c.ended_on is None or drug == Drug.ACAMPROSATE
-                           else OrderStatus.DISCONTINUED) if last else OrderStatus.SUPERSEDED,
-                "created_by_id": doctor, "created_at": signed_at - timedelta(minutes=10), "signed_by_id": doctor,
-                "signed_at": signed_at, "superseded_on": None if last else versions[n].start,
-                "discontinued_on": c.ended_on if last and drug != Drug.ACAMPROSATE else None,
-                "discontinue_reason": "Behandlingen afsluttet efter aftale" if last and c.ended_on
-                and drug != Drug.ACAMPROSATE else None,
-            })
+            rows.append(
+                {
+                    "id": v.id,
+                    "patient_id": c.patient_id,
+                    "drug": drug,
+                    "product": PRODUCT[drug],
+                    "dose_mg": v.dose,
+                    "weekdays": weekdays_to_str(v.weekdays),
+                    "pickup_weekdays": weekdays_to_str(v.pickup),
+                    "supervised": v.supervised,
+                    "site_id": v.site_id,
+                    "start_date": v.start,
+                    "course_start": c.course_start,
+                    "end_date": c.ended_on if drug == Drug.ACAMPROSATE else None,
+                    "indication": INDICATION[drug],
+                    "override_reason": TRANSFER if n == 1 and drug == Drug.METHADONE and v.dose > 30 else None,
+                    "pickup_change_reason": "Stabil, take-home ændret" if prev and prev.pickup != v.pickup else None,
+                    "version": n,
+                    "supersedes_id": prev.id if prev else None,
+                    "revision_reason": "Dosisjustering efter samtale" if prev else None,
+                    "status": (
+                        OrderStatus.ACTIVE
+                        if c.ended_on is None or drug == Drug.ACAMPROSATE
+                        else OrderStatus.DISCONTINUED
+                    )
+                    if last
+                    else OrderStatus.SUPERSEDED,
+                    "created_by_id": doctor,
+                    "created_at": signed_at - timedelta(minutes=10),
+                    "signed_by_id": doctor,
+                    "signed_at": signed_at,
+                    "superseded_on": None if last else versions[n].start,
+                    "discontinued_on": c.ended_on if last and drug != Drug.ACAMPROSATE else None,
+                    "discontinue_reason": "Behandlingen afsluttet efter aftale"
+                    if last and c.ended_on and drug != Drug.ACAMPROSATE
+                    else None,
+                }
+            )
         if c.ended_on is None and rng.random() < 0.01:  # a revision waiting for the doctor's signature
             cur = versions[-1]
-            rows.append({
-                "id": ids("prescriptions"), "patient_id": c.patient_id, "drug": drug, "product": PRODUCT[drug],
-                "dose_mg": cur.dose, "weekdays": weekdays_to_str(cur.weekdays),
-                "pickup_weekdays": weekdays_to_str(cur.pickup), "supervised": cur.supervised, "site_id": cur.site_id,
-                "start_date": TODAY + timedelta(days=3), "course_start": c.course_start, "end_date": None,
-                "indication": INDICATION[drug], "version": len(versions) + 1, "supersedes_id": cur.id,
-                "revision_reason": "Udkast", "status": OrderStatus.DRAFT, "created_by_id": doctor,
-                "created_at": self.at(TODAY - timedelta(days=1), 15),
-            })
+            rows.append(
+                {
+                    "id": ids("prescriptions"),
+                    "patient_id": c.patient_id,
+                    "drug": drug,
+                    "product": PRODUCT[drug],
+                    "dose_mg": cur.dose,
+                    "weekdays": weekdays_to_str(cur.weekdays),
+                    "pickup_weekdays": weekdays_to_str(cur.pickup),
+                    "supervised": cur.supervised,
+                    "site_id": cur.site_id,
+                    "start_date": TODAY + timedelta(days=3),
+                    "course_start": c.course_start,
+                    "end_date": None,
+                    "indication": INDICATION[drug],
+                    "version": len(versions) + 1,
+                    "supersedes_id": cur.id,
+                    "revision_reason": "Udkast",
+                    "status": OrderStatus.DRAFT,
+                    "created_by_id": doctor,
+                    "created_at": self.at(TODAY - timedelta(days=1), 15),
+                }
+            )
 
     def _signed(self, r: dict) -> tuple:
         """The row as sign_order would leave it: HMAC-SHA256 over signed_content."""
@@ -497,8 +802,15 @@ class Region:
         """A few opioid patients get a sanction after a treatment meeting (DOMAIN rule 8)."""
         rng = self.rng
         roll = rng.random()
-        step = (SanctionStep.DAILY_PICKUP if roll < 0.025 else SanctionStep.POLICE_PICKUP if roll < 0.031
-                else SanctionStep.TERMINATION if roll < 0.034 else None)
+        step = (
+            SanctionStep.DAILY_PICKUP
+            if roll < 0.025
+            else SanctionStep.POLICE_PICKUP
+            if roll < 0.031
+            else SanctionStep.TERMINATION
+            if roll < 0.034
+            else None
+        )
         lo = max(c.course_start, self.start) + timedelta(days=30)
         hi = (c.ended_on or TODAY) - timedelta(days=5)
         if step is None or lo >= hi or (step == SanctionStep.TERMINATION and c.ended_on is not None):
@@ -512,17 +824,48 @@ class Region:
         site = rng.choice(self.police) if step == SanctionStep.POLICE_PICKUP else None
         sid = ids("sanctions")
         decided = self.at(starts - timedelta(days=1), 14)
-        rows.append((sid, c.patient_id, step, starts, starts + timedelta(days=28), ends,
-                     "Besluttet på behandlingskonference efter sidemisbrug", starts - timedelta(days=2), site,
-                     "Henvist til fritvalgsordningen" if step == SanctionStep.TERMINATION else None, doctor, decided,
-                     "Stabil igen" if ends else None, doctor if ends else None,
-                     self.at(ends, 15) if ends else None))
+        rows.append(
+            (
+                sid,
+                c.patient_id,
+                step,
+                starts,
+                starts + timedelta(days=28),
+                ends,
+                "Besluttet på behandlingskonference efter sidemisbrug",
+                starts - timedelta(days=2),
+                site,
+                "Henvist til fritvalgsordningen" if step == SanctionStep.TERMINATION else None,
+                doctor,
+                decided,
+                "Stabil igen" if ends else None,
+                doctor if ends else None,
+                self.at(ends, 15) if ends else None,
+            )
+        )
         occurred = starts - timedelta(days=rng.randint(5, 20))
-        breaches.append((ids("breaches"), c.patient_id, BreachKind.SIDE_ABUSE, occurred, "Positiv urinprøve (kokain)",
-                         False, None, rng.choice(self.nurses), self.at(occurred, 11), decided, doctor,
-                         f"Sanction {step.value} from {starts}", sid))
-        c.sanctions.append(SanctionTerms(step=step, starts_on=starts, ends_on=ends, site_id=site,
-                                         review_on=starts + timedelta(days=28), id=sid))
+        breaches.append(
+            (
+                ids("breaches"),
+                c.patient_id,
+                BreachKind.SIDE_ABUSE,
+                occurred,
+                "Positiv urinprøve (kokain)",
+                False,
+                None,
+                rng.choice(self.nurses),
+                self.at(occurred, 11),
+                decided,
+                doctor,
+                f"Sanction {step.value} from {starts}",
+                sid,
+            )
+        )
+        c.sanctions.append(
+            SanctionTerms(
+                step=step, starts_on=starts, ends_on=ends, site_id=site, review_on=starts + timedelta(days=28), id=sid
+            )
+        )
         if step == SanctionStep.TERMINATION:  # every order still running is discontinued the day before
             c.ended_on = starts - timedelta(days=1)
             kept = [v for v in c.versions if v.start <= c.ended_on]
@@ -531,8 +874,12 @@ class Region:
             c.versions = kept
             kept[-1].last_day = c.ended_on
             row = next(r for r in order_rows if r["id"] == kept[-1].id)
-            row.update(status=OrderStatus.DISCONTINUED, superseded_on=None, discontinued_on=c.ended_on,
-                       discontinue_reason="Treatment ended in the municipality (sanction: termination)")
+            row.update(
+                status=OrderStatus.DISCONTINUED,
+                superseded_on=None,
+                discontinued_on=c.ended_on,
+                discontinue_reason="Treatment ended in the municipality (sanction: termination)",
+            )
             for r in order_rows:  # a draft on an ended course is withdrawn
                 if r["patient_id"] == c.patient_id and r["status"] == OrderStatus.DRAFT:
                     r["status"] = OrderStatus.DISCONTINUED
@@ -563,8 +910,14 @@ class Region:
                 continue
             site, pickup, supervised, no_take_home = v.site_id, v.pickup, v.supervised, False
             if c.sanctions:
-                plan = effective_arrangement(site_id=v.site_id, weekdays=v.weekdays, pickup_weekdays=v.pickup,
-                                             supervised=v.supervised, sanctions=c.sanctions, day=day)
+                plan = effective_arrangement(
+                    site_id=v.site_id,
+                    weekdays=v.weekdays,
+                    pickup_weekdays=v.pickup,
+                    supervised=v.supervised,
+                    sanctions=c.sanctions,
+                    day=day,
+                )
                 site, pickup, supervised = plan.site_id, plan.pickup_weekdays, plan.supervised
                 no_take_home = plan.no_take_home_because is not None
             external = site in self.external
@@ -572,9 +925,20 @@ class Region:
             absent = rng.random() < (0.45 if absent else 0.025)
             if absent:
                 no_show = not external and rng.random() < 0.5
-                out["slots"].append((slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.MISSED,
-                                     "no-show" if no_show else "not collected", None,
-                                     self.at(day, 12) if no_show else self.at(day + one, 8)))
+                out["slots"].append(
+                    (
+                        slot_id,
+                        c.patient_id,
+                        drug,
+                        day,
+                        v.id,
+                        site,
+                        SlotStatus.MISSED,
+                        "no-show" if no_show else "not collected",
+                        None,
+                        self.at(day, 12) if no_show else self.at(day + one, 8),
+                    )
+                )
                 run += opioid
                 day += one
                 continue
@@ -585,14 +949,48 @@ class Region:
                 doctor = rng.choice(self.doctors)
                 alert_id = ids("alerts")
                 message = f"{run} consecutive missed days: dose blocked until a doctor reviews."
-                out["alerts"].append((alert_id, c.patient_id, AlertKind.MISSED_DOSE_BLOCK.value, drug, slot_id, message,
-                                      now - timedelta(minutes=30), now - timedelta(minutes=5), doctor,
-                                      "Set af læge, dosis fortsat"))
-                out["block_releases"].append((ids("block_releases"), c.patient_id, drug, day,
-                                              "Set af læge, dosis fortsat", doctor, now - timedelta(minutes=5)))
-                out["breaches"].append((ids("breaches"), c.patient_id, BreachKind.MISSED_PICKUPS, day, message, True,
-                                        f"missed_run_alert:{alert_id}", None, now - timedelta(minutes=30), None, None,
-                                        None, None))
+                out["alerts"].append(
+                    (
+                        alert_id,
+                        c.patient_id,
+                        AlertKind.MISSED_DOSE_BLOCK.value,
+                        drug,
+                        slot_id,
+                        message,
+                        now - timedelta(minutes=30),
+                        now - timedelta(minutes=5),
+                        doctor,
+                        "Set af læge, dosis fortsat",
+                    )
+                )
+                out["block_releases"].append(
+                    (
+                        ids("block_releases"),
+                        c.patient_id,
+                        drug,
+                        day,
+                        "Set af læge, dosis fortsat",
+                        doctor,
+                        now - timedelta(minutes=5),
+                    )
+                )
+                out["breaches"].append(
+                    (
+                        ids("breaches"),
+                        c.patient_id,
+                        BreachKind.MISSED_PICKUPS,
+                        day,
+                        message,
+                        True,
+                        f"missed_run_alert:{alert_id}",
+                        None,
+                        now - timedelta(minutes=30),
+                        None,
+                        None,
+                        None,
+                        None,
+                    )
+                )
             breath_id = None
             withhold = False
             if drug == Drug.DISULFIRAM or (opioid and not external and rng.random() < 0.05):
@@ -602,15 +1000,37 @@ class Region:
                     promille = Decimal(rng.randint(5, 120)) / 100
                 withhold = promille > threshold
                 breath_id = ids("breath_tests")
-                out["breath_tests"].append((breath_id, c.patient_id, slot_id, promille, threshold,
-                                            "withhold" if withhold else "allow", nurse, now))
+                out["breath_tests"].append(
+                    (
+                        breath_id,
+                        c.patient_id,
+                        slot_id,
+                        promille,
+                        threshold,
+                        "withhold" if withhold else "allow",
+                        nurse,
+                        now,
+                    )
+                )
             if withhold:
                 reason = f"Breath alcohol {promille} ‰ is above {threshold} ‰: no dose; consult the doctor."
-                out["slots"].append((slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.WITHHELD, reason, None,
-                                     now))
-                out["alerts"].append((ids("alerts"), c.patient_id, AlertKind.WITHHELD_DOSE.value, drug, slot_id,
-                                      f"{drug.value} withheld on {day}: breath {promille} ‰. {reason}", now,
-                                      now + timedelta(days=1), rng.choice(self.doctors), "Set"))
+                out["slots"].append(
+                    (slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.WITHHELD, reason, None, now)
+                )
+                out["alerts"].append(
+                    (
+                        ids("alerts"),
+                        c.patient_id,
+                        AlertKind.WITHHELD_DOSE.value,
+                        drug,
+                        slot_id,
+                        f"{drug.value} withheld on {day}: breath {promille} ‰. {reason}",
+                        now,
+                        now + timedelta(days=1),
+                        rng.choice(self.doctors),
+                        "Set",
+                    )
+                )
                 run += opioid
                 day += one
                 continue
@@ -620,14 +1040,33 @@ class Region:
             dispense_id = ids("dispenses")
             out["slots"].append((slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.DISPENSED, None, None, now))
             prepared = now - timedelta(hours=20)
-            out["dispenses"].append((
-                dispense_id, slot_id, c.patient_id, v.id, site, drug, v.dose, supervised and not external,
-                len(take_home), v.dose * len(days), days[0], days[-1], tuple(d.isoformat() for d in days), breath_id,
-                DispenseStatus.DISPENSED, nurse, prepared if external else now,
-                self.site_staff[site] if external else None, now if external else None))
+            out["dispenses"].append(
+                (
+                    dispense_id,
+                    slot_id,
+                    c.patient_id,
+                    v.id,
+                    site,
+                    drug,
+                    v.dose,
+                    supervised and not external,
+                    len(take_home),
+                    v.dose * len(days),
+                    days[0],
+                    days[-1],
+                    tuple(d.isoformat() for d in days),
+                    breath_id,
+                    DispenseStatus.DISPENSED,
+                    nurse,
+                    prepared if external else now,
+                    self.site_staff[site] if external else None,
+                    now if external else None,
+                )
+            )
             for d in take_home:
-                out["covered_slots"].append((ids("slots"), c.patient_id, drug, d, v.id, v.site_id, SlotStatus.COVERED,
-                                             None, dispense_id, now))
+                out["covered_slots"].append(
+                    (ids("slots"), c.patient_id, drug, d, v.id, v.site_id, SlotStatus.COVERED, None, dispense_id, now)
+                )
                 covered.add(d)
             if next_urine is not None and day >= next_urine and not external:
                 self._urine_test(c, day, now, nurse, ids, out)
@@ -642,8 +1081,11 @@ class Region:
         if offsets is None:
             base = date(2024, 1, 1) + timedelta(days=day.weekday())  # a day with the same weekday
             offsets = self._spans[key] = [
-                (d - base).days for d in take_home_dates(base, v.weekdays, pickup, TAKE_HOME_MAX,
-                                                         base + timedelta(days=left) if v.last_day else None)]
+                (d - base).days
+                for d in take_home_dates(
+                    base, v.weekdays, pickup, TAKE_HOME_MAX, base + timedelta(days=left) if v.last_day else None
+                )
+            ]
         return [day + timedelta(days=n) for n in offsets]
 
     def _urine_test(self, c: Course, day: date, now: datetime, nurse: int, ids: Ids, out: dict[str, list]) -> None:
@@ -651,11 +1093,40 @@ class Region:
         test_id = ids("urine_tests")
         if rng.random() < 0.02:
             breach_id = ids("breaches")
-            out["breaches"].append((breach_id, c.patient_id, BreachKind.REFUSED_URINE_SAMPLE, day,
-                                    "Refused a urine sample that was due.", True, f"urine_refused:{test_id}", nurse,
-                                    now, None, None, None, None))
-            out["urine_tests"].append((test_id, c.patient_id, UrineOutcome.REFUSED, day, None, None, "", None, True,
-                                       None, breach_id, nurse, now))
+            out["breaches"].append(
+                (
+                    breach_id,
+                    c.patient_id,
+                    BreachKind.REFUSED_URINE_SAMPLE,
+                    day,
+                    "Refused a urine sample that was due.",
+                    True,
+                    f"urine_refused:{test_id}",
+                    nurse,
+                    now,
+                    None,
+                    None,
+                    None,
+                    None,
+                )
+            )
+            out["urine_tests"].append(
+                (
+                    test_id,
+                    c.patient_id,
+                    UrineOutcome.REFUSED,
+                    day,
+                    None,
+                    None,
+                    "",
+                    None,
+                    True,
+                    None,
+                    breach_id,
+                    nurse,
+                    now,
+                )
+            )
             return
         expected = {Drug.METHADONE: "methadone"}.get(c.drug, "buprenorphine")
         results = {k: "pos" if k == expected else "neg" for k in PANEL}
@@ -666,18 +1137,44 @@ class Region:
         alert_id = None
         if found:
             alert_id = ids("alerts")
-            out["alerts"].append((alert_id, c.patient_id, "positive_urine", None, None,
-                                  f"Urine sample collected {day} is positive for {found[0]}, not explained by the "
-                                  "orders in force (side abuse / sidemisbrug): take it to the treatment meeting.",
-                                  now, now + timedelta(days=7), rng.choice(self.doctors), "Drøftet på konference"))
-        out["urine_tests"].append((test_id, c.patient_id, UrineOutcome.COLLECTED, day, results, found, c.drug.value,
-                                   None, True, alert_id, None, nurse, now))
+            out["alerts"].append(
+                (
+                    alert_id,
+                    c.patient_id,
+                    "positive_urine",
+                    None,
+                    None,
+                    f"Urine sample collected {day} is positive for {found[0]}, not explained by the "
+                    "orders in force (side abuse / sidemisbrug): take it to the treatment meeting.",
+                    now,
+                    now + timedelta(days=7),
+                    rng.choice(self.doctors),
+                    "Drøftet på konference",
+                )
+            )
+        out["urine_tests"].append(
+            (
+                test_id,
+                c.patient_id,
+                UrineOutcome.COLLECTED,
+                day,
+                results,
+                found,
+                c.drug.value,
+                None,
+                True,
+                alert_id,
+                None,
+                nurse,
+                now,
+            )
+        )
 
     def history(self, courses: list[Course], ids: Ids) -> None:
         total = len(courses)
         for lo in range(0, total, CHUNK):
             out: dict[str, list] = {t: [] for t in CHUNK_TABLES}
-            for c in courses[lo:lo + CHUNK]:
+            for c in courses[lo : lo + CHUNK]:
                 self.simulate(c, ids, out)
             with bulk_transaction(self.engine) as conn:
                 for table in CHUNK_TABLES:
@@ -694,7 +1191,7 @@ class Region:
         for lo in range(0, len(ids), 200):
             with Session(self.engine) as s:
                 nurse = s.get(User, self.nurses[0])
-                urine_due_today(self.ctx(s, nurse, self.at(TODAY, 6)), set(ids[lo:lo + 200]), TODAY)
+                urine_due_today(self.ctx(s, nurse, self.at(TODAY, 6)), set(ids[lo : lo + 200]), TODAY)
                 s.commit()
 
     def run(self) -> dict[str, int]:
@@ -709,8 +1206,12 @@ class Region:
         with self.engine.begin() as conn:
             if self.engine.dialect.name == "postgresql":
                 for table in COLUMNS:  # explicit ids were inserted: move the sequences past them
-                    conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                      f"(SELECT coalesce(max(id), 1) FROM {table}))"))
+                    conn.execute(
+                        text(
+                            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                            f"(SELECT coalesce(max(id), 1) FROM {table}))"
+                        )
+                    )
         if self.engine.dialect.name == "postgresql":  # what autovacuum would do after the load
             with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("ANALYZE"))
@@ -727,8 +1228,9 @@ def fast_password_hashing() -> None:
     security._DUMMY_HASH = security._hasher.hash("dummy")
 
 
-def generate(engine: Engine, patients: int, *, seed: int = SEED, history_days: int = 365,
-             log: Callable[[str], None] = print) -> dict[str, int]:
+def generate(
+    engine: Engine, patients: int, *, seed: int = SEED, history_days: int = 365, log: Callable[[str], None] = print
+) -> dict[str, int]:
     """Fill an empty database migrated to head with a region of `patients` patients; returns row counts."""
     fast_password_hashing()
     return Region(engine, patients, seed=seed, history_days=history_days, log=log).run()

@@ -29,10 +29,34 @@ from dispensing.labels import LabelClaims, LabelData, ReportLabRenderer, load_te
 from dispensing.labels.renderer import QR_MASK  # noqa: E402
 
 TARGET_MS = 10.0
-FIRST = ["Søren", "Bjørn", "Åse", "Ærtebjørg", "Mads", "Jens", "Mette", "Sørine", "Kåre", "Ida", "Ørjan",
-         "Anne-Mette", "Frederik"]
-LAST = ["Østergaard", "Jørgensen", "Kjærsgaard", "Bækgaard", "Holm-Sørensen", "Ågård", "Nielsen", "Møller",
-        "Læssøe", "Hansen", "Sønderskov"]
+FIRST = [
+    "Søren",
+    "Bjørn",
+    "Åse",
+    "Ærtebjørg",
+    "Mads",
+    "Jens",
+    "Mette",
+    "Sørine",
+    "Kåre",
+    "Ida",
+    "Ørjan",
+    "Anne-Mette",
+    "Frederik",
+]
+LAST = [
+    "Østergaard",
+    "Jørgensen",
+    "Kjærsgaard",
+    "Bækgaard",
+    "Holm-Sørensen",
+    "Ågård",
+    "Nielsen",
+    "Møller",
+    "Læssøe",
+    "Hansen",
+    "Sønderskov",
+]
 SITES = ["Apoteket Nørrebro", "Politistation Aalborg", "Hjemmesygeplejen Øst", "Sundhedsklinikken Ærøskøbing"]
 
 
@@ -92,9 +116,20 @@ def baseline(labels: list[LabelData]) -> bytes:
         matrix = qr.get_matrix()
         c.setFont("Helvetica", 7)
         for i, text in enumerate(
-            (label.patient_name, label.patient_cpr, label.product, str(label.dose_mg), label.site_name,
-             label.prescriber, label.dispensed_by, label.dispense_number, "Opbevares utilgængeligt for børn",
-             str(label.covers[0]), str(label.covers[-1]), str(label.total_mg))
+            (
+                label.patient_name,
+                label.patient_cpr,
+                label.product,
+                str(label.dose_mg),
+                label.site_name,
+                label.prescriber,
+                label.dispensed_by,
+                label.dispense_number,
+                "Opbevares utilgængeligt for børn",
+                str(label.covers[0]),
+                str(label.covers[-1]),
+                str(label.total_mg),
+            )
         ):
             c.drawString(7, 92 - i * 7.5, text)
         module = 71.0 / len(matrix)
@@ -105,8 +140,7 @@ def baseline(labels: list[LabelData]) -> bytes:
                     start = x
                     while x < len(row) and row[x]:
                         x += 1
-                    c.rect(178 + start * module, 100 - (y + 1) * module, (x - start) * module, module,
-                           stroke=0, fill=1)
+                    c.rect(178 + start * module, 100 - (y + 1) * module, (x - start) * module, module, stroke=0, fill=1)
                 x += 1
         c.showPage()
     c.save()
@@ -150,19 +184,26 @@ def main() -> None:
         ("reference: qrcode automatic mask choice, matrix only", lambda: qr_auto_mask(labels)),
     ]
     cpuinfo = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-              if line.startswith("model name")] if cpuinfo.exists() else []
+    models = (
+        [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if cpuinfo.exists()
+        else []
+    )
     cpu = models[0] if models else platform.processor()
-    print(f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {args.labels} labels per batch, "
-          f"{args.repeat} runs after a warm-up; Python {platform.python_version()}, reportlab {reportlab.Version}, "
-          f"{os.cpu_count()} CPUs ({cpu})\n")
+    print(
+        f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}; {args.labels} labels per batch, "
+        f"{args.repeat} runs after a warm-up; Python {platform.python_version()}, reportlab {reportlab.Version}, "
+        f"{os.cpu_count()} CPUs ({cpu})\n"
+    )
     print(f"| case | median ms/label | min ms/label | median / {TARGET_MS:g} ms target |")
     print("| --- | ---: | ---: | ---: |")
     for name, run in cases:
         median, best = measure(run, args.labels, args.repeat)
         print(f"| {name} | {median:.2f} | {best:.2f} | {median / TARGET_MS:.2f} |")
     plain, packed = len(renderer.render(labels, roll)), len(compressed.render(labels, roll))
-    print(f"\nPDF size for {args.labels} roll labels: {plain / 1e6:.2f} MB uncompressed, {packed / 1e6:.2f} MB compressed")
+    print(
+        f"\nPDF size for {args.labels} roll labels: {plain / 1e6:.2f} MB uncompressed, {packed / 1e6:.2f} MB compressed"
+    )
 
 
 if __name__ == "__main__":

@@ -83,25 +83,41 @@ def build_database(url: str, n: int, rng: random.Random) -> None:
         as_admin = Ctx(session=s, actor=admin, now=at(start), tz=TZ, secret=SECRET.encode())
         clinic = sites.create_site(as_admin, name="Sundhedsklinikken", kind=SiteKind.CLINIC)
         W = sites.WindowSpec
-        sites.set_windows(as_admin, clinic.id, [W(d, clock_time(8), clock_time(10)) for d in range(7)]
-                          + [W(d, clock_time(13), clock_time(14)) for d in range(5)])
-        doctor = create_user(as_admin, username="laege", password=PASSWORD, role=Role.DOCTOR,
-                             can_prescribe_addictive=True)
-        nurse = create_user(as_admin, username="sygeplejerske", password=PASSWORD, role=Role.NURSE,
-                            site_id=clinic.id)
+        sites.set_windows(
+            as_admin,
+            clinic.id,
+            [W(d, clock_time(8), clock_time(10)) for d in range(7)]
+            + [W(d, clock_time(13), clock_time(14)) for d in range(5)],
+        )
+        doctor = create_user(
+            as_admin, username="laege", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
+        )
+        nurse = create_user(as_admin, username="sygeplejerske", password=PASSWORD, role=Role.NURSE, site_id=clinic.id)
         as_nurse = Ctx(session=s, actor=nurse, now=at(start), tz=TZ, secret=SECRET.encode())
         as_doctor = Ctx(session=s, actor=doctor, now=at(start), tz=TZ, secret=SECRET.encode())
         weights = [share for *_, share in DRUGS]
         for i in range(n):
-            p = register_patient(as_nurse, cpr=cpr(i + 1), name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}",
-                                 children_at_home=rng.random() < 0.2, weight_kg=Decimal("70"))
+            p = register_patient(
+                as_nurse,
+                cpr=cpr(i + 1),
+                name=f"{rng.choice(FIRST)} {rng.choice(LAST)} {i}",
+                children_at_home=rng.random() < 0.2,
+                weight_kg=Decimal("70"),
+            )
             drug, dose, product, _ = rng.choices(DRUGS, weights)[0]
             # Antabus on every day here so that all 300 are due on the benchmark day.
             pickup = (0, 3) if drug in (Drug.METHADONE, Drug.ACAMPROSATE) and rng.random() < 0.3 else None
-            terms = prescriptions.OrderTerms(drug=drug, dose_mg=Decimal(dose), site_id=clinic.id, start_date=start,
-                                             indication="Afhængighed", product=product, pickup_weekdays=pickup,
-                                             supervised=drug != Drug.ACAMPROSATE,
-                                             override_reason="Kendt tolerance" if drug == Drug.METHADONE else None)
+            terms = prescriptions.OrderTerms(
+                drug=drug,
+                dose_mg=Decimal(dose),
+                site_id=clinic.id,
+                start_date=start,
+                indication="Afhængighed",
+                product=product,
+                pickup_weekdays=pickup,
+                supervised=drug != Drug.ACAMPROSATE,
+                override_reason="Kendt tolerance" if drug == Drug.METHADONE else None,
+            )
             order = prescriptions.create_order(as_doctor, p.id, terms)
             prescriptions.sign_order(as_doctor, order.id, PASSWORD)
     # The window's history since the orders started: most patients come, some do not.
@@ -133,8 +149,10 @@ def main() -> None:
         setup_s = time.perf_counter() - t0
         settings = Settings(database_url=url, secret_key=SECRET, data_dir=Path(tmp))
         rows = [("", *time_page(settings, args.repeat))]
-    print(f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
-          f"SQLite file database; setup {setup_s:.0f} s; {args.repeat} timed requests after 3 warm-up")
+    print(
+        f"machine: {platform.processor() or platform.machine()}, Python {platform.python_version()}, "
+        f"SQLite file database; setup {setup_s:.0f} s; {args.repeat} timed requests after 3 warm-up"
+    )
     print()
     print(f"load average at the end: {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     print()
@@ -144,12 +162,18 @@ def main() -> None:
         times.sort()
         median = statistics.median(times)
         p95 = times[min(len(times) - 1, round(0.95 * len(times)) - 1)]
-        print(f"| GET /ui/roster, {due} rows{label} | {median:.1f} | {p95:.1f} | {times[0]:.1f} | {cpu:.1f} | "
-              f"{median / TARGET_MS:.2f} |")
-        print(f"| GET /ui/roster?q=Østergaard (search){label} | {statistics.median(search):.1f} | {max(search):.1f} | "
-              f"{min(search):.1f} | | {statistics.median(search) / TARGET_MS:.2f} |")
-        print(f"| first look of the day (creates {due} slots, draws urine plans){label} | {cold_ms:.1f} | | | | "
-              f"{cold_ms / TARGET_MS:.2f} |")
+        print(
+            f"| GET /ui/roster, {due} rows{label} | {median:.1f} | {p95:.1f} | {times[0]:.1f} | {cpu:.1f} | "
+            f"{median / TARGET_MS:.2f} |"
+        )
+        print(
+            f"| GET /ui/roster?q=Østergaard (search){label} | {statistics.median(search):.1f} | {max(search):.1f} | "
+            f"{min(search):.1f} | | {statistics.median(search) / TARGET_MS:.2f} |"
+        )
+        print(
+            f"| first look of the day (creates {due} slots, draws urine plans){label} | {cold_ms:.1f} | | | | "
+            f"{cold_ms / TARGET_MS:.2f} |"
+        )
 
 
 def time_page(settings: Settings, repeat: int) -> tuple[int, float, list[float], list[float], float]:
@@ -164,8 +188,11 @@ def time_page(settings: Settings, repeat: int) -> tuple[int, float, list[float],
     tune_garbage_collector()  # as `dispensing serve` does once the app is built
     with TestClient(app) as client:
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/ui/login").text).group(1)
-        r = client.post("/ui/login", data={"username": "sygeplejerske", "password": PASSWORD, "csrf_token": token},
-                        follow_redirects=False)
+        r = client.post(
+            "/ui/login",
+            data={"username": "sygeplejerske", "password": PASSWORD, "csrf_token": token},
+            follow_redirects=False,
+        )
         assert r.status_code == 303, r.text
         t0 = time.perf_counter()
         first = client.get("/ui/roster")

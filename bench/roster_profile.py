@@ -91,8 +91,10 @@ def main() -> None:
             stats.print_callers(args.callers)
     else:
         times = [roster(clinics[0]) for _ in range(args.repeat)]
-        print(f"{args.db}, {args.patients:,} patients: roster median {statistics.median(t for t, _ in times):.1f} ms "
-              f"(min {min(t for t, _ in times):.1f}), CPU median {statistics.median(c for _, c in times):.1f} ms")
+        print(
+            f"{args.db}, {args.patients:,} patients: roster median {statistics.median(t for t, _ in times):.1f} ms "
+            f"(min {min(t for t, _ in times):.1f}), CPU median {statistics.median(c for _, c in times):.1f} ms"
+        )
     engine.dispose()
 
 

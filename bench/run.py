@@ -168,10 +168,24 @@ class Server:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "server.py"), url, "--port", str(self.port),
-             "--data-dir", str(workdir), "--start", start.isoformat(), "--max-seconds", str(max_seconds),
-             "--workers", str(workers)],
-            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+            [
+                sys.executable,
+                str(ROOT / "bench" / "server.py"),
+                url,
+                "--port",
+                str(self.port),
+                "--data-dir",
+                str(workdir),
+                "--start",
+                start.isoformat(),
+                "--max-seconds",
+                str(max_seconds),
+                "--workers",
+                str(workers),
+            ],
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         deadline = timer.monotonic() + 60
         while timer.monotonic() < deadline:
             try:
@@ -202,8 +216,9 @@ def dispense_body(drug: Drug) -> dict:
     return body
 
 
-def run_nurses(base: str, tokens: list[str], work: list[list[tuple[int, Drug]]], think_s: float = 0.0
-               ) -> tuple[list[tuple[float, int, int]], float]:
+def run_nurses(
+    base: str, tokens: list[str], work: list[list[tuple[int, Drug]]], think_s: float = 0.0
+) -> tuple[list[tuple[float, int, int]], float]:
     """Each nurse (a thread with its own login and connection) dispenses its slots one after another,
     pausing a random time with mean `think_s` between patients (none: back to back).
 
@@ -264,12 +279,15 @@ def measure(target: Target, args) -> dict:
 
     with factory() as s:
         sites = {kind: s.scalars(select(Site.id).where(Site.kind == kind).order_by(Site.id)).all() for kind in SiteKind}
-        nurse_ids = s.scalars(select(User.id).where(User.role == Role.NURSE).order_by(User.id)).all()[:args.nurses]
+        nurse_ids = s.scalars(select(User.id).where(User.role == Role.NURSE).order_by(User.id)).all()[: args.nurses]
         r["patients"] = s.scalar(select(func.count()).select_from(Patient))
         r["slots"] = s.scalar(select(func.count()).select_from(Slot))
         r["dispenses"] = s.scalar(select(func.count()).select_from(Dispense))
-        r["server"] = s.connection().exec_driver_sql(
-            "select sqlite_version()" if target.kind == "sqlite" else "show server_version").scalar()
+        r["server"] = (
+            s.connection()
+            .exec_driver_sql("select sqlite_version()" if target.kind == "sqlite" else "show server_version")
+            .scalar()
+        )
 
     def ctx(s, nurse: int = nurse_ids[0]) -> Ctx:
         return Ctx(session=s, actor=s.get(User, nurse), now=now, tz=TZ, secret=SECRET, label_key=label_key)
@@ -299,16 +317,24 @@ def measure(target: Target, args) -> dict:
         times.append(ms)
         r["roster_statements"] = statements.n - before
     r["roster_median_ms"], r["roster_p95_ms"] = statistics.median(times), pct(times, 95)
-    log(f"  roster: {len(entries)} entries, first look {r['roster_first_ms']:.0f} ms, "
-        f"median {r['roster_median_ms']:.0f} ms, p95 {r['roster_p95_ms']:.0f} ms, {r['roster_statements']} statements")
+    log(
+        f"  roster: {len(entries)} entries, first look {r['roster_first_ms']:.0f} ms, "
+        f"median {r['roster_median_ms']:.0f} ms, p95 {r['roster_p95_ms']:.0f} ms, {r['roster_statements']} statements"
+    )
     for other in sites[SiteKind.PHARMACY] + sites[SiteKind.POLICE] + sites[SiteKind.HOME_NURSING]:
         entries_by_site[other] = roster(other)[1]
 
     # Due slots at the clinics' windows, interleaved across clinics as a region's nurses would meet them.
-    queues = [[(e.slot.id, e.slot.drug) for e in entries_by_site[c]
-               if e.slot.status == SlotStatus.DUE and not e.blocked_reason] for c in clinics]
+    queues = [
+        [
+            (e.slot.id, e.slot.drug)
+            for e in entries_by_site[c]
+            if e.slot.status == SlotStatus.DUE and not e.blocked_reason
+        ]
+        for c in clinics
+    ]
     pool = [item for group in zip(*queues) for item in group]
-    pool += [item for q in queues for item in q[min(map(len, queues)):]]
+    pool += [item for q in queues for item in q[min(map(len, queues)) :]]
 
     # 2. Dispenses in-process, one at a time: statements and time without HTTP or concurrency.
     times = []
@@ -318,8 +344,13 @@ def measure(target: Target, args) -> dict:
             c = ctx(s)
             before = statements.n
             t0 = timer.perf_counter()
-            dispense(c, slot_id, breath_promille=Decimal("0.00") if drug == Drug.DISULFIRAM else None,
-                     supervised=True, take_home_days=None)
+            dispense(
+                c,
+                slot_id,
+                breath_promille=Decimal("0.00") if drug == Drug.DISULFIRAM else None,
+                supervised=True,
+                take_home_days=None,
+            )
             s.commit()
             times.append((timer.perf_counter() - t0) * 1000)
             r["dispense_statements"] = max(r.get("dispense_statements", 0), statements.n - before)
@@ -357,9 +388,11 @@ def measure(target: Target, args) -> dict:
             errors += len(results) - len(ok)
             r[f"{phase}_throughput"] = len(results) / wall
             r[f"{phase}_p50_ms"], r[f"{phase}_p95_ms"] = statistics.median(ok), pct(ok, 95)
-            log(f"  dispense, {phase}: {len(results)} by {nurses} nurses in {wall:.1f} s: "
+            log(
+                f"  dispense, {phase}: {len(results)} by {nurses} nurses in {wall:.1f} s: "
                 f"{r[f'{phase}_throughput']:.1f}/s, p50 {r[f'{phase}_p50_ms']:.0f} ms, "
-                f"p95 {r[f'{phase}_p95_ms']:.0f} ms, errors {len(results) - len(ok)}")
+                f"p95 {r[f'{phase}_p95_ms']:.0f} ms, errors {len(results) - len(ok)}"
+            )
         r["dispense_errors"] = errors
         burst = [pool.pop() for _ in range(BURST_SLOTS)]
         burst_results, _ = run_nurses(server.base, tokens, [burst] * nurses)
@@ -372,18 +405,23 @@ def measure(target: Target, args) -> dict:
     r["burst_201_per_slot"] = sorted(set(created.values()))
     r["burst_other"] = sorted({status for _ms, status, _ in burst_results if status != 201})
     with factory() as s:  # the database's own count: at most one dispense per slot, no day handed out twice
-        r["max_dispenses_per_slot"] = s.execute(text(
-            "SELECT max(n) FROM (SELECT count(*) AS n FROM dispenses GROUP BY slot_id) AS per_slot")).scalar()
+        r["max_dispenses_per_slot"] = s.execute(
+            text("SELECT max(n) FROM (SELECT count(*) AS n FROM dispenses GROUP BY slot_id) AS per_slot")
+        ).scalar()
         days: dict[tuple, int] = {}
-        for patient_id, drug, covers in s.execute(select(Dispense.patient_id, Dispense.drug, Dispense.covers)
-                                                  .where(Dispense.first_day == TODAY)):
+        for patient_id, drug, covers in s.execute(
+            select(Dispense.patient_id, Dispense.drug, Dispense.covers).where(Dispense.first_day == TODAY)
+        ):
             for d in covers:
                 days[(patient_id, drug, d)] = days.get((patient_id, drug, d), 0) + 1
         r["max_handouts_per_day"] = max(days.values())
-        r["burst_dispensed"] = s.scalar(select(func.count()).select_from(Dispense)
-                                        .where(Dispense.slot_id.in_([b[0] for b in burst])))
-    log(f"  exactly once: {r['burst_requests']} requests on {len(burst)} slots -> 201s per slot "
-        f"{r['burst_201_per_slot']}, others {r['burst_other']}; max dispenses per slot {r['max_dispenses_per_slot']}")
+        r["burst_dispensed"] = s.scalar(
+            select(func.count()).select_from(Dispense).where(Dispense.slot_id.in_([b[0] for b in burst]))
+        )
+    log(
+        f"  exactly once: {r['burst_requests']} requests on {len(burst)} slots -> 201s per slot "
+        f"{r['burst_201_per_slot']}, others {r['burst_other']}; max dispenses per slot {r['max_dispenses_per_slot']}"
+    )
 
     # 4. Labels: the pharmacy's Monday delivery, prepared at the clinic, printed as one batch.
     pharmacy = sites[SiteKind.PHARMACY][0]
@@ -422,8 +460,10 @@ def measure(target: Target, args) -> dict:
     r["labels"] = labels
     r["label_ms"], r["label_data_ms"] = statistics.median(pdf_times), statistics.median(data_times)
     r["reference_ms"] = reference_loop_ms()
-    log(f"  labels: {labels} in one batch, {r['label_ms']:.2f} ms/label ({r['label_data_ms']:.2f} ms data and "
-        f"tokens), {r['label_statements']} statements")
+    log(
+        f"  labels: {labels} in one batch, {r['label_ms']:.2f} ms/label ({r['label_data_ms']:.2f} ms data and "
+        f"tokens), {r['label_statements']} statements"
+    )
     engine.dispose()
     return r
 
@@ -448,9 +488,14 @@ def combine(runs: list[dict]) -> dict:
 
 def machine() -> str:
     cpuinfo = Path("/proc/cpuinfo")
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines()
-              if line.startswith("model name")] if cpuinfo.exists() else []
-    return f"{os.cpu_count()} vCPUs ({models[0] if models else platform.processor()}), Python {platform.python_version()}"
+    models = (
+        [line.split(":", 1)[1].strip() for line in cpuinfo.read_text().splitlines() if line.startswith("model name")]
+        if cpuinfo.exists()
+        else []
+    )
+    return (
+        f"{os.cpu_count()} vCPUs ({models[0] if models else platform.processor()}), Python {platform.python_version()}"
+    )
 
 
 def ms(v: float) -> str:
@@ -472,14 +517,24 @@ ROWS = [
     ("dispense over HTTP, one nurse alone: p95 ms", "alone_p95_ms", ms, None, True),
     ("dispense over HTTP, 20 nurses, paced: p50 ms", "paced_p50_ms", ms, None, True),
     ("dispense over HTTP, 20 nurses, paced: p95 ms", "paced_p95_ms", ms, TARGET_DISPENSE_P95_MS, True),
-    ("dispense over HTTP, 20 nurses back to back: throughput /s", "saturated_throughput", lambda v: f"{v:.0f}",
-     None, True),
+    (
+        "dispense over HTTP, 20 nurses back to back: throughput /s",
+        "saturated_throughput",
+        lambda v: f"{v:.0f}",
+        None,
+        True,
+    ),
     ("dispense over HTTP, 20 nurses back to back: p50 ms", "saturated_p50_ms", ms, None, True),
     ("dispense over HTTP, 20 nurses back to back: p95 ms", "saturated_p95_ms", ms, None, True),
     ("exactly once: 201s per slot when all nurses hit it at once / max dispenses per slot", None, None, None, False),
     ("labels: ms per label, batch of ~200 (PDF)", "label_ms", lambda v: f"{v:.2f}", TARGET_LABEL_MS, True),
-    ("labels: of which data and signed tokens (all but the PDF), ms per label", "label_data_ms",
-     lambda v: f"{v:.2f}", None, True),
+    (
+        "labels: of which data and signed tokens (all but the PDF), ms per label",
+        "label_data_ms",
+        lambda v: f"{v:.2f}",
+        None,
+        True,
+    ),
     ("labels: SQL statements for the batch", "label_statements", str, None, True),
     ("reference: a fixed pure-Python loop, ms (the machine's speed at the time)", "reference_ms", ms, None, True),
 ]
@@ -524,8 +579,12 @@ def table(results: dict[tuple[str, int], dict], kinds: list[str], sizes: list[in
 def report(results, kinds, sizes, args, command: str, started: datetime) -> str:
     any_r = next(iter(results.values()))
     runs = any_r.get("runs", 1)
-    growth = (f' "Growth" is the {sizes[-1]:,}-patient figure over the {sizes[0]:,}-patient one: the history and '
-              f"all data grow {sizes[-1] // sizes[0]}x, a clinic's roster stays ~400." if len(sizes) > 1 else "")
+    growth = (
+        f' "Growth" is the {sizes[-1]:,}-patient figure over the {sizes[0]:,}-patient one: the history and '
+        f"all data grow {sizes[-1] // sizes[0]}x, a clinic's roster stays ~400."
+        if len(sizes) > 1
+        else ""
+    )
     versions = {kind: results[(kind, sizes[0])]["server"] for kind in kinds}
     shape = ", ".join(f"{n:,}: {layout(n)['clinics']} clinics" for n in sizes)
     version_text = ", ".join(f"{'SQLite' if k == 'sqlite' else 'PostgreSQL'} {v}" for k, v in versions.items())
@@ -554,7 +613,7 @@ dispenses {ALONE} slots (the floor); then each nurse dispenses {args.dispenses_p
 the region's clinics, first paced (a random pause of {args.think_s:g} s on average between patients, some 50
 times a busy window's pace), then back to back without pause (the server's capacity); then all
 {args.nurses} press dispense on the same {BURST_SLOTS} slots at once. Labels: the pharmacy's Monday
-delivery of {any_r['labels']} labels, prepared at the clinic and printed as one batch {args.label_repeat}
+delivery of {any_r["labels"]} labels, prepared at the clinic and printed as one batch {args.label_repeat}
 times. Ratios to the target in brackets.{growth}
 
 {table(results, kinds, sizes)}
@@ -592,19 +651,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
     parser.add_argument("--db", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
-    parser.add_argument("--pg-url", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
-                        help="a PostgreSQL server where the benchmark may create databases named bench_*")
+    parser.add_argument(
+        "--pg-url",
+        default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        help="a PostgreSQL server where the benchmark may create databases named bench_*",
+    )
     parser.add_argument("--workdir", default="/tmp/dispensing-bench")
     parser.add_argument("--history-days", type=int, default=365)
     parser.add_argument("--nurses", type=int, default=20)
     parser.add_argument("--dispenses-per-nurse", type=int, default=15, help="in each of the two phases")
-    parser.add_argument("--think-s", type=float, default=1.0,
-                        help="a nurse's mean pause between patients in the paced phase (seconds)")
+    parser.add_argument(
+        "--think-s", type=float, default=1.0, help="a nurse's mean pause between patients in the paced phase (seconds)"
+    )
     parser.add_argument("--repeat", type=int, default=15, help="roster reloads")
     parser.add_argument("--label-repeat", type=int, default=5)
-    parser.add_argument("--runs", type=int, default=1,
-                        help="measure each database and size this many times, each on a fresh copy; "
-                             "the table shows the median of the runs (the machine is noisy)")
+    parser.add_argument(
+        "--runs",
+        type=int,
+        default=1,
+        help="measure each database and size this many times, each on a fresh copy; "
+        "the table shows the median of the runs (the machine is noisy)",
+    )
     parser.add_argument("--regenerate", action="store_true", help="generate the regions again")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()

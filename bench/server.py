@@ -50,13 +50,24 @@ def main() -> None:
     parser.add_argument("--max-seconds", type=float, default=900, help="exit by itself after this long")
     parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
-    os.environ.update(BENCH_URL=args.url, BENCH_START=args.start, BENCH_DATA_DIR=args.data_dir,
-                      BENCH_MAX_SECONDS=str(args.max_seconds))
+    os.environ.update(
+        BENCH_URL=args.url,
+        BENCH_START=args.start,
+        BENCH_DATA_DIR=args.data_dir,
+        BENCH_MAX_SECONDS=str(args.max_seconds),
+    )
     watchdog = threading.Timer(args.max_seconds + 5, lambda: os._exit(3))  # the supervisor of several workers
     watchdog.daemon = True
     watchdog.start()
-    uvicorn.run("bench.server:make_app", factory=True, host="127.0.0.1", port=args.port, workers=args.workers,
-                log_level="warning", access_log=False)
+    uvicorn.run(
+        "bench.server:make_app",
+        factory=True,
+        host="127.0.0.1",
+        port=args.port,
+        workers=args.workers,
+        log_level="warning",
+        access_log=False,
+    )
 
 
 if __name__ == "__main__":

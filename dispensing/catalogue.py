@@ -35,26 +35,68 @@ D = Decimal
 CATALOGUE: dict[Drug, DrugInfo] = {
     info.code: info
     for info in (
-        DrugInfo(Drug.METHADONE, "Metadon", True, D("300"), (
-            Product("methadone-oral-1", "Metadon oral opløsning 1 mg/ml", "1 mg/ml", "oral opløsning", D("0.5"), D("1")),
-            Product("methadone-oral-10", "Metadon oral opløsning 10 mg/ml", "10 mg/ml", "oral opløsning", D("1"), D("10")),
-            Product("methadone-tab-5", "Metadon tabletter 5 mg", "5 mg", "tablet", D("5")),
-            Product("methadone-tab-10", "Metadon tabletter 10 mg", "10 mg", "tablet", D("5")),
-            Product("methadone-tab-20", "Metadon tabletter 20 mg", "20 mg", "tablet", D("5")),
-        )),
-        DrugInfo(Drug.BUPRENORPHINE, "Buprenorphin", True, D("32"), (
-            Product("subutex-sl", "Subutex resoribletter 0,4/2/8 mg", "0,4/2/8 mg", "resoriblet, sublingual", D("0.4")),
-            Product("espranor", "Espranor frysetørrede tabletter 2/8 mg", "2/8 mg", "frysetørret tablet", D("2")),
-        )),
-        DrugInfo(Drug.BUPRENORPHINE_NALOXONE, "Buprenorphin/naloxon", True, D("24"), (
-            Product("suboxone", "Suboxone resoribletter 2/0,5 mg og 8/2 mg", "2/0,5 og 8/2 mg",
-                    "resoriblet, sublingual", D("2")),
-        )),
-        DrugInfo(Drug.DISULFIRAM, "Antabus", False, D("800"), (
-            Product("antabus", "Antabus brusetabletter 200/400 mg", "200/400 mg", "brusetablet", D("200")),
-        )),
-        DrugInfo(Drug.ACAMPROSATE, "Campral", False, D("1998"), (
-            Product("campral", "Campral enterotabletter 333 mg", "333 mg", "enterotablet", D("333")),
-        )),
+        DrugInfo(
+            Drug.METHADONE,
+            "Metadon",
+            True,
+            D("300"),
+            (
+                Product(
+                    "methadone-oral-1", "Metadon oral opløsning 1 mg/ml", "1 mg/ml", "oral opløsning", D("0.5"), D("1")
+                ),
+                Product(
+                    "methadone-oral-10",
+                    "Metadon oral opløsning 10 mg/ml",
+                    "10 mg/ml",
+                    "oral opløsning",
+                    D("1"),
+                    D("10"),
+                ),
+                Product("methadone-tab-5", "Metadon tabletter 5 mg", "5 mg", "tablet", D("5")),
+                Product("methadone-tab-10", "Metadon tabletter 10 mg", "10 mg", "tablet", D("5")),
+                Product("methadone-tab-20", "Metadon tabletter 20 mg", "20 mg", "tablet", D("5")),
+            ),
+        ),
+        DrugInfo(
+            Drug.BUPRENORPHINE,
+            "Buprenorphin",
+            True,
+            D("32"),
+            (
+                Product(
+                    "subutex-sl", "Subutex resoribletter 0,4/2/8 mg", "0,4/2/8 mg", "resoriblet, sublingual", D("0.4")
+                ),
+                Product("espranor", "Espranor frysetørrede tabletter 2/8 mg", "2/8 mg", "frysetørret tablet", D("2")),
+            ),
+        ),
+        DrugInfo(
+            Drug.BUPRENORPHINE_NALOXONE,
+            "Buprenorphin/naloxon",
+            True,
+            D("24"),
+            (
+                Product(
+                    "suboxone",
+                    "Suboxone resoribletter 2/0,5 mg og 8/2 mg",
+                    "2/0,5 og 8/2 mg",
+                    "resoriblet, sublingual",
+                    D("2"),
+                ),
+            ),
+        ),
+        DrugInfo(
+            Drug.DISULFIRAM,
+            "Antabus",
+            False,
+            D("800"),
+            (Product("antabus", "Antabus brusetabletter 200/400 mg", "200/400 mg", "brusetablet", D("200")),),
+        ),
+        DrugInfo(
+            Drug.ACAMPROSATE,
+            "Campral",
+            False,
+            D("1998"),
+            (Product("campral", "Campral enterotabletter 333 mg", "333 mg", "enterotablet", D("333")),),
+        ),
     )
 }

@@ -92,11 +92,19 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     upgrade_to_head(engine)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
-            ctx = Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz,
-                      secret=settings.resolved_secret())
-            user = create_user(ctx, username=username, password=password, role=Role(role), full_name=full_name,
-                               site_id=site_id, can_prescribe_addictive=can_prescribe_addictive,
-                               authorisation_id=authorisation_id)
+            ctx = Ctx(
+                session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
+            )
+            user = create_user(
+                ctx,
+                username=username,
+                password=password,
+                role=Role(role),
+                full_name=full_name,
+                site_id=site_id,
+                can_prescribe_addictive=can_prescribe_addictive,
+                authorisation_id=authorisation_id,
+            )
             user_id = user.id
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc

@@ -55,21 +55,34 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
     admin = create_user(system, username="admin", password=USERS[0][1], role=Role.ADMIN, full_name=USERS[0][3])
     as_admin = Ctx(session=session, actor=admin, now=now, tz=settings.tz, secret=secret)
 
-    clinic = sites.create_site(as_admin, name="Rusmiddelcenter Aalborg – Sundhedsklinikken", kind=SiteKind.CLINIC,
-                               address="Vesterbro 14, 9000 Aalborg")
-    pharmacy = sites.create_site(as_admin, name="Løve Apotek Aalborg", kind=SiteKind.PHARMACY,
-                                 address="Algade 45, 9000 Aalborg")
-    police = sites.create_site(as_admin, name="Aalborg Politistation", kind=SiteKind.POLICE,
-                               address="Jyllandsgade 27, 9000 Aalborg")
-    home = sites.create_site(as_admin, name="Hjemmesygeplejen Aalborg Øst", kind=SiteKind.HOME_NURSING,
-                             address="Øster Uttrup Vej 1, 9220 Aalborg Øst")
+    clinic = sites.create_site(
+        as_admin,
+        name="Rusmiddelcenter Aalborg – Sundhedsklinikken",
+        kind=SiteKind.CLINIC,
+        address="Vesterbro 14, 9000 Aalborg",
+    )
+    pharmacy = sites.create_site(
+        as_admin, name="Løve Apotek Aalborg", kind=SiteKind.PHARMACY, address="Algade 45, 9000 Aalborg"
+    )
+    police = sites.create_site(
+        as_admin, name="Aalborg Politistation", kind=SiteKind.POLICE, address="Jyllandsgade 27, 9000 Aalborg"
+    )
+    home = sites.create_site(
+        as_admin,
+        name="Hjemmesygeplejen Aalborg Øst",
+        kind=SiteKind.HOME_NURSING,
+        address="Øster Uttrup Vej 1, 9220 Aalborg Øst",
+    )
     W = sites.WindowSpec
     windows = [W(d, time(8, 0), time(10, 0), OPIOIDS_AND_CAMPRAL) for d in WEEKDAYS]
     windows += [W(d, time(13, 0), time(14, 0), OPIOIDS_AND_CAMPRAL) for d in WEEKDAYS]
     windows += [W(d, time(9, 0), time(10, 0), OPIOIDS_AND_CAMPRAL) for d in (5, 6)]
     # Antabus: Mondays 14:30-16:00, Thursdays 08:30-10:30 and 14:30-16:00 (the example)
-    windows += [W(0, time(14, 30), time(16, 0), (Drug.DISULFIRAM,)), W(3, time(8, 30), time(10, 30), (Drug.DISULFIRAM,)),
-                W(3, time(14, 30), time(16, 0), (Drug.DISULFIRAM,))]
+    windows += [
+        W(0, time(14, 30), time(16, 0), (Drug.DISULFIRAM,)),
+        W(3, time(8, 30), time(10, 30), (Drug.DISULFIRAM,)),
+        W(3, time(14, 30), time(16, 0), (Drug.DISULFIRAM,)),
+    ]
     sites.set_windows(as_admin, clinic.id, windows)
     sites.set_windows(as_admin, pharmacy.id, [W(d, time(9, 0), time(17, 30)) for d in WEEKDAYS])
     sites.set_windows(as_admin, police.id, [W(d, time(10, 0), time(11, 0)) for d in EVERY_DAY])
@@ -78,30 +91,94 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
 
     staff = {"admin": admin}
     for username, password, role, full_name, right, site_key in USERS[1:]:
-        staff[username] = create_user(as_admin, username=username, password=password, role=role, full_name=full_name,
-                                      can_prescribe_addictive=right, site_id=site_ids.get(site_key),
-                                      authorisation_id="DEMO-0042" if right else None)
+        staff[username] = create_user(
+            as_admin,
+            username=username,
+            password=password,
+            role=role,
+            full_name=full_name,
+            can_prescribe_addictive=right,
+            site_id=site_ids.get(site_key),
+            authorisation_id="DEMO-0042" if right else None,
+        )
     nurse = Ctx(session=session, actor=staff["sygeplejerske"], now=now, tz=settings.tz, secret=secret)
-    patients = [register_patient(nurse, cpr=cpr, name=name, children_at_home=kids, pregnant=preg,
-                                 weight_kg=Decimal(w)) for cpr, name, kids, preg, w in PATIENTS]
+    patients = [
+        register_patient(nurse, cpr=cpr, name=name, children_at_home=kids, pregnant=preg, weight_kg=Decimal(w))
+        for cpr, name, kids, preg, w in PATIENTS
+    ]
 
     doctor = Ctx(session=session, actor=staff["laege"], now=now, tz=settings.tz, secret=secret)
     today = doctor.today
     T = prescriptions.OrderTerms
     orders = [
-        (patients[0], T(Drug.METHADONE, Decimal("60"), clinic.id, today, "Opioidafhængighed",
-                        product="methadone-oral-1", override_reason=TRANSFER)),
-        (patients[1], T(Drug.METHADONE, Decimal("80"), clinic.id, today, "Opioidafhængighed, stabil",
-                        product="methadone-oral-1", pickup_weekdays=(0, 3), override_reason=TRANSFER)),
-        (patients[2], T(Drug.BUPRENORPHINE, Decimal("16"), clinic.id, today, "Opioidafhængighed", product="subutex-sl")),
+        (
+            patients[0],
+            T(
+                Drug.METHADONE,
+                Decimal("60"),
+                clinic.id,
+                today,
+                "Opioidafhængighed",
+                product="methadone-oral-1",
+                override_reason=TRANSFER,
+            ),
+        ),
+        (
+            patients[1],
+            T(
+                Drug.METHADONE,
+                Decimal("80"),
+                clinic.id,
+                today,
+                "Opioidafhængighed, stabil",
+                product="methadone-oral-1",
+                pickup_weekdays=(0, 3),
+                override_reason=TRANSFER,
+            ),
+        ),
+        (
+            patients[2],
+            T(Drug.BUPRENORPHINE, Decimal("16"), clinic.id, today, "Opioidafhængighed", product="subutex-sl"),
+        ),
         (patients[3], T(Drug.BUPRENORPHINE_NALOXONE, Decimal("8"), clinic.id, today, "Opioidafhængighed")),
         (patients[4], T(Drug.DISULFIRAM, Decimal("800"), clinic.id, today, "Alkoholafhængighed", weekdays=(0, 3))),
-        (patients[5], T(Drug.ACAMPROSATE, Decimal("1998"), clinic.id, today, "Alkoholafhængighed, ≥60 kg: 2+2+2",
-                        pickup_weekdays=(0,), supervised=False)),
-        (patients[6], T(Drug.METHADONE, Decimal("40"), clinic.id, today, "Opioidafhængighed, gravid (familieambulatoriet)",
-                        product="methadone-oral-1", override_reason=TRANSFER)),
-        (patients[7], T(Drug.METHADONE, Decimal("70"), pharmacy.id, today, "Opioidafhængighed, stabil",
-                        product="methadone-oral-10", pickup_weekdays=(0, 2, 4), override_reason=TRANSFER)),
+        (
+            patients[5],
+            T(
+                Drug.ACAMPROSATE,
+                Decimal("1998"),
+                clinic.id,
+                today,
+                "Alkoholafhængighed, ≥60 kg: 2+2+2",
+                pickup_weekdays=(0,),
+                supervised=False,
+            ),
+        ),
+        (
+            patients[6],
+            T(
+                Drug.METHADONE,
+                Decimal("40"),
+                clinic.id,
+                today,
+                "Opioidafhængighed, gravid (familieambulatoriet)",
+                product="methadone-oral-1",
+                override_reason=TRANSFER,
+            ),
+        ),
+        (
+            patients[7],
+            T(
+                Drug.METHADONE,
+                Decimal("70"),
+                pharmacy.id,
+                today,
+                "Opioidafhængighed, stabil",
+                product="methadone-oral-10",
+                pickup_weekdays=(0, 2, 4),
+                override_reason=TRANSFER,
+            ),
+        ),
     ]
     for patient, terms in orders:
         order = prescriptions.create_order(doctor, patient.id, terms)
@@ -111,7 +188,10 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
     # shows the missed-dose block and the doctor's list shows it for review.
     past = Ctx(session=session, actor=staff["laege"], now=now - timedelta(days=5), tz=settings.tz, secret=secret)
     absent = register_patient(nurse, cpr="0304801357", name="Bo Fraværende", weight_kg=Decimal("70"))
-    order = prescriptions.create_order(past, absent.id, T(Drug.METHADONE, Decimal("50"), clinic.id, past.today,
-                                                          "Opioidafhængighed", override_reason=TRANSFER))
+    order = prescriptions.create_order(
+        past,
+        absent.id,
+        T(Drug.METHADONE, Decimal("50"), clinic.id, past.today, "Opioidafhængighed", override_reason=TRANSFER),
+    )
     prescriptions.sign_order(past, order.id, USERS[1][1])
     return [(u, p, r.value) for u, p, r, *_ in USERS]

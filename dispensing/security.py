@@ -30,15 +30,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
 
 
 def create_access_token(secret: bytes, user_id: int, now: datetime, minutes: int) -> str:
-    payload = {"sub": str(user_id), "iat": int(now.timestamp()), "exp": int((now + timedelta(minutes=minutes)).timestamp())}
+    payload = {
+        "sub": str(user_id),
+        "iat": int(now.timestamp()),
+        "exp": int((now + timedelta(minutes=minutes)).timestamp()),
+    }
     return jwt.encode(payload, secret, algorithm="HS256")
 
 
 def read_access_token(secret: bytes, token: str, now: datetime) -> int | None:
     """The user id in a valid token not expired at `now` (the app's clock), else None."""
     try:
-        payload = jwt.decode(token, secret, algorithms=["HS256"],
-                             options={"require": ["exp", "sub"], "verify_exp": False})
+        payload = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"require": ["exp", "sub"], "verify_exp": False}
+        )
         if int(payload["exp"]) <= now.timestamp():
             return None
         return int(payload["sub"])

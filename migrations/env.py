@@ -20,8 +20,9 @@ target_metadata = Base.metadata
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=get_settings().database_url, target_metadata=target_metadata, literal_binds=True,
-                      render_as_batch=True)
+    context.configure(
+        url=get_settings().database_url, target_metadata=target_metadata, literal_binds=True, render_as_batch=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -39,8 +40,11 @@ def run_migrations_online() -> None:
         scratch = Path(tempfile.mkdtemp(prefix="alembic-check-"))
         url = f"sqlite:///{scratch / 'head.db'}"
         print(f"alembic check: the configured database is not at head; checking against {url}", file=sys.stderr)
-        subprocess.run([sys.executable, "-m", "dispensing.cli", "db", "upgrade"], check=True,
-                       env={**os.environ, "DISPENSING_DATABASE_URL": url})
+        subprocess.run(
+            [sys.executable, "-m", "dispensing.cli", "db", "upgrade"],
+            check=True,
+            env={**os.environ, "DISPENSING_DATABASE_URL": url},
+        )
     engine = make_engine(url)
     try:
         with engine.connect() as conn:
@@ -69,8 +73,7 @@ def _at_head(url: str) -> bool:
 
 def _run(connection) -> None:
     # render_as_batch: SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True, compare_type=True)
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         # A batch rebuild drops and recreates a table that others reference; with foreign keys

@@ -139,14 +139,30 @@ class Factory:
         self._names = itertools.count(1)
 
     def ctx(self, actor: User | None = None, now: datetime | None = None) -> Ctx:
-        return Ctx(session=self.session, actor=actor, now=now or self.clock(), tz=TZ, secret=SECRET,
-                   label_key=LABEL_KEY)
+        return Ctx(
+            session=self.session, actor=actor, now=now or self.clock(), tz=TZ, secret=SECRET, label_key=LABEL_KEY
+        )
 
-    def user(self, role: Role = Role.NURSE, *, can_prescribe: bool = False, site_id: int | None = None,
-             username: str | None = None) -> User:
+    def user(
+        self,
+        role: Role = Role.NURSE,
+        *,
+        can_prescribe: bool = False,
+        site_id: int | None = None,
+        username: str | None = None,
+    ) -> User:
         name = username or f"{role.value}-{next(self._names)}-{random.randrange(10**9)}"
-        return self._done(create_user(self.ctx(), username=name, password=PASSWORD, role=role,
-                                      full_name=f"Test {name}", can_prescribe_addictive=can_prescribe, site_id=site_id))
+        return self._done(
+            create_user(
+                self.ctx(),
+                username=name,
+                password=PASSWORD,
+                role=role,
+                full_name=f"Test {name}",
+                can_prescribe_addictive=can_prescribe,
+                site_id=site_id,
+            )
+        )
 
     def _done(self, result):
         """Commit as a request does after its use case (the use case's audit entries join the chain)."""
@@ -192,13 +208,29 @@ class Factory:
                     raise
         raise RuntimeError("could not draw a free CPR")
 
-    def order(self, patient=None, site=None, *, drug: Drug = Drug.METHADONE, dose: str = "30", sign: bool = True,
-              start: date | None = None, override: str | None = None, **terms):
+    def order(
+        self,
+        patient=None,
+        site=None,
+        *,
+        drug: Drug = Drug.METHADONE,
+        dose: str = "30",
+        sign: bool = True,
+        start: date | None = None,
+        override: str | None = None,
+        **terms,
+    ):
         patient = patient or self.patient()
         site = site or self.site()
-        t = prescriptions.OrderTerms(drug=drug, dose_mg=Decimal(dose), site_id=site.id,
-                                     start_date=start or self.clock.today, indication="test indication",
-                                     override_reason=override, **terms)
+        t = prescriptions.OrderTerms(
+            drug=drug,
+            dose_mg=Decimal(dose),
+            site_id=site.id,
+            start_date=start or self.clock.today,
+            indication="test indication",
+            override_reason=override,
+            **terms,
+        )
         doctor_ctx = self.ctx(self.doctor)
         order = prescriptions.create_order(doctor_ctx, patient.id, t)
         if sign:

@@ -46,8 +46,21 @@ def cli_env(tmp_path, monkeypatch):
 def test_users_create_reads_the_password_from_stdin_and_refuses_bad_input(cli_env):
     runner = CliRunner()
     assert runner.invoke(main, ["db", "upgrade"]).exit_code == 0
-    r = runner.invoke(main, ["users", "create", "--username", "mette", "--role", "doctor",
-                             "--can-prescribe-addictive", "--full-name", "Mette Sørensen"], input="long-password-1\n")
+    r = runner.invoke(
+        main,
+        [
+            "users",
+            "create",
+            "--username",
+            "mette",
+            "--role",
+            "doctor",
+            "--can-prescribe-addictive",
+            "--full-name",
+            "Mette Sørensen",
+        ],
+        input="long-password-1\n",
+    )
     assert r.exit_code == 0, r.output
     engine = make_engine(f"sqlite:///{cli_env}/cli.db")
     with unit_of_work(make_session_factory(engine)) as s:
@@ -57,8 +70,11 @@ def test_users_create_reads_the_password_from_stdin_and_refuses_bad_input(cli_en
     assert again.exit_code != 0 and "taken" in again.output
     staff = runner.invoke(main, ["users", "create", "--username", "apo", "--role", "site_staff"], input="pw-long-3\n")
     assert staff.exit_code != 0 and "site" in staff.output
-    nurse_right = runner.invoke(main, ["users", "create", "--username", "n", "--role", "nurse",
-                                       "--can-prescribe-addictive"], input="pw-long-4\n")
+    nurse_right = runner.invoke(
+        main,
+        ["users", "create", "--username", "n", "--role", "nurse", "--can-prescribe-addictive"],
+        input="pw-long-4\n",
+    )
     assert nurse_right.exit_code != 0 and "Only a doctor" in nurse_right.output
     bad_role = runner.invoke(main, ["users", "create", "--username", "x", "--role", "janitor"], input="pw-long-5\n")
     assert bad_role.exit_code != 0

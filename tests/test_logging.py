@@ -6,8 +6,15 @@ from api.main import DropQueryStrings
 
 
 def test_access_log_lines_lose_their_query_string():
-    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
-                               ("127.0.0.1:5000", "GET", "/patients?q=0101701234", "1.1", 200), None)
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/patients?q=0101701234", "1.1", 200),
+        None,
+    )
     DropQueryStrings().filter(record)
     line = record.getMessage()
     assert "0101701234" not in line and "/patients?…" in line

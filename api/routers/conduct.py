@@ -24,10 +24,21 @@ router = APIRouter(tags=["agreement and sanctions"])
 
 def sanction_read(ctx: Ctx, s: Sanction) -> SanctionRead:
     return SanctionRead(
-        id=s.id, patient_id=s.patient_id, step=s.step.value, starts_on=s.starts_on, review_on=s.review_on,
-        ends_on=s.ends_on, reason=s.reason, meeting_on=s.meeting_on, site_id=s.site_id, referral_note=s.referral_note,
-        decided_at=s.decided_at, lifted_reason=s.lifted_reason, in_force_today=sanctions.terms(s).in_force(ctx.today),
-        letter_url=f"/sanctions/{s.id}/letter.pdf")
+        id=s.id,
+        patient_id=s.patient_id,
+        step=s.step.value,
+        starts_on=s.starts_on,
+        review_on=s.review_on,
+        ends_on=s.ends_on,
+        reason=s.reason,
+        meeting_on=s.meeting_on,
+        site_id=s.site_id,
+        referral_note=s.referral_note,
+        decided_at=s.decided_at,
+        lifted_reason=s.lifted_reason,
+        in_force_today=sanctions.terms(s).in_force(ctx.today),
+        letter_url=f"/sanctions/{s.id}/letter.pdf",
+    )
 
 
 @router.post("/patients/{patient_id}/agreement", status_code=201, response_model=AgreementRead)
@@ -68,9 +79,18 @@ def decide(breach_id: int, body: BreachDecision, ctx: CtxDep):
 @router.post("/patients/{patient_id}/sanctions", status_code=201, response_model=SanctionRead)
 def decide_sanction(patient_id: int, body: SanctionCreate, ctx: CtxDep):
     """Doctor: a sanction after a treatment meeting; it changes the pickup arrangement while in force."""
-    s = sanctions.decide_sanction(ctx, patient_id, step=body.step, starts_on=body.starts_on, review_on=body.review_on,
-                                  reason=body.reason, site_id=body.site_id, meeting_on=body.meeting_on,
-                                  breach_ids=body.breach_ids, referral_note=body.referral_note)
+    s = sanctions.decide_sanction(
+        ctx,
+        patient_id,
+        step=body.step,
+        starts_on=body.starts_on,
+        review_on=body.review_on,
+        reason=body.reason,
+        site_id=body.site_id,
+        meeting_on=body.meeting_on,
+        breach_ids=body.breach_ids,
+        referral_note=body.referral_note,
+    )
     return sanction_read(ctx, s)
 
 
@@ -93,5 +113,8 @@ def lift(sanction_id: int, body: SanctionLift, ctx: CtxDep):
 @router.get("/sanctions/{sanction_id}/letter.pdf", response_class=Response)
 def letter(sanction_id: int, ctx: CtxDep):
     """The decision letter to the patient, in Danish (reason, period, how to complain)."""
-    return Response(letters.sanction_letter_pdf(ctx, sanction_id), media_type="application/pdf",
-                    headers={"Content-Disposition": f'inline; filename="afgoerelse-{sanction_id}.pdf"'})
+    return Response(
+        letters.sanction_letter_pdf(ctx, sanction_id),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="afgoerelse-{sanction_id}.pdf"'},
+    )

@@ -32,16 +32,25 @@ def history(patient_id: int, ctx: CtxDep):
 @router.get("/followup/consultations-due", response_model=list[ConsultationDue])
 def consultations_due(ctx: CtxDep):
     """Doctor: substitution patients whose 6-monthly consultation is due within two weeks or overdue."""
-    return [ConsultationDue(patient=brief(d.patient), due_on=d.due_on, last_on=d.last_on)
-            for d in followup.consultations_due(ctx)]
+    return [
+        ConsultationDue(patient=brief(d.patient), due_on=d.due_on, last_on=d.last_on)
+        for d in followup.consultations_due(ctx)
+    ]
 
 
 @router.get("/followup/treatment-guarantee", response_model=list[GuaranteeRead])
 def guarantee(ctx: CtxDep):
     """Doctor/admin: first contacts still waiting for a start or a consultation (14-day guarantee)."""
-    return [GuaranteeRead(patient=brief(g.patient), first_contact_on=g.first_contact_on, deadline=g.deadline,
-                          treatment_started=g.treatment_started, consultation_held=g.consultation_held)
-            for g in followup.treatment_guarantee(ctx)]
+    return [
+        GuaranteeRead(
+            patient=brief(g.patient),
+            first_contact_on=g.first_contact_on,
+            deadline=g.deadline,
+            treatment_started=g.treatment_started,
+            consultation_held=g.consultation_held,
+        )
+        for g in followup.treatment_guarantee(ctx)
+    ]
 
 
 @router.get("/reports/sib", response_model=list[SibRowRead])

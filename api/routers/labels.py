@@ -23,19 +23,34 @@ def dispense_read(ctx: Ctx, d: Dispense) -> DispenseRead:
     site = ctx.session.get(Site, d.site_id)
     has_labels = d.status != DispenseStatus.VOID and bool(labels.labelled_days(d, site))
     return DispenseRead(
-        id=d.id, number=d.number, slot_id=d.slot_id, patient=PatientBrief(id=p.id, name=p.name,
-                                                                        cpr_masked=mask_cpr(p.cpr)),
-        prescription_id=d.prescription_id, site_id=d.site_id, drug=d.drug, dose_mg=d.dose_mg,
-        total_mg=d.total_mg, supervised=d.supervised, take_home_days=d.take_home_days,
-        covers=[date.fromisoformat(x) for x in d.covers], status=d.status.value, dispensed_by_id=d.dispensed_by_id,
-        dispensed_at=d.dispensed_at, handed_out_at=d.handed_out_at, returned_at=d.returned_at,
-        return_reason=d.return_reason, voided_at=d.voided_at, void_reason=d.void_reason,
+        id=d.id,
+        number=d.number,
+        slot_id=d.slot_id,
+        patient=PatientBrief(id=p.id, name=p.name, cpr_masked=mask_cpr(p.cpr)),
+        prescription_id=d.prescription_id,
+        site_id=d.site_id,
+        drug=d.drug,
+        dose_mg=d.dose_mg,
+        total_mg=d.total_mg,
+        supervised=d.supervised,
+        take_home_days=d.take_home_days,
+        covers=[date.fromisoformat(x) for x in d.covers],
+        status=d.status.value,
+        dispensed_by_id=d.dispensed_by_id,
+        dispensed_at=d.dispensed_at,
+        handed_out_at=d.handed_out_at,
+        returned_at=d.returned_at,
+        return_reason=d.return_reason,
+        voided_at=d.voided_at,
+        void_reason=d.void_reason,
         label_url=f"/dispenses/{d.id}/label.pdf" if has_labels else None,
     )
 
 
 def pdf(content: bytes, name: str) -> Response:
-    return Response(content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'})
+    return Response(
+        content, media_type="application/pdf", headers={"Content-Disposition": f'inline; filename="{name}"'}
+    )
 
 
 @router.post("/slots/{slot_id}/prepare", status_code=201, response_model=DispenseRead)

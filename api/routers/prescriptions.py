@@ -22,8 +22,10 @@ from dispensing.services.context import Ctx
 router = APIRouter(tags=["orders"])
 
 
-NO_AGREEMENT = ("No cooperation agreement (samarbejdsaftale) on file for this patient: have it signed and "
-                "record it (POST /patients/{id}/agreement).")
+NO_AGREEMENT = (
+    "No cooperation agreement (samarbejdsaftale) on file for this patient: have it signed and "
+    "record it (POST /patients/{id}/agreement)."
+)
 
 
 def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> PrescriptionRead:
@@ -33,35 +35,69 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         warnings.append(NO_AGREEMENT)
     signer = ctx.session.get(User, p.signed_by_id) if p.signed_by_id else None
     return PrescriptionRead(
-        id=p.id, patient_id=p.patient_id, drug=p.drug, product=p.product,
-        product_name=product.name if product else p.product, dose_mg=p.dose_mg,
+        id=p.id,
+        patient_id=p.patient_id,
+        drug=p.drug,
+        product=p.product,
+        product_name=product.name if product else p.product,
+        dose_mg=p.dose_mg,
         dose_ml=p.dose_mg / product.mg_per_ml if product and product.mg_per_ml else None,
-        weekdays=sorted(p.weekday_set), pickup_weekdays=sorted(p.pickup_weekday_set),
-        take_home=p.pickup_weekday_set != p.weekday_set, supervised=p.supervised, site_id=p.site_id,
-        start_date=p.start_date, end_date=p.end_date, indication=p.indication, override_reason=p.override_reason,
-        pickup_change_reason=p.pickup_change_reason, version=p.version, supersedes_id=p.supersedes_id,
-        revision_reason=p.revision_reason, status=p.status.value, created_at=p.created_at,
-        signed_by=signer.full_name if signer else None, signed_at=p.signed_at, signature=p.signature,
-        signature_valid=svc.signature_valid(ctx, p) if p.signed_at else None, superseded_on=p.superseded_on,
-        discontinued_on=p.discontinued_on, discontinue_reason=p.discontinue_reason, warnings=warnings,
+        weekdays=sorted(p.weekday_set),
+        pickup_weekdays=sorted(p.pickup_weekday_set),
+        take_home=p.pickup_weekday_set != p.weekday_set,
+        supervised=p.supervised,
+        site_id=p.site_id,
+        start_date=p.start_date,
+        end_date=p.end_date,
+        indication=p.indication,
+        override_reason=p.override_reason,
+        pickup_change_reason=p.pickup_change_reason,
+        version=p.version,
+        supersedes_id=p.supersedes_id,
+        revision_reason=p.revision_reason,
+        status=p.status.value,
+        created_at=p.created_at,
+        signed_by=signer.full_name if signer else None,
+        signed_at=p.signed_at,
+        signature=p.signature,
+        signature_valid=svc.signature_valid(ctx, p) if p.signed_at else None,
+        superseded_on=p.superseded_on,
+        discontinued_on=p.discontinued_on,
+        discontinue_reason=p.discontinue_reason,
+        warnings=warnings,
     )
 
 
 @router.get("/drugs", response_model=list[DrugRead])
 def drugs(ctx: CtxDep):
     """The catalogue: drug codes, products and the units a dose is made of."""
-    return [DrugRead(code=i.code, name=i.name, controlled=i.controlled, max_dose_mg=i.max_dose_mg,
-                     breathalyser_required=breath_required(i.code, ctx.policy),
-                     products=[ProductRead.model_validate(p) for p in i.products]) for i in CATALOGUE.values()]
+    return [
+        DrugRead(
+            code=i.code,
+            name=i.name,
+            controlled=i.controlled,
+            max_dose_mg=i.max_dose_mg,
+            breathalyser_required=breath_required(i.code, ctx.policy),
+            products=[ProductRead.model_validate(p) for p in i.products],
+        )
+        for i in CATALOGUE.values()
+    ]
 
 
 @router.post("/prescriptions", status_code=201, response_model=PrescriptionRead)
 def create(body: PrescriptionCreate, ctx: CtxDep):
     terms = svc.OrderTerms(
-        drug=body.drug, product=body.product, dose_mg=body.dose_mg, weekdays=tuple(body.weekdays),
+        drug=body.drug,
+        product=body.product,
+        dose_mg=body.dose_mg,
+        weekdays=tuple(body.weekdays),
         pickup_weekdays=tuple(body.pickup_weekdays) if body.pickup_weekdays is not None else None,
-        supervised=body.supervised, site_id=body.site_id, start_date=body.start_date, end_date=body.end_date,
-        indication=body.indication, override_reason=body.override_reason,
+        supervised=body.supervised,
+        site_id=body.site_id,
+        start_date=body.start_date,
+        end_date=body.end_date,
+        indication=body.indication,
+        override_reason=body.override_reason,
     )
     return order_read(ctx, svc.create_order(ctx, body.patient_id, terms))
 
@@ -82,8 +118,11 @@ def sign(order_id: int, body: SignRequest, ctx: CtxDep):
     """Sign a draft by re-entering the password; only a doctor (opioids: with the prescribing right)."""
     order = svc.sign_order(ctx, order_id, body.password)
     # A revision taking effect while bottles of the old version are out: say so to the doctor.
-    warnings = svc.doses_already_out(ctx, order.supersedes_id, order.start_date, "at the old terms") \
-        if order.supersedes_id else []
+    warnings = (
+        svc.doses_already_out(ctx, order.supersedes_id, order.start_date, "at the old terms")
+        if order.supersedes_id
+        else []
+    )
     return order_read(ctx, order, warnings)
 
 

@@ -22,8 +22,9 @@ def resolve(alert_id: int, body: ResolveRequest, ctx: CtxDep):
 
 
 @router.get("/audit", response_model=list[AuditRead])
-def audit_log(ctx: CtxDep, patient_id: int | None = None, limit: int = Query(100, ge=1, le=1000),
-              before_seq: int | None = None):
+def audit_log(
+    ctx: CtxDep, patient_id: int | None = None, limit: int = Query(100, ge=1, le=1000), before_seq: int | None = None
+):
     """Who did what, when (newest first); admin and doctor only."""
     ctx.require(Role.ADMIN, Role.DOCTOR)
     entries = audit.list_entries(ctx, patient_id=patient_id, limit=limit, before_seq=before_seq)

@@ -11,10 +11,16 @@ router = APIRouter(tags=["sites"])
 
 
 def site_read(site: Site) -> SiteRead:
-    return SiteRead(id=site.id, name=site.name, kind=site.kind, address=site.address, windows=[
-        WindowRead(weekday=w.weekday, start=w.start, end=w.end, drugs=w.drugs.split(",") if w.drugs else None)
-        for w in site.windows
-    ])
+    return SiteRead(
+        id=site.id,
+        name=site.name,
+        kind=site.kind,
+        address=site.address,
+        windows=[
+            WindowRead(weekday=w.weekday, start=w.start, end=w.end, drugs=w.drugs.split(",") if w.drugs else None)
+            for w in site.windows
+        ],
+    )
 
 
 @router.post("/sites", status_code=201, response_model=SiteRead)

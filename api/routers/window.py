@@ -30,14 +30,24 @@ def roster_item(e: RosterEntry) -> RosterItem:
     windows = [RosterWindow(start=w.start, end=w.end) for w in e.windows]
     product = CATALOGUE[e.order.drug].product(e.order.product)
     return RosterItem(
-        slot_id=e.slot.id, date=e.slot.slot_date,
+        slot_id=e.slot.id,
+        date=e.slot.slot_date,
         patient=PatientBrief(id=e.patient.id, name=e.patient.name, cpr_masked=mask_cpr(e.patient.cpr)),
-        prescription_id=e.order.id, drug=e.slot.drug, product_name=product.name if product else e.order.product,
-        dose_mg=e.order.dose_mg, supervised=e.order.supervised, window=windows[0] if windows else None,
-        windows=windows, status=e.slot.status.value, breathalyser_required=e.breathalyser_required,
-        urine_sample_due=e.urine_sample_due, missed_consecutive=e.missed_consecutive,
-        blocked_reason=e.blocked_reason, take_home_days=e.take_home_days,
-        sanctions=[s.step.value for s in e.sanctions], flags=list(e.flags),
+        prescription_id=e.order.id,
+        drug=e.slot.drug,
+        product_name=product.name if product else e.order.product,
+        dose_mg=e.order.dose_mg,
+        supervised=e.order.supervised,
+        window=windows[0] if windows else None,
+        windows=windows,
+        status=e.slot.status.value,
+        breathalyser_required=e.breathalyser_required,
+        urine_sample_due=e.urine_sample_due,
+        missed_consecutive=e.missed_consecutive,
+        blocked_reason=e.blocked_reason,
+        take_home_days=e.take_home_days,
+        sanctions=[s.step.value for s in e.sanctions],
+        flags=list(e.flags),
     )
 
 
@@ -47,9 +57,12 @@ def roster(site_id: int, ctx: CtxDep, date: date | None = None):
     return [roster_item(e) for e in build_roster(ctx, site_id, date or ctx.today)]
 
 
-@router.post("/slots/{slot_id}/dispense", status_code=201,
-             responses={200: {"model": DispenseWithheld, "description": "withheld: breath reading over threshold"}},
-             response_model=DispenseCreated)
+@router.post(
+    "/slots/{slot_id}/dispense",
+    status_code=201,
+    responses={200: {"model": DispenseWithheld, "description": "withheld: breath reading over threshold"}},
+    response_model=DispenseCreated,
+)
 def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
     """Hand out the dose; 200 withheld when the breath reading is over the drug's threshold."""
     reading = None
@@ -58,21 +71,28 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
             reading = parse_promille(body.breath_alcohol_promille)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
-    result = svc.dispense(ctx, slot_id, breath_promille=reading, supervised=body.supervised,
-                          take_home_days=body.take_home_days)
+    result = svc.dispense(
+        ctx, slot_id, breath_promille=reading, supervised=body.supervised, take_home_days=body.take_home_days
+    )
     if result.status == "withheld":
         return JSONResponse(DispenseWithheld(reason=result.reason).model_dump(), status_code=200)
     d = result.dispense
-    return DispenseCreated(dispense_id=d.id, drug=d.drug, dose_mg=d.dose_mg, total_mg=d.total_mg,
-                           covers=[date.fromisoformat(x) for x in d.covers],
-                           label_url=f"/dispenses/{d.id}/label.pdf" if d.take_home_days else None)
+    return DispenseCreated(
+        dispense_id=d.id,
+        drug=d.drug,
+        dose_mg=d.dose_mg,
+        total_mg=d.total_mg,
+        covers=[date.fromisoformat(x) for x in d.covers],
+        label_url=f"/dispenses/{d.id}/label.pdf" if d.take_home_days else None,
+    )
 
 
 @router.post("/slots/{slot_id}/no-show", response_model=SlotRead)
 def no_show(slot_id: int, ctx: CtxDep):
     s = svc.record_no_show(ctx, slot_id)
-    return SlotRead(slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value,
-                    reason=s.reason)
+    return SlotRead(
+        slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value, reason=s.reason
+    )
 
 
 @router.post("/patients/{patient_id}/missed-dose-release", status_code=201)

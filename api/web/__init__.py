@@ -41,9 +41,15 @@ def install(app: FastAPI) -> None:
         return login_redirect(request, exc)
 
     async def csrf_refused(request: Request, exc: CsrfRefused):
-        return error_page(request, 403, i18n.gettext("Refused"), i18n.gettext(
-            "The form has expired or was not sent from this page (security check). Nothing was changed: go back, "
-            "reload the page and try again."))
+        return error_page(
+            request,
+            403,
+            i18n.gettext("Refused"),
+            i18n.gettext(
+                "The form has expired or was not sent from this page (security check). Nothing was changed: go back, "
+                "reload the page and try again."
+            ),
+        )
 
     app.add_exception_handler(DispensingError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)

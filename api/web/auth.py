@@ -39,8 +39,10 @@ def home(request: Request, ctx: WebCtx):
 def login_form(request: Request, next: str | None = None):
     ui = load(request)
     if ui.expired == "idle":
-        notice = i18n.gettext("You were logged out after {minutes} minutes without activity. Log in again.",
-                              minutes=request.app.state.settings.ui_idle_minutes)
+        notice = i18n.gettext(
+            "You were logged out after {minutes} minutes without activity. Log in again.",
+            minutes=request.app.state.settings.ui_idle_minutes,
+        )
     elif ui.expired == "max":
         notice = i18n.gettext("Your login has expired. Log in again.")
     elif ui.user_id is None and next:
@@ -53,14 +55,26 @@ def login_form(request: Request, next: str | None = None):
 
 
 @router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
-def login(request: Request, session: SessionDep, username: Annotated[str, Form()] = "",
-          password: Annotated[str, Form()] = "", next: Annotated[str, Form()] = ""):
+def login(
+    request: Request,
+    session: SessionDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+):
     """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
     ctx = _ctx(request, session, None)
     user, error = attempt(ctx, authenticate, username.strip(), password)
     if error is not None:
-        return page(request, "login.html", status=401, next=safe_next(next) or "", notice=None,
-                    error=refusal(error), username=username)
+        return page(
+            request,
+            "login.html",
+            status=401,
+            next=safe_next(next) or "",
+            notice=None,
+            error=refusal(error),
+            username=username,
+        )
     load(request).login(user.id, ctx.now)
     return redirect(request, safe_next(next) or HOME[user.role])
 

@@ -22,11 +22,22 @@ TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
-templates.env.globals.update(_=i18n.gettext, fmt_mg=i18n.mg, fmt_day=i18n.day, short_day=i18n.short_day,
-                             danish=i18n.danish_error, danish_rule=i18n.danish_rule, fmt_promille=i18n.promille,
-                             drug_name=i18n.drug_name, STATUS=i18n.STATUS, SANCTION_STEP=i18n.SANCTION_STEP,
-                             BREACH_KIND=i18n.BREACH_KIND, WEEKDAYS=i18n.WEEKDAYS,
-                             WEEKDAYS_SHORT=i18n.WEEKDAYS_SHORT, CSRF_FIELD=CSRF_FIELD)
+templates.env.globals.update(
+    _=i18n.gettext,
+    fmt_mg=i18n.mg,
+    fmt_day=i18n.day,
+    short_day=i18n.short_day,
+    danish=i18n.danish_error,
+    danish_rule=i18n.danish_rule,
+    fmt_promille=i18n.promille,
+    drug_name=i18n.drug_name,
+    STATUS=i18n.STATUS,
+    SANCTION_STEP=i18n.SANCTION_STEP,
+    BREACH_KIND=i18n.BREACH_KIND,
+    WEEKDAYS=i18n.WEEKDAYS,
+    WEEKDAYS_SHORT=i18n.WEEKDAYS_SHORT,
+    CSRF_FIELD=CSRF_FIELD,
+)
 templates.env.filters["short_day"] = i18n.short_day
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
@@ -61,8 +72,7 @@ def web_ctx(request: Request, session: SessionDep) -> Ctx:
 WebCtx = Annotated[Ctx, Depends(web_ctx)]
 
 
-def posted_ctx(request: Request, ctx: WebCtx,
-               token: Annotated[str | None, Form(alias=CSRF_FIELD)] = None) -> Ctx:
+def posted_ctx(request: Request, ctx: WebCtx, token: Annotated[str | None, Form(alias=CSRF_FIELD)] = None) -> Ctx:
     """A logged-in POST: the form must carry the session's CSRF token, else nothing runs (403)."""
     if not csrf_ok(load(request), token):
         raise CsrfRefused()
@@ -99,9 +109,15 @@ def page(request: Request, name: str, ctx: Ctx | None = None, *, status: int = 2
     """Render a template with the frame's data, and write the session cookie."""
     ui = load(request)
     user = ctx.actor if ctx else None
-    data.update(user=user, csrf=ui.csrf, flash=ui.pop_flash(), nav=nav_for(user), path=request.url.path,
-                role_name=i18n.gettext(f"role.{user.role.value}") if user else "",
-                idle_seconds=request.app.state.settings.ui_idle_minutes * 60)
+    data.update(
+        user=user,
+        csrf=ui.csrf,
+        flash=ui.pop_flash(),
+        nav=nav_for(user),
+        path=request.url.path,
+        role_name=i18n.gettext(f"role.{user.role.value}") if user else "",
+        idle_seconds=request.app.state.settings.ui_idle_minutes * 60,
+    )
     response = templates.TemplateResponse(request, name, data, status_code=status)
     return save(request, response)
 
@@ -136,9 +152,17 @@ def refusal(exc: DispensingError | None) -> dict | None:
 def error_page(request: Request, status: int, title: str, text: str, rule: str | None = None) -> HTMLResponse:
     ui = load(request)
     user = getattr(request.state, "web_user", None) if ui.user_id is not None else None
-    data = {"title": title, "text": text, "rule": rule, "user": user, "csrf": ui.csrf, "flash": None,
-            "nav": nav_for(user), "path": request.url.path,
-            "role_name": i18n.gettext(f"role.{user.role.value}") if user else ""}
+    data = {
+        "title": title,
+        "text": text,
+        "rule": rule,
+        "user": user,
+        "csrf": ui.csrf,
+        "flash": None,
+        "nav": nav_for(user),
+        "path": request.url.path,
+        "role_name": i18n.gettext(f"role.{user.role.value}") if user else "",
+    }
     return save(request, templates.TemplateResponse(request, "error.html", data, status_code=status))
 
 

@@ -43,11 +43,29 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
-    people = _patients(ctx, [o.patient_id for o in drafts] + [a.patient_id for a in flags]
-                       + [b.patient_id for b in breaches] + [s.patient_id for s in review])
-    return page(request, "doctor.html", ctx, status=status, drafts=drafts, flags=flags, breaches=breaches,
-                review=review, consultations=consultations, people=people, mask=mask_cpr, today=ctx.today,
-                error=refusal(error), products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts})
+    people = _patients(
+        ctx,
+        [o.patient_id for o in drafts]
+        + [a.patient_id for a in flags]
+        + [b.patient_id for b in breaches]
+        + [s.patient_id for s in review],
+    )
+    return page(
+        request,
+        "doctor.html",
+        ctx,
+        status=status,
+        drafts=drafts,
+        flags=flags,
+        breaches=breaches,
+        review=review,
+        consultations=consultations,
+        people=people,
+        mask=mask_cpr,
+        today=ctx.today,
+        error=refusal(error),
+        products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+    )
 
 
 @router.get("/doctor")
@@ -73,8 +91,9 @@ def resolve(request: Request, ctx: PostCtx, alert_id: int, resolution: Annotated
 
 
 @router.post("/doctor/patients/{patient_id}/release")
-def release(request: Request, ctx: PostCtx, patient_id: int, drug: Annotated[str, Form()],
-            reason: Annotated[str, Form()] = ""):
+def release(
+    request: Request, ctx: PostCtx, patient_id: int, drug: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
+):
     """A missed-dose block reviewed: the next dose may be given (dispense.release_block)."""
     _, error = attempt(ctx, release_block, patient_id, _drug(drug), reason)
     if error is not None:
@@ -91,10 +110,14 @@ def decide(request: Request, ctx: PostCtx, breach_id: int, note: Annotated[str, 
 
 
 @router.post("/doctor/sanctions/{sanction_id}/lift")
-def lift(request: Request, ctx: PostCtx, sanction_id: int, ends_on: Annotated[str, Form()] = "",
-         reason: Annotated[str, Form()] = ""):
-    _, error = attempt(ctx, sanctions.lift_sanction, sanction_id, ends_on=parse_date(ends_on, ctx.today),
-                       reason=reason)
+def lift(
+    request: Request,
+    ctx: PostCtx,
+    sanction_id: int,
+    ends_on: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+):
+    _, error = attempt(ctx, sanctions.lift_sanction, sanction_id, ends_on=parse_date(ends_on, ctx.today), reason=reason)
     if error is not None:
         return _desk(request, ctx, error=error, status=error.status_code)
     return redirect(request, "/ui/doctor", i18n.gettext("Sanction lifted."))
@@ -117,28 +140,71 @@ def patient(request: Request, ctx: WebCtx, patient_id: int):
     orders = prescriptions.list_orders(ctx, patient_id)
     in_force = sanctions.list_sanctions(ctx, patient_id)
     sites = {s.id: s for s in list_sites(ctx)}
-    return page(request, "patient.html", ctx, p=p, orders=orders, sanctions=in_force, sites=sites, mask=mask_cpr,
-                today=ctx.today, products={o.id: CATALOGUE[o.drug].product(o.product) for o in orders})
+    return page(
+        request,
+        "patient.html",
+        ctx,
+        p=p,
+        orders=orders,
+        sanctions=in_force,
+        sites=sites,
+        mask=mask_cpr,
+        today=ctx.today,
+        products={o.id: CATALOGUE[o.drug].product(o.product) for o in orders},
+    )
 
 
 # --- writing and revising orders ------------------------------------------------------------------
 
 
-def _order_page(request: Request, ctx: Ctx, patient_id: int, drug: Drug, values: dict, *,
-                current: Prescription | None = None, error: DispensingError | None = None,
-                problems: list[str] | None = None, status: int = 200):
+def _order_page(
+    request: Request,
+    ctx: Ctx,
+    patient_id: int,
+    drug: Drug,
+    values: dict,
+    *,
+    current: Prescription | None = None,
+    error: DispensingError | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+):
     patient = read_patient(ctx, patient_id)  # after a refusal too: the read is audited in what is committed
     info = CATALOGUE[drug]
-    return page(request, "order_form.html", ctx, status=status, p=patient, drug=drug, info=info, values=values,
-                current=current, sites=list_sites(ctx), limits=titration_limits(ctx.policy), error=refusal(error),
-                problems=problems, today=ctx.today, mask=mask_cpr)
+    return page(
+        request,
+        "order_form.html",
+        ctx,
+        status=status,
+        p=patient,
+        drug=drug,
+        info=info,
+        values=values,
+        current=current,
+        sites=list_sites(ctx),
+        limits=titration_limits(ctx.policy),
+        error=refusal(error),
+        problems=problems,
+        today=ctx.today,
+        mask=mask_cpr,
+    )
 
 
 def _defaults(ctx: Ctx, drug: Drug) -> dict:
     sites = list_sites(ctx)
-    return {"product": CATALOGUE[drug].products[0].code, "dose": "", "weekdays": ALL_DAYS, "pickup_weekdays": ALL_DAYS,
-            "supervised": True, "site_id": sites[0].id if sites else None, "start_date": ctx.today.isoformat(),
-            "end_date": "", "indication": "", "override_reason": "", "reason": ""}
+    return {
+        "product": CATALOGUE[drug].products[0].code,
+        "dose": "",
+        "weekdays": ALL_DAYS,
+        "pickup_weekdays": ALL_DAYS,
+        "supervised": True,
+        "site_id": sites[0].id if sites else None,
+        "start_date": ctx.today.isoformat(),
+        "end_date": "",
+        "indication": "",
+        "override_reason": "",
+        "reason": "",
+    }
 
 
 @router.get("/doctor/orders/new")
@@ -150,11 +216,32 @@ def new_order(request: Request, ctx: WebCtx, patient_id: int, drug: str | None =
     return _order_page(request, ctx, patient_id, Drug(drug), _defaults(ctx, Drug(drug)))
 
 
-def _form_values(product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date, indication,
-                 override_reason, reason="") -> dict:
-    return {"product": product, "dose": dose, "weekdays": weekdays, "pickup_weekdays": pickup_weekdays,
-            "supervised": supervised is not None, "site_id": site_id, "start_date": start_date, "end_date": end_date,
-            "indication": indication, "override_reason": override_reason, "reason": reason}
+def _form_values(
+    product,
+    dose,
+    weekdays,
+    pickup_weekdays,
+    supervised,
+    site_id,
+    start_date,
+    end_date,
+    indication,
+    override_reason,
+    reason="",
+) -> dict:
+    return {
+        "product": product,
+        "dose": dose,
+        "weekdays": weekdays,
+        "pickup_weekdays": pickup_weekdays,
+        "supervised": supervised is not None,
+        "site_id": site_id,
+        "start_date": start_date,
+        "end_date": end_date,
+        "indication": indication,
+        "override_reason": override_reason,
+        "reason": reason,
+    }
 
 
 def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | None:
@@ -182,99 +269,192 @@ Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = N
 
 
 @router.post("/doctor/orders")
-def create_order(request: Request, ctx: PostCtx, patient_id: Annotated[int, Form()], drug: Annotated[str, Form()],
-                 product: Annotated[str, Form()] = "", dose: Annotated[str, Form()] = "", weekdays: Days = None,
-                 pickup_weekdays: Days = None, supervised: Annotated[str | None, Form()] = None,
-                 site_id: Annotated[int, Form()] = 0, start_date: Annotated[str, Form()] = "",
-                 end_date: Annotated[str, Form()] = "", indication: Annotated[str, Form()] = "",
-                 override_reason: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "create"):
+def create_order(
+    request: Request,
+    ctx: PostCtx,
+    patient_id: Annotated[int, Form()],
+    drug: Annotated[str, Form()],
+    product: Annotated[str, Form()] = "",
+    dose: Annotated[str, Form()] = "",
+    weekdays: Days = None,
+    pickup_weekdays: Days = None,
+    supervised: Annotated[str | None, Form()] = None,
+    site_id: Annotated[int, Form()] = 0,
+    start_date: Annotated[str, Form()] = "",
+    end_date: Annotated[str, Form()] = "",
+    indication: Annotated[str, Form()] = "",
+    override_reason: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "create",
+):
     """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
     require(ctx, Role.DOCTOR)
     weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
     the_drug = _drug(drug)
-    values = _form_values(product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date,
-                          indication, override_reason)
+    values = _form_values(
+        product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date, indication, override_reason
+    )
 
     def terms(c: Ctx) -> prescriptions.OrderTerms:
         return prescriptions.OrderTerms(
-            drug=the_drug, product=product or None, dose_mg=_dose(dose), weekdays=tuple(weekdays),
-            pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None, supervised=supervised is not None,
-            site_id=site_id, start_date=_date_or_refuse(start_date, "start_date"),
-            end_date=_date_or_refuse(end_date, "end_date", optional=True), indication=indication,
-            override_reason=override_reason or None)
+            drug=the_drug,
+            product=product or None,
+            dose_mg=_dose(dose),
+            weekdays=tuple(weekdays),
+            pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None,
+            supervised=supervised is not None,
+            site_id=site_id,
+            start_date=_date_or_refuse(start_date, "start_date"),
+            end_date=_date_or_refuse(end_date, "end_date", optional=True),
+            indication=indication,
+            override_reason=override_reason or None,
+        )
 
     if action == "check":
         problems, error = attempt(ctx, lambda c: _check(c, patient_id, terms(c)))
-        return _order_page(request, ctx, patient_id, the_drug, values, error=error, problems=problems,
-                           status=error.status_code if error else 200)
+        return _order_page(
+            request,
+            ctx,
+            patient_id,
+            the_drug,
+            values,
+            error=error,
+            problems=problems,
+            status=error.status_code if error else 200,
+        )
     order, error = attempt(ctx, lambda c: prescriptions.create_order(c, patient_id, terms(c)))
     if error is not None:
         return _order_page(request, ctx, patient_id, the_drug, values, error=error, status=error.status_code)
-    return redirect(request, f"/ui/doctor#draft-{order.id}",
-                    i18n.gettext("The draft was created: it is active once signed."))
+    return redirect(
+        request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
+    )
 
 
 @router.get("/doctor/orders/{order_id}/revise")
 def revise_form(request: Request, ctx: WebCtx, order_id: int):
     require(ctx, Role.DOCTOR)
     current = prescriptions.read_order(ctx, order_id)
-    values = {"product": current.product, "dose": i18n.mg(current.dose_mg), "weekdays": sorted(current.weekday_set),
-              "pickup_weekdays": sorted(current.pickup_weekday_set), "supervised": current.supervised,
-              "site_id": current.site_id, "start_date": max(ctx.today, current.start_date).isoformat(),
-              "end_date": current.end_date.isoformat() if current.end_date else "", "indication": current.indication,
-              "override_reason": "", "reason": ""}
+    values = {
+        "product": current.product,
+        "dose": i18n.mg(current.dose_mg),
+        "weekdays": sorted(current.weekday_set),
+        "pickup_weekdays": sorted(current.pickup_weekday_set),
+        "supervised": current.supervised,
+        "site_id": current.site_id,
+        "start_date": max(ctx.today, current.start_date).isoformat(),
+        "end_date": current.end_date.isoformat() if current.end_date else "",
+        "indication": current.indication,
+        "override_reason": "",
+        "reason": "",
+    }
     return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
 
 
 @router.post("/doctor/orders/{order_id}/revise")
-def revise(request: Request, ctx: PostCtx, order_id: int, product: Annotated[str, Form()] = "",
-           dose: Annotated[str, Form()] = "", weekdays: Days = None, pickup_weekdays: Days = None,
-           supervised: Annotated[str | None, Form()] = None, site_id: Annotated[int, Form()] = 0,
-           start_date: Annotated[str, Form()] = "", end_date: Annotated[str, Form()] = "",
-           indication: Annotated[str, Form()] = "", override_reason: Annotated[str, Form()] = "",
-           reason: Annotated[str, Form()] = "", action: Annotated[str, Form()] = "create"):
+def revise(
+    request: Request,
+    ctx: PostCtx,
+    order_id: int,
+    product: Annotated[str, Form()] = "",
+    dose: Annotated[str, Form()] = "",
+    weekdays: Days = None,
+    pickup_weekdays: Days = None,
+    supervised: Annotated[str | None, Form()] = None,
+    site_id: Annotated[int, Form()] = 0,
+    start_date: Annotated[str, Form()] = "",
+    end_date: Annotated[str, Form()] = "",
+    indication: Annotated[str, Form()] = "",
+    override_reason: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+    action: Annotated[str, Form()] = "create",
+):
     """A new draft version (prescriptions.revise_order), superseding the order once signed."""
     require(ctx, Role.DOCTOR)
     weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
     current = prescriptions.get_order(ctx, order_id)
     patient_id = current.patient_id
-    values = _form_values(product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date,
-                          indication, override_reason, reason)
+    values = _form_values(
+        product,
+        dose,
+        weekdays,
+        pickup_weekdays,
+        supervised,
+        site_id,
+        start_date,
+        end_date,
+        indication,
+        override_reason,
+        reason,
+    )
 
     def changes() -> dict:
-        return {"product": product or current.product, "dose_mg": _dose(dose), "weekdays": weekdays,
-                "pickup_weekdays": pickup_weekdays or None, "supervised": supervised is not None, "site_id": site_id,
-                "end_date": _date_or_refuse(end_date, "end_date", optional=True), "indication": indication,
-                "override_reason": override_reason or None}
+        return {
+            "product": product or current.product,
+            "dose_mg": _dose(dose),
+            "weekdays": weekdays,
+            "pickup_weekdays": pickup_weekdays or None,
+            "supervised": supervised is not None,
+            "site_id": site_id,
+            "end_date": _date_or_refuse(end_date, "end_date", optional=True),
+            "indication": indication,
+            "override_reason": override_reason or None,
+        }
 
     if action == "check":
+
         def check(c: Ctx) -> list[str]:
             ch = changes()
             terms = prescriptions.OrderTerms(
-                drug=current.drug, product=ch["product"], dose_mg=ch["dose_mg"], weekdays=tuple(weekdays),
-                pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None, supervised=ch["supervised"],
-                site_id=site_id, start_date=_date_or_refuse(start_date, "effective_date"), end_date=ch["end_date"],
-                indication=indication, override_reason=ch["override_reason"])
+                drug=current.drug,
+                product=ch["product"],
+                dose_mg=ch["dose_mg"],
+                weekdays=tuple(weekdays),
+                pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None,
+                supervised=ch["supervised"],
+                site_id=site_id,
+                start_date=_date_or_refuse(start_date, "effective_date"),
+                end_date=ch["end_date"],
+                indication=indication,
+                override_reason=ch["override_reason"],
+            )
             return _check(c, current.patient_id, terms)
 
         problems, error = attempt(ctx, check)
-        return _order_page(request, ctx, patient_id, current.drug, values, current=current, error=error,
-                           problems=problems, status=error.status_code if error else 200)
-    order, error = attempt(ctx, lambda c: prescriptions.revise_order(
-        c, order_id, changes(), _date_or_refuse(start_date, "effective_date"), reason))
+        return _order_page(
+            request,
+            ctx,
+            patient_id,
+            current.drug,
+            values,
+            current=current,
+            error=error,
+            problems=problems,
+            status=error.status_code if error else 200,
+        )
+    order, error = attempt(
+        ctx,
+        lambda c: prescriptions.revise_order(
+            c, order_id, changes(), _date_or_refuse(start_date, "effective_date"), reason
+        ),
+    )
     if error is not None:
-        return _order_page(request, ctx, patient_id, current.drug, values, current=current, error=error,
-                           status=error.status_code)
-    return redirect(request, f"/ui/doctor#draft-{order.id}",
-                    i18n.gettext("The draft was created: it is active once signed."))
+        return _order_page(
+            request, ctx, patient_id, current.drug, values, current=current, error=error, status=error.status_code
+        )
+    return redirect(
+        request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
+    )
 
 
 @router.post("/doctor/patients/{patient_id}/consultations")
-def consultation(request: Request, ctx: PostCtx, patient_id: int, plan: Annotated[str, Form()] = "",
-                 held_on: Annotated[str, Form()] = ""):
+def consultation(
+    request: Request,
+    ctx: PostCtx,
+    patient_id: int,
+    plan: Annotated[str, Form()] = "",
+    held_on: Annotated[str, Form()] = "",
+):
     """A 6-monthly consultation held, with the new treatment plan (followup.record_consultation)."""
-    _, error = attempt(ctx, followup.record_consultation, patient_id, held_on=parse_date(held_on, ctx.today),
-                       plan=plan)
+    _, error = attempt(ctx, followup.record_consultation, patient_id, held_on=parse_date(held_on, ctx.today), plan=plan)
     if error is not None:
         return _desk(request, ctx, error=error, status=error.status_code)
     return redirect(request, "/ui/doctor", i18n.gettext("Consultation recorded."))

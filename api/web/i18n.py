@@ -36,8 +36,7 @@ DA: dict[str, str] = {
     "Log in": "Log ind",
     "Username": "Brugernavn",
     "Password": "Adgangskode",
-    "You were logged out after {minutes} minutes without activity. Log in again.":
-        "Du blev logget ud efter {minutes} minutter uden aktivitet. Log ind igen.",
+    "You were logged out after {minutes} minutes without activity. Log in again.": "Du blev logget ud efter {minutes} minutter uden aktivitet. Log ind igen.",
     "Your login has expired. Log in again.": "Dit login er udløbet. Log ind igen.",
     "You are logged out.": "Du er logget ud.",
     "Log in to continue.": "Log ind for at fortsætte.",
@@ -78,12 +77,10 @@ DA: dict[str, str] = {
     "Required before this dose. Write e.g. 0,00.": "Kræves før denne dosis. Skriv fx 0,00.",
     "Optional for this drug.": "Frivillig for dette præparat.",
     "Limit: above {limit} ‰ the dose is withheld.": "Grænse: over {limit} ‰ tilbageholdes dosis.",
-    "Supervised intake (I watched the patient take the dose)":
-        "Overvåget indtagelse (jeg så patienten tage dosis)",
+    "Supervised intake (I watched the patient take the dose)": "Overvåget indtagelse (jeg så patienten tage dosis)",
     "The order requires supervised intake.": "Ordinationen kræver overvåget indtagelse.",
     "Take-home days": "Hjemmedoser (dage)",
-    "0 to {n}: the days until the next pickup day ({days}).":
-        "0 til {n}: dagene til næste afhentningsdag ({days}).",
+    "0 to {n}: the days until the next pickup day ({days}).": "0 til {n}: dagene til næste afhentningsdag ({days}).",
     "No take-home doses today.": "Ingen hjemmedoser i dag.",
     "No take-home while the sanction is in force.": "Ingen hjemmedoser, mens sanktionen er i kraft.",
     "No-show": "Udeblevet",
@@ -104,16 +101,14 @@ DA: dict[str, str] = {
     "Total": "I alt",
     "Print label": "Udskriv etiket",
     "Print labels": "Udskriv etiketter",
-    "Labels (PDF) open in a new tab: print them and stick one on each bottle.":
-        "Etiketterne (PDF) åbnes i en ny fane: udskriv dem og sæt én på hver flaske.",
+    "Labels (PDF) open in a new tab: print them and stick one on each bottle.": "Etiketterne (PDF) åbnes i en ny fane: udskriv dem og sæt én på hver flaske.",
     "Nothing leaves the clinic: no label.": "Intet forlader klinikken: ingen etiket.",
     "The dose was handed out.": "Dosis er udleveret.",
     "Recorded: the patient did not come.": "Registreret: patienten kom ikke.",
     "This dose is not due: {status}.": "Denne dosis afventer ikke: {status}.",
     "Prepare for the pickup site": "Klargør til udleveringsstedet",
     "Prepare": "Klargør",
-    "This dose is handed out at {site}: prepare it here with labels, the site hands it out.":
-        "Denne dosis udleveres på {site}: klargør den her med etiketter, stedet udleverer den.",
+    "This dose is handed out at {site}: prepare it here with labels, the site hands it out.": "Denne dosis udleveres på {site}: klargør den her med etiketter, stedet udleverer den.",
     "Prepared for the pickup site.": "Klargjort til udleveringsstedet.",
     "Withheld reason": "Begrundelse",
     "Other records": "Andre registreringer",
@@ -135,8 +130,7 @@ DA: dict[str, str] = {
     "Occurred on": "Dato for bruddet",
     "Note": "Note",
     "Record breach": "Registrér brud",
-    "Breach recorded: the doctor will decide at the treatment meeting.":
-        "Bruddet er registreret: lægen tager stilling på behandlingskonferencen.",
+    "Breach recorded: the doctor will decide at the treatment meeting.": "Bruddet er registreret: lægen tager stilling på behandlingskonferencen.",
     "Patient record": "Patientjournal",
     # dispense result
     "Dispense {number}": "Udlevering {number}",
@@ -196,8 +190,7 @@ DA: dict[str, str] = {
     "Restart after missed days: at most {mg} mg": "Genstart efter udeblivelse: højst {mg} mg",
     "Above a limit you must give an override reason.": "Over en grænse skal du angive en begrundelse.",
     "Current dose: {mg} mg (from {date}).": "Nuværende dosis: {mg} mg (fra {date}).",
-    "The dose must be a multiple of {step} mg; at most {max} mg per dose.":
-        "Dosis skal gå op i {step} mg; højst {max} mg pr. dosis.",
+    "The dose must be a multiple of {step} mg; at most {max} mg per dose.": "Dosis skal gå op i {step} mg; højst {max} mg pr. dosis.",
     "Due weekdays": "Doseringsdage",
     "Pickup weekdays (the others are take-home)": "Afhentningsdage (de øvrige er hjemmedoser)",
     "Supervised intake required": "Overvåget indtagelse krævet",
@@ -205,8 +198,7 @@ DA: dict[str, str] = {
     "Effective from": "Gælder fra",
     "End or review date (optional)": "Slut- eller revisionsdato (valgfri)",
     "Indication": "Indikation",
-    "Override reason (only to exceed a titration limit)":
-        "Begrundelse for overskridelse (kun for at overskride en titreringsgrænse)",
+    "Override reason (only to exceed a titration limit)": "Begrundelse for overskridelse (kun for at overskride en titreringsgrænse)",
     "Reason for the change": "Begrundelse for ændringen",
     "Check against the limits": "Kontrollér mod grænserne",
     "Create draft": "Opret kladde",
@@ -242,36 +234,62 @@ DA: dict[str, str] = {
     "No access": "Ingen adgang",
     "Not found": "Findes ikke",
     "The form has expired or was not sent from this page (security check). Nothing was changed: go back, "
-    "reload the page and try again.":
-        "Formularen er udløbet eller blev ikke sendt fra denne side (sikkerhedstjek). Intet er ændret: gå tilbage, "
-        "genindlæs siden og prøv igen.",
+    "reload the page and try again.": "Formularen er udløbet eller blev ikke sendt fra denne side (sikkerhedstjek). Intet er ændret: gå tilbage, "
+    "genindlæs siden og prøv igen.",
     "Go to the start page": "Gå til forsiden",
     "Something went wrong": "Noget gik galt",
 }
 
 STATUS = {
-    "due": "Afventer", "prepared": "Klargjort til udleveringssted", "dispensed": "Udleveret",
-    "withheld": "Tilbageholdt", "missed": "Udeblevet", "covered": "Dækket af hjemmedosis", "cancelled": "Annulleret",
-    "returned": "Returneret", "void": "Annulleret",
+    "due": "Afventer",
+    "prepared": "Klargjort til udleveringssted",
+    "dispensed": "Udleveret",
+    "withheld": "Tilbageholdt",
+    "missed": "Udeblevet",
+    "covered": "Dækket af hjemmedosis",
+    "cancelled": "Annulleret",
+    "returned": "Returneret",
+    "void": "Annulleret",
 }
 SANCTION_STEP = {
-    "daily_pickup": "Daglig afhentning (ingen hjemmedoser)", "police_pickup": "Afhentning på politistation",
+    "daily_pickup": "Daglig afhentning (ingen hjemmedoser)",
+    "police_pickup": "Afhentning på politistation",
     "termination": "Behandling afsluttet i kommunen",
 }
 BREACH_KIND = {
-    "missed_pickups": "Udeblevet fra afhentninger", "threats_or_violence": "Trusler eller vold",
-    "sale_or_handover": "Salg eller videregivelse af medicin", "side_abuse": "Sidemisbrug",
-    "refused_urine_sample": "Nægtet urinprøve", "other": "Andet",
+    "missed_pickups": "Udeblevet fra afhentninger",
+    "threats_or_violence": "Trusler eller vold",
+    "sale_or_handover": "Salg eller videregivelse af medicin",
+    "side_abuse": "Sidemisbrug",
+    "refused_urine_sample": "Nægtet urinprøve",
+    "other": "Andet",
 }
 URINE_PANEL = {
-    "opioids": "Opiater (morfin, heroin, kodein)", "methadone": "Metadon", "buprenorphine": "Buprenorphin",
-    "benzodiazepines": "Benzodiazepiner", "cannabis": "Cannabis", "cocaine": "Kokain", "amphetamine": "Amfetamin",
+    "opioids": "Opiater (morfin, heroin, kodein)",
+    "methadone": "Metadon",
+    "buprenorphine": "Buprenorphin",
+    "benzodiazepines": "Benzodiazepiner",
+    "cannabis": "Cannabis",
+    "cocaine": "Kokain",
+    "amphetamine": "Amfetamin",
     "alcohol_etg": "Alkohol (EtG)",
 }
 WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 WEEKDAYS_SHORT = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
-MONTHS = ("januar", "februar", "marts", "april", "maj", "juni", "juli", "august", "september", "oktober",
-          "november", "december")
+MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
 
 
 def gettext(msgid: str, **values) -> str:
@@ -326,15 +344,20 @@ def _comma(text: str) -> str:
 def _breath_withheld(m: re.Match) -> str:
     reading, limit = _comma(m.group(1)), _comma(m.group(3))
     if m.group(2) == "disulfiram limit":
-        return (f"Alkometeret viser {reading} ‰, over grænsen for Antabus ({limit} ‰). Dosis er tilbageholdt, "
-                "og lægen har fået besked. Giv ikke Antabus i dag.")
-    return (f"Alkometeret viser {reading} ‰, over klinikkens grænse ({limit} ‰). Dosis er tilbageholdt: "
-            "tal med lægen, før der gives nogen dosis.")
+        return (
+            f"Alkometeret viser {reading} ‰, over grænsen for Antabus ({limit} ‰). Dosis er tilbageholdt, "
+            "og lægen har fået besked. Giv ikke Antabus i dag."
+        )
+    return (
+        f"Alkometeret viser {reading} ‰, over klinikkens grænse ({limit} ‰). Dosis er tilbageholdt: "
+        "tal med lægen, før der gives nogen dosis."
+    )
 
 
 def _blocked(m: re.Match) -> str:
-    text = (f"Blokeret: {m.group(1)} dage i træk uden dosis. Dosis må ikke udleveres, før en læge har vurderet "
-            "patienten.")
+    text = (
+        f"Blokeret: {m.group(1)} dage i træk uden dosis. Dosis må ikke udleveres, før en læge har vurderet patienten."
+    )
     rest = m.string
     restart = re.search(r"restart at most " + _NUM + " mg", rest)
     if restart:
@@ -345,8 +368,10 @@ def _blocked(m: re.Match) -> str:
 
 
 def _take_home_over(m: re.Match) -> str:
-    return (f"For mange hjemmedoser: ordinationen tillader højst {m.group(2)} dag(e) med hjem i dag "
-            f"(du valgte {m.group(1)}). Vælg højst {m.group(2)}.")
+    return (
+        f"For mange hjemmedoser: ordinationen tillader højst {m.group(2)} dag(e) med hjem i dag "
+        f"(du valgte {m.group(1)}). Vælg højst {m.group(2)}."
+    )
 
 
 _SLOT_STATE = {
@@ -367,22 +392,34 @@ def _not_due(m: re.Match) -> str:
 # (pattern, Danish text or function of the match), first match wins. Common refusals at the window first.
 RULES: list[tuple[str, object]] = [
     (r"Breath alcohol " + _NUM + r" ‰ is above the (disulfiram limit|clinic limit) of " + _NUM, _breath_withheld),
-    (r"A breathalyser reading is required",
-     "Alkometertest mangler: tag en alkometertest og skriv resultatet, før dosis udleveres."),
+    (
+        r"A breathalyser reading is required",
+        "Alkometertest mangler: tag en alkometertest og skriv resultatet, før dosis udleveres.",
+    ),
     (r"Breath reading", "Ugyldig alkometerværdi: skriv promille som vist på alkometeret, fx 0,00 eller 0,25."),
     (r"([0-9]+) consecutive missed days?: dose blocked", _blocked),
     (r"take_home_days ([0-9]+) is more than allowed: order [0-9]+ allows ([0-9]+)", _take_home_over),
-    (r"No take-home while the", "Ingen hjemmedoser, mens sanktionen er i kraft: udlever kun dagens dosis "
-                                "(hjemmedoser 0)."),
+    (
+        r"No take-home while the",
+        "Ingen hjemmedoser, mens sanktionen er i kraft: udlever kun dagens dosis (hjemmedoser 0).",
+    ),
     (r"take_home_days cannot be negative", "Antal hjemmedoser kan ikke være negativt."),
     (r"Take-home day \S+ is", "En af hjemmedoserne er allerede håndteret: vælg færre hjemmedoser."),
-    (r"is (already dispensed|already covered by a take-home dose|withheld earlier today|recorded as missed|"
-     r"cancelled \(no order in force\)|already prepared for the pickup site): nothing to hand out", _not_due),
+    (
+        r"is (already dispensed|already covered by a take-home dose|withheld earlier today|recorded as missed|"
+        r"cancelled \(no order in force\)|already prepared for the pickup site): nothing to hand out",
+        _not_due,
+    ),
     (r"was handled by another request just now", "En anden har netop håndteret denne dosis: genindlæs listen."),
-    (r"requires supervised intake", "Overvåget indtagelse er krævet: se patienten tage dosis, og sæt kryds i "
-                                    "\u201cOvervåget indtagelse\u201d."),
-    (r"does not match its signature", "Ordinationen stemmer ikke med sin underskrift (ændret efter underskrift): "
-                                      "udlever intet, og kontakt lægen og administratoren."),
+    (
+        r"requires supervised intake",
+        "Overvåget indtagelse er krævet: se patienten tage dosis, og sæt kryds i \u201cOvervåget indtagelse\u201d.",
+    ),
+    (
+        r"does not match its signature",
+        "Ordinationen stemmer ikke med sin underskrift (ændret efter underskrift): "
+        "udlever intet, og kontakt lægen og administratoren.",
+    ),
     (r"is not in force on", "Der er ingen gældende, underskrevet ordination til denne dag: kontakt lægen."),
     (r"a dose is handed out only on its own day", "En dosis udleveres kun på sin egen dag: åbn dagens liste."),
     (r"A sanction in force changed where", "En sanktion har flyttet udleveringen til et andet sted: genindlæs listen."),
@@ -391,31 +428,47 @@ RULES: list[tuple[str, object]] = [
     (r"has not come: record a no-show on the day", "Udeblivelse registreres først på dagen."),
     (r"Wrong username or password", "Forkert brugernavn eller adgangskode."),
     (r"The password you re-entered is wrong", "Forkert adgangskode: ordinationen er ikke underskrevet."),
-    (r"right to prescribe addictive medicine",
-     "Kun en læge med ret til at ordinere afhængighedsskabende lægemidler (autorisationslovens §41) må underskrive "
-     "denne ordination."),
-    (r"Methadone (first day|step|7-day increase|restart)",
-     "Dosis overskrider metadon-titreringsgrænserne: vælg en lavere dosis, eller skriv en begrundelse for at "
-     "overskride dem."),
-    (r"cannot be measured out with", "Dosis kan ikke afmåles med dette produkt: vælg en dosis, der går op i "
-                                     "produktets trin."),
+    (
+        r"right to prescribe addictive medicine",
+        "Kun en læge med ret til at ordinere afhængighedsskabende lægemidler (autorisationslovens §41) må underskrive "
+        "denne ordination.",
+    ),
+    (
+        r"Methadone (first day|step|7-day increase|restart)",
+        "Dosis overskrider metadon-titreringsgrænserne: vælg en lavere dosis, eller skriv en begrundelse for at "
+        "overskride dem.",
+    ),
+    (
+        r"cannot be measured out with",
+        "Dosis kan ikke afmåles med dette produkt: vælg en dosis, der går op i produktets trin.",
+    ),
     (r"above the catalogue's limit", "Dosis er over den højeste tilladte dosis: tjek for en tastefejl."),
-    (r"Antabus is given supervised", "Antabus gives overvåget, én dosis ad gangen efter alkometertest: ingen "
-                                     "hjemmedoser."),
+    (
+        r"Antabus is given supervised",
+        "Antabus gives overvåget, én dosis ad gangen efter alkometertest: ingen hjemmedoser.",
+    ),
     (r"pickup_weekdays must be days", "Afhentningsdage skal være doseringsdage."),
     (r"must be a non-empty list of weekdays", "Vælg mindst én ugedag."),
-    (r"is in force for this patient: revise it", "Patienten har allerede en gældende ordination på dette præparat: "
-                                                 "revidér den i stedet."),
+    (
+        r"is in force for this patient: revise it",
+        "Patienten har allerede en gældende ordination på dette præparat: revidér den i stedet.",
+    ),
     (r"is in the past", "Datoen ligger i fortiden: vælg i dag eller senere."),
-    (r"reason is required|note is required|resolution is required|indication is required",
-     "Udfyld begrundelsen: feltet er påkrævet."),
+    (
+        r"reason is required|note is required|resolution is required|indication is required",
+        "Udfyld begrundelsen: feltet er påkrævet.",
+    ),
     (r"No urine sample is due today", "Der skal ikke tages urinprøve i dag, så der er intet at nægte eller udsætte."),
     (r"A sample collected on \S+ is already recorded", "Der er allerede registreret en urinprøve fra denne dag."),
     (r"results must give at least one panel item", "Angiv mindst ét resultat (negativ eller positiv)."),
-    (r"only that site's staff|another pickup site|You work at another site",
-     "Denne dosis hører til et andet udleveringssted."),
-    (r"hand it out only within that period", "Dosis kan kun udleveres i den periode, den dækker: returnér den til "
-                                             "klinikken."),
+    (
+        r"only that site's staff|another pickup site|You work at another site",
+        "Denne dosis hører til et andet udleveringssted.",
+    ),
+    (
+        r"hand it out only within that period",
+        "Dosis kan kun udleveres i den periode, den dækker: returnér den til klinikken.",
+    ),
     (r"not waiting at the site", "Dosis venter ikke på udleveringsstedet: intet at bekræfte."),
 ]
 _COMPILED = [(re.compile(p), r) for p, r in RULES]

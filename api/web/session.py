@@ -89,10 +89,14 @@ def save(request: Request, response: Response) -> Response:
     """Write the session cookie onto the response when it changed (every UI response goes through here)."""
     ui = getattr(request.state, "ui", None)
     if ui is not None and ui.dirty:
-        token = jwt.encode({"c": ui.csrf, "u": ui.user_id, "l": ui.login_at, "s": ui.seen_at, "f": ui.flash,
-                            "x": ui.expired}, _key(request.app.state.secret), algorithm="HS256")
-        response.set_cookie(COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="strict",
-                            secure=request.url.scheme == "https")
+        token = jwt.encode(
+            {"c": ui.csrf, "u": ui.user_id, "l": ui.login_at, "s": ui.seen_at, "f": ui.flash, "x": ui.expired},
+            _key(request.app.state.secret),
+            algorithm="HS256",
+        )
+        response.set_cookie(
+            COOKIE, token, path=COOKIE_PATH, httponly=True, samesite="strict", secure=request.url.scheme == "https"
+        )
     response.headers.setdefault("Cache-Control", "no-store")  # health data: never in a shared cache
     return response
 
@@ -106,7 +110,14 @@ def _decode(secret: bytes, token: str | None) -> UiSession | None:
         return None
     try:
         data = jwt.decode(token, _key(secret), algorithms=["HS256"])
-        return UiSession(csrf=str(data["c"]), user_id=data.get("u"), login_at=data.get("l"), seen_at=data.get("s"),
-                         flash=data.get("f"), expired=data.get("x"), dirty=False)
+        return UiSession(
+            csrf=str(data["c"]),
+            user_id=data.get("u"),
+            login_at=data.get("l"),
+            seen_at=data.get("s"),
+            flash=data.get("f"),
+            expired=data.get("x"),
+            dirty=False,
+        )
     except (jwt.PyJWTError, KeyError, TypeError, ValueError):
         return None

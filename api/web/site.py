@@ -18,8 +18,15 @@ from dispensing.services.sites import get_site, list_sites
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
-def _site_page(request: Request, ctx: Ctx, site_id: int | None, day_text: str | None, *,
-               error: DispensingError | None = None, status: int = 200):
+def _site_page(
+    request: Request,
+    ctx: Ctx,
+    site_id: int | None,
+    day_text: str | None,
+    *,
+    error: DispensingError | None = None,
+    status: int = 200,
+):
     user = ctx.require(Role.SITE_STAFF, Role.NURSE, Role.DOCTOR, Role.ADMIN)
     if user.role == Role.SITE_STAFF:
         site_id = site_id or user.site_id  # another site's id is refused by labels.site_dispenses
@@ -30,8 +37,21 @@ def _site_page(request: Request, ctx: Ctx, site_id: int | None, day_text: str | 
     site = get_site(ctx, site_id)
     people = {d.patient_id: ctx.session.get(Patient, d.patient_id) for d in items}
     other_sites = [s for s in list_sites(ctx) if s.kind != "clinic"] if user.role != Role.SITE_STAFF else []
-    return page(request, "site.html", ctx, status=status, site=site, day=day, items=items, people=people,
-                mask=mask_cpr, error=refusal(error), catalogue=CATALOGUE, today=ctx.today, other_sites=other_sites)
+    return page(
+        request,
+        "site.html",
+        ctx,
+        status=status,
+        site=site,
+        day=day,
+        items=items,
+        people=people,
+        mask=mask_cpr,
+        error=refusal(error),
+        catalogue=CATALOGUE,
+        today=ctx.today,
+        other_sites=other_sites,
+    )
 
 
 @router.get("/site")
@@ -41,8 +61,9 @@ def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: s
 
 
 @router.post("/site/dispenses/{dispense_id}/handout")
-def handout(request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()],
-            date: Annotated[str, Form()] = ""):
+def handout(
+    request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()], date: Annotated[str, Form()] = ""
+):
     _, error = attempt(ctx, custody.hand_out, dispense_id)
     if error is not None:
         return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
@@ -50,8 +71,14 @@ def handout(request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated
 
 
 @router.post("/site/dispenses/{dispense_id}/return")
-def return_(request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()],
-            date: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = ""):
+def return_(
+    request: Request,
+    ctx: PostCtx,
+    dispense_id: int,
+    site_id: Annotated[int, Form()],
+    date: Annotated[str, Form()] = "",
+    reason: Annotated[str, Form()] = "",
+):
     _, error = attempt(ctx, custody.return_to_clinic, dispense_id, reason)
     if error is not None:
         return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)

@@ -73,14 +73,26 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
             doses[dkey] = (dose_text(order.drug, product, order.dose_mg), product.name if product else order.product)
         dose, product_name = doses[dkey]
         patient = e.patient
-        rows.append(RosterRow(
-            slot_id=e.slot.id, patient_id=patient.id, name=patient.name, cpr_masked=mask_cpr(patient.cpr),
-            drug=i18n.drug_name(e.slot.drug), dose=dose, product=product_name, windows=windows[wkey],
-            status=e.slot.status.value, breath=e.breathalyser_required, urine=e.urine_sample_due,
-            missed=e.missed_consecutive, blocked=e.blocked_reason,
-            sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions], take_home=e.take_home_days,
-            cpr=patient.cpr,
-        ))
+        rows.append(
+            RosterRow(
+                slot_id=e.slot.id,
+                patient_id=patient.id,
+                name=patient.name,
+                cpr_masked=mask_cpr(patient.cpr),
+                drug=i18n.drug_name(e.slot.drug),
+                dose=dose,
+                product=product_name,
+                windows=windows[wkey],
+                status=e.slot.status.value,
+                breath=e.breathalyser_required,
+                urine=e.urine_sample_due,
+                missed=e.missed_consecutive,
+                blocked=e.blocked_reason,
+                sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
+                take_home=e.take_home_days,
+                cpr=patient.cpr,
+            )
+        )
     return rows
 
 
@@ -136,13 +148,23 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
     product = CATALOGUE[order.drug].product(order.product)
     prescriber = ctx.session.get(User, order.signed_by_id) if order.signed_by_id else None
     view = SlotView(
-        slot=slot, patient=e.patient, order=order, site=site, product=product,
-        dose=dose_text(order.drug, product, order.dose_mg), windows=windows_text(e.windows),
-        breath_required=e.breathalyser_required, breath_limit=breath_threshold(slot.drug, ctx.policy),
-        supervised_required=e.plan.supervised if e.plan else order.supervised, missed=e.missed_consecutive,
-        blocked=e.blocked_reason, take_home_dates=e.take_home_dates,
-        no_take_home_sanction=e.plan.no_take_home_because if e.plan else None, sanctions=e.sanctions,
-        urine_due=e.urine_sample_due, prescriber=prescriber.full_name if prescriber else "",
+        slot=slot,
+        patient=e.patient,
+        order=order,
+        site=site,
+        product=product,
+        dose=dose_text(order.drug, product, order.dose_mg),
+        windows=windows_text(e.windows),
+        breath_required=e.breathalyser_required,
+        breath_limit=breath_threshold(slot.drug, ctx.policy),
+        supervised_required=e.plan.supervised if e.plan else order.supervised,
+        missed=e.missed_consecutive,
+        blocked=e.blocked_reason,
+        take_home_dates=e.take_home_dates,
+        no_take_home_sanction=e.plan.no_take_home_because if e.plan else None,
+        sanctions=e.sanctions,
+        urine_due=e.urine_sample_due,
+        prescriber=prescriber.full_name if prescriber else "",
     )
     d = ctx.session.execute(select(Dispense).where(Dispense.slot_id == slot.id)).scalar_one_or_none()
     if d is None and slot.covered_by_dispense_id:

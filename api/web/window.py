@@ -51,15 +51,44 @@ def roster(request: Request, ctx: WebCtx, site_id: int | None = None, date: str 
     rows = roster_rows(build_roster(ctx, site_id, day)) if site else []
     shown = search_rows(rows, q)
     handled = sum(1 for r in rows if r.status != "due")
-    return page(request, "roster.html", ctx, sites=sites, site=site, day=day, today=ctx.today, q=q, rows=shown,
-                total=len(rows), handled=handled)
+    return page(
+        request,
+        "roster.html",
+        ctx,
+        sites=sites,
+        site=site,
+        day=day,
+        today=ctx.today,
+        q=q,
+        rows=shown,
+        total=len(rows),
+        handled=handled,
+    )
 
 
-def _slot_page(request: Request, ctx: Ctx, slot_id: int, *, error: DispensingError | None = None,
-               form: dict | None = None, status: int = 200):
+def _slot_page(
+    request: Request,
+    ctx: Ctx,
+    slot_id: int,
+    *,
+    error: DispensingError | None = None,
+    form: dict | None = None,
+    status: int = 200,
+):
     view = slot_view(ctx, slot_id)
-    return page(request, "slot.html", ctx, status=status, v=view, error=refusal(error), form=form or {},
-                today=ctx.today, breach_kinds=list(BreachKind), panel=list(urine.PANEL), urine_names=i18n.URINE_PANEL)
+    return page(
+        request,
+        "slot.html",
+        ctx,
+        status=status,
+        v=view,
+        error=refusal(error),
+        form=form or {},
+        today=ctx.today,
+        breach_kinds=list(BreachKind),
+        panel=list(urine.PANEL),
+        urine_names=i18n.URINE_PANEL,
+    )
 
 
 @router.get("/slots/{slot_id}")
@@ -70,8 +99,14 @@ def slot(request: Request, ctx: WebCtx, slot_id: int):
 
 
 @router.post("/slots/{slot_id}/dispense")
-def dispense(request: Request, ctx: PostCtx, slot_id: int, breath: Annotated[str, Form()] = "",
-             supervised: Annotated[str | None, Form()] = None, take_home_days: Annotated[str, Form()] = "0"):
+def dispense(
+    request: Request,
+    ctx: PostCtx,
+    slot_id: int,
+    breath: Annotated[str, Form()] = "",
+    supervised: Annotated[str | None, Form()] = None,
+    take_home_days: Annotated[str, Form()] = "0",
+):
     """The same use case as POST /slots/{id}/dispense; a withheld dose shows on the slot page."""
     form = {"breath": breath, "supervised": supervised is not None, "take_home_days": take_home_days}
     result, error = attempt(ctx, _dispense, slot_id, breath, supervised is not None, take_home_days)
@@ -100,8 +135,11 @@ def no_show(request: Request, ctx: PostCtx, slot_id: int):
     s, error = attempt(ctx, window.record_no_show, slot_id)
     if error is not None:
         return _slot_page(request, ctx, slot_id, error=error, status=error.status_code)
-    return redirect(request, f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",
-                    i18n.gettext("Recorded: the patient did not come."))
+    return redirect(
+        request,
+        f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",
+        i18n.gettext("Recorded: the patient did not come."),
+    )
 
 
 @router.post("/slots/{slot_id}/prepare")
@@ -124,31 +162,56 @@ def dispense_result(request: Request, ctx: WebCtx, dispense_id: int):
     d = custody.get_dispense(ctx, dispense_id)
     view = slot_view(ctx, d.slot_id)
     has_labels = d.status.value != "void" and bool(labels.labelled_days(d, view.site))
-    return page(request, "dispensed.html", ctx, d=d, v=view, has_labels=has_labels,
-                covers=[date.fromisoformat(x) for x in d.covers],
-                at=i18n.clock_time(d.dispensed_at, ctx.tz))
+    return page(
+        request,
+        "dispensed.html",
+        ctx,
+        d=d,
+        v=view,
+        has_labels=has_labels,
+        covers=[date.fromisoformat(x) for x in d.covers],
+        at=i18n.clock_time(d.dispensed_at, ctx.tz),
+    )
 
 
 @router.get("/dispenses/{dispense_id}/label.pdf")
 def label_pdf(request: Request, ctx: WebCtx, dispense_id: int):
     """The same PDF as GET /dispenses/{id}/label.pdf, with the browser session instead of a bearer token."""
     content = labels.dispense_label_pdf(ctx, dispense_id, "roll_89x36")
-    return save(request, Response(content, media_type="application/pdf",
-                                  headers={"Content-Disposition": f'inline; filename="etiket-{dispense_id}.pdf"'}))
+    return save(
+        request,
+        Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="etiket-{dispense_id}.pdf"'},
+        ),
+    )
 
 
 @router.get("/sites/{site_id}/labels.pdf")
 def site_labels_pdf(request: Request, ctx: WebCtx, site_id: int, date: str | None = None):
     day = parse_date(date, ctx.today)
     content = labels.site_labels_pdf(ctx, site_id, day, "a4_sheet")
-    return save(request, Response(content, media_type="application/pdf",
-                                  headers={"Content-Disposition": f'inline; filename="etiketter-{site_id}-{day}.pdf"'}))
+    return save(
+        request,
+        Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="etiketter-{site_id}-{day}.pdf"'},
+        ),
+    )
 
 
 @router.post("/patients/{patient_id}/urine")
-def urine_sample(request: Request, ctx: PostCtx, patient_id: int, form_data: FormData,
-                 slot_id: Annotated[int, Form()], outcome: Annotated[str, Form()] = "sample",
-                 reason: Annotated[str, Form()] = ""):
+def urine_sample(
+    request: Request,
+    ctx: PostCtx,
+    patient_id: int,
+    form_data: FormData,
+    slot_id: Annotated[int, Form()],
+    outcome: Annotated[str, Form()] = "sample",
+    reason: Annotated[str, Form()] = "",
+):
     """A sample collected today (with its results), a refusal, or 'not possible today' (urine.record_test)."""
     results = {k: form_data.get(f"result_{k}") for k in urine.PANEL if form_data.get(f"result_{k}") in ("neg", "pos")}
     kw: dict = {"reason": reason}
@@ -165,11 +228,22 @@ def urine_sample(request: Request, ctx: PostCtx, patient_id: int, form_data: For
 
 
 @router.post("/patients/{patient_id}/breaches")
-def breach(request: Request, ctx: PostCtx, patient_id: int, slot_id: Annotated[int, Form()],
-           kind: Annotated[str, Form()], occurred_on: Annotated[str, Form()] = "", note: Annotated[str, Form()] = ""):
-    _, error = attempt(ctx, conduct.record_breach, patient_id, kind=kind,
-                       occurred_on=parse_date(occurred_on, ctx.today), note=note)
+def breach(
+    request: Request,
+    ctx: PostCtx,
+    patient_id: int,
+    slot_id: Annotated[int, Form()],
+    kind: Annotated[str, Form()],
+    occurred_on: Annotated[str, Form()] = "",
+    note: Annotated[str, Form()] = "",
+):
+    _, error = attempt(
+        ctx, conduct.record_breach, patient_id, kind=kind, occurred_on=parse_date(occurred_on, ctx.today), note=note
+    )
     if error is not None:
         return _slot_page(request, ctx, slot_id, error=error, status=error.status_code)
-    return redirect(request, f"/ui/slots/{slot_id}",
-                    i18n.gettext("Breach recorded: the doctor will decide at the treatment meeting."))
+    return redirect(
+        request,
+        f"/ui/slots/{slot_id}",
+        i18n.gettext("Breach recorded: the doctor will decide at the treatment meeting."),
+    )

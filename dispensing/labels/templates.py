@@ -218,8 +218,7 @@ def _check_placeholders(fmt: str, allowed: set[str] | frozenset[str], where: str
     unknown = _placeholders(fmt, where) - allowed
     if unknown:
         raise ValueError(
-            f"{where}: unknown placeholder(s) {sorted(unknown)} in {fmt!r}; "
-            f"allowed: {', '.join(sorted(allowed))}"
+            f"{where}: unknown placeholder(s) {sorted(unknown)} in {fmt!r}; allowed: {', '.join(sorted(allowed))}"
         )
 
 
@@ -297,8 +296,7 @@ def _parse(name: str, path: Path) -> LabelTemplate:
         bold_font=_build(Font, fonts.get("bold"), f"{where} [fonts.bold]"),
         formats=_build(Formats, _table(doc, "format", where), f"{where} [format]"),
         fields=tuple(
-            _build(TextBox, t, f"{where} [[field]] {i}", {"min_size": min_size})
-            for i, t in enumerate(field_tables, 1)
+            _build(TextBox, t, f"{where} [[field]] {i}", {"min_size": min_size}) for i, t in enumerate(field_tables, 1)
         ),
         qr=_build(QrBox, _table(doc, "qr", where), f"{where} [qr]"),
         warnings=_build(

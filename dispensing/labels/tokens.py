@@ -106,9 +106,7 @@ def _encode_payload(claims: LabelClaims) -> bytes:
 
 
 def _decode_payload(payload: bytes) -> LabelClaims | None:
-    version, dispense_id, copy_no, site_id, drug_code, micrograms, first, span = (
-        _PAYLOAD.unpack(payload)
-    )
+    version, dispense_id, copy_no, site_id, drug_code, micrograms, first, span = _PAYLOAD.unpack(payload)
     if version != _VERSION or not 1 <= drug_code <= len(_DRUG_WIRE) or copy_no < 1:
         return None
     first_day = date.fromordinal(_EPOCH + first)

@@ -55,20 +55,39 @@ class Arrangement:
         return next((s for s in self.in_force if s.step == SanctionStep.DAILY_PICKUP), None)
 
 
-def effective_arrangement(*, site_id: int, weekdays: Collection[int], pickup_weekdays: Collection[int],
-                          supervised: bool, sanctions: Sequence[SanctionTerms], day: date) -> Arrangement:
+def effective_arrangement(
+    *,
+    site_id: int,
+    weekdays: Collection[int],
+    pickup_weekdays: Collection[int],
+    supervised: bool,
+    sanctions: Sequence[SanctionTerms],
+    day: date,
+) -> Arrangement:
     """Where and how the order's doses are handed out on `day`, given the sanctions."""
-    return _arrangement(site_id, frozenset(weekdays), frozenset(pickup_weekdays), bool(supervised), tuple(sanctions),
-                        day)
+    return _arrangement(
+        site_id, frozenset(weekdays), frozenset(pickup_weekdays), bool(supervised), tuple(sanctions), day
+    )
 
 
 # A roster asks this for ~400 orders that share a handful of schedules and mostly no sanction: the
 # answer (immutable) is worked out once per distinct question.
 @lru_cache(maxsize=4096)
-def _arrangement(site_id: int, due: frozenset[int], pickup: frozenset[int], supervised: bool,
-                 sanctions: tuple[SanctionTerms, ...], day: date) -> Arrangement:
-    active = tuple(sorted((s for s in sanctions if s.in_force(day)),
-                          key=lambda s: (list(SanctionStep).index(s.step), s.starts_on, s.id), reverse=True))
+def _arrangement(
+    site_id: int,
+    due: frozenset[int],
+    pickup: frozenset[int],
+    supervised: bool,
+    sanctions: tuple[SanctionTerms, ...],
+    day: date,
+) -> Arrangement:
+    active = tuple(
+        sorted(
+            (s for s in sanctions if s.in_force(day)),
+            key=lambda s: (list(SanctionStep).index(s.step), s.starts_on, s.id),
+            reverse=True,
+        )
+    )
     if any(s.step == SanctionStep.DAILY_PICKUP for s in active):
         pickup, supervised = due, True  # every due dose is picked up and taken supervised
     police = [s for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]
@@ -77,5 +96,11 @@ def _arrangement(site_id: int, due: frozenset[int], pickup: frozenset[int], supe
     real = [s for s in sanctions if s.ends_on is None or s.ends_on >= s.starts_on]  # lifted before it began: none
     changes = [s.starts_on for s in real if s.starts_on > day]
     changes += [s.ends_on + timedelta(days=1) for s in real if s.ends_on is not None and s.ends_on >= day]
-    return Arrangement(site_id=site_id, weekdays=due, pickup_weekdays=pickup, supervised=supervised,
-                       in_force=active, changes_on=min(changes, default=None))
+    return Arrangement(
+        site_id=site_id,
+        weekdays=due,
+        pickup_weekdays=pickup,
+        supervised=supervised,
+        in_force=active,
+        changes_on=min(changes, default=None),
+    )

@@ -91,8 +91,7 @@ def _to_decimal(value: str | int | float | Decimal) -> Decimal:
         text = value.strip().removesuffix("‰").strip()
         if text.startswith("-"):
             raise ValueError(
-                "Breath reading cannot be negative: enter the promille shown on the breathalyser, "
-                "e.g. 0.00."
+                "Breath reading cannot be negative: enter the promille shown on the breathalyser, e.g. 0.00."
             )
         if not _NUMBER_RE.fullmatch(text):
             raise ValueError(
@@ -112,10 +111,7 @@ def parse_promille(value: str | int | float | Decimal) -> Decimal:
     if not number.is_finite():
         raise ValueError("Breath reading must be a number in promille between 0.00 and 5.00.")
     if number < 0:
-        raise ValueError(
-            "Breath reading cannot be negative: enter the promille shown on the breathalyser, "
-            "e.g. 0.00."
-        )
+        raise ValueError("Breath reading cannot be negative: enter the promille shown on the breathalyser, e.g. 0.00.")
     if number > _MAX_PROMILLE:
         raise ValueError(
             f"Breath reading {number} ‰ is above 5.00 ‰, which is not plausible: check the "
@@ -123,8 +119,7 @@ def parse_promille(value: str | int | float | Decimal) -> Decimal:
         )
     if number != number.quantize(_CENT):
         raise ValueError(
-            f"Breath reading {number} ‰ has more than 2 decimals: enter it as shown on the "
-            f"breathalyser, e.g. 0.25."
+            f"Breath reading {number} ‰ has more than 2 decimals: enter it as shown on the breathalyser, e.g. 0.25."
         )
     if number.is_zero():
         return Decimal("0.00")  # not "-0.00"

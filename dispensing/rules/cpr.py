@@ -64,15 +64,11 @@ def _match(text: str) -> re.Match[str]:
     bad = sorted({c for c in stripped if not ("0" <= c <= "9" or c == "-")})
     if bad:
         shown = ", ".join(repr(c) for c in bad)
-        raise InvalidCpr(
-            f"CPR number may only contain digits and one hyphen; found {shown}. {_FORMAT_HINT}"
-        )
+        raise InvalidCpr(f"CPR number may only contain digits and one hyphen; found {shown}. {_FORMAT_HINT}")
     n_digits = sum(c.isascii() and c.isdigit() for c in stripped)
     if n_digits != 10:
         raise InvalidCpr(f"CPR number must have 10 digits, got {n_digits}. {_FORMAT_HINT}")
-    raise InvalidCpr(
-        f"CPR number has a misplaced hyphen: it goes after the 6th digit. {_FORMAT_HINT}"
-    )
+    raise InvalidCpr(f"CPR number has a misplaced hyphen: it goes after the 6th digit. {_FORMAT_HINT}")
 
 
 def _mod11_ok(digits: str) -> bool:

@@ -38,8 +38,9 @@ def take_home_dates(
 
 # A roster asks this for ~400 orders that share a handful of schedules: worked out once per schedule.
 @lru_cache(maxsize=4096)
-def _take_home_dates(day: date, weekdays: frozenset[int], pickup_weekdays: frozenset[int], max_days: int,
-                     last_day: date | None) -> tuple[date, ...]:
+def _take_home_dates(
+    day: date, weekdays: frozenset[int], pickup_weekdays: frozenset[int], max_days: int, last_day: date | None
+) -> tuple[date, ...]:
     if pickup_weekdays == weekdays:
         return ()  # pickup on every due day: no take-home arrangement
     result: list[date] = []
@@ -68,9 +69,7 @@ def window_bounds_utc(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[
     if start.tzinfo is not None or end.tzinfo is not None:
         raise ValueError("Window times must be local wall-clock times without a timezone.")
     if end <= start:
-        raise ValueError(
-            f"Window end {end:%H:%M} must be after its start {start:%H:%M} on the same day."
-        )
+        raise ValueError(f"Window end {end:%H:%M} must be after its start {start:%H:%M} on the same day.")
     # fold=0: a time skipped by DST (spring) maps an hour later, a repeated time (autumn) to its
     # first occurrence; opening hours are never set inside 02:00-03:00, so this is only a fallback.
     start_utc = datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc)

@@ -11,8 +11,9 @@ def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
-def consent_problem(birth_date: date, day: date, parental_consent_on: date | None,
-                    own_consent_on: date | None) -> str | None:
+def consent_problem(
+    birth_date: date, day: date, parental_consent_on: date | None, own_consent_on: date | None
+) -> str | None:
     """Why treatment of a minor may not start on `day`, or None."""
     age = age_on(birth_date, day)
     if age >= ADULT_AGE:
@@ -24,8 +25,10 @@ def consent_problem(birth_date: date, day: date, parental_consent_on: date | Non
         missing.append("the young person's own consent (from age 15)")
     if not missing:
         return None
-    return (f"The patient is {age} on {day}: under 18, treatment needs {' and '.join(missing)}. "
-            "Record it on the patient (parental_consent_on / own_consent_on) first.")
+    return (
+        f"The patient is {age} on {day}: under 18, treatment needs {' and '.join(missing)}. "
+        "Record it on the patient (parental_consent_on / own_consent_on) first."
+    )
 
 
 def patient_flags(*, birth_date: date, day: date, pregnant: bool, children_at_home: bool) -> list[str]:

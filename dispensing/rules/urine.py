@@ -75,9 +75,7 @@ def draw_urine_days(
     # Drawing sequentially keeps earlier days unchanged when the caller extends `until`.
     while day <= until:
         days.append(day)
-        day = _next_test(
-            day + timedelta(days=min_gap_days), day + timedelta(days=max_gap_days), weekdays, rng
-        )
+        day = _next_test(day + timedelta(days=min_gap_days), day + timedelta(days=max_gap_days), weekdays, rng)
     return days
 
 

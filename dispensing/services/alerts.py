@@ -11,9 +11,11 @@ from dispensing.services.context import Ctx
 
 def open_alerts(ctx: Ctx) -> list[Alert]:
     ctx.require(Role.DOCTOR)
-    alerts = list(ctx.session.execute(
-        select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.created_at, Alert.id)
-    ).scalars())
+    alerts = list(
+        ctx.session.execute(
+            select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.created_at, Alert.id)
+        ).scalars()
+    )
     audit.record_list(ctx, "alert.list", (a.patient_id for a in alerts))
     return alerts
 
@@ -28,6 +30,12 @@ def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
     if not resolution or not resolution.strip():
         raise InvalidInput("resolution is required: note what you decided.")
     alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, resolution.strip()
-    audit.record(ctx, "alert.resolve", "alert", alert.id, patient_id=alert.patient_id,
-                 detail={"kind": alert.kind, "resolution": resolution.strip()})
+    audit.record(
+        ctx,
+        "alert.resolve",
+        "alert",
+        alert.id,
+        patient_id=alert.patient_id,
+        detail={"kind": alert.kind, "resolution": resolution.strip()},
+    )
     return alert

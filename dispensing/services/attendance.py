@@ -53,9 +53,11 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
 
     def read(pairs: set[tuple[int, Drug]], lo: date, hi: date) -> None:
         stmt = select(Slot.patient_id, Slot.drug, Slot.slot_date, Slot.status).where(
-            Slot.slot_date >= lo, Slot.slot_date < hi)
+            Slot.slot_date >= lo, Slot.slot_date < hi
+        )
         for patient_id, drug, slot_date, status in ctx.session.execute(
-                among_pairs(ctx.session, stmt, Slot.patient_id, Slot.drug, pairs)):
+            among_pairs(ctx.session, stmt, Slot.patient_id, Slot.drug, pairs)
+        ):
             outcomes[(patient_id, drug)][slot_date] = status
 
     read(keys, recent, end)
@@ -78,8 +80,12 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
             return d.weekday() in order.weekday_set and d >= order.course_start
 
         day_outcomes = {d: _OUTCOME[s] for d, s in statuses.items() if s in _OUTCOME}
-        runs[key] = (order, consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS),
-                     is_due, day_outcomes)
+        runs[key] = (
+            order,
+            consecutive_missed_days(day, is_due, day_outcomes, order.course_start, LOOKBACK_DAYS),
+            is_due,
+            day_outcomes,
+        )
 
     # Shorter runs block nothing: look for a doctor's review only behind the long ones (nearly never).
     long_runs = {key for key, (_, run, _, _) in runs.items() if run >= policy.missed_days_block}
@@ -88,11 +94,13 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
     for key, (order, run, is_due, day_outcomes) in runs.items():
         blocked = None
         if key in long_runs:
-            reviews = [d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None)
-                       if d]
+            reviews = [
+                d for d in (released.get(key), local_today(order.signed_at, ctx.tz) if order.signed_at else None) if d
+            ]
             review = max(reviews, default=order.course_start)
-            since_review = consecutive_missed_days(day, is_due, day_outcomes, max(order.course_start, review),
-                                                   LOOKBACK_DAYS)
+            since_review = consecutive_missed_days(
+                day, is_due, day_outcomes, max(order.course_start, review), LOOKBACK_DAYS
+            )
             blocked = missed_dose_block(order.drug, run, policy, released=since_review < policy.missed_days_block)
         result[key] = MissedState(run, blocked)
     return result
@@ -102,7 +110,8 @@ def _last_releases(ctx: Ctx, keys: set[tuple[int, Drug]]) -> dict[tuple[int, Dru
     """The day of the latest block release per (patient, drug)."""
     if not keys:
         return {}
-    stmt = (select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on))
-            .group_by(BlockRelease.patient_id, BlockRelease.drug))
+    stmt = select(BlockRelease.patient_id, BlockRelease.drug, func.max(BlockRelease.released_on)).group_by(
+        BlockRelease.patient_id, BlockRelease.drug
+    )
     rows = ctx.session.execute(among_pairs(ctx.session, stmt, BlockRelease.patient_id, BlockRelease.drug, keys))
     return {(patient_id, drug): last for patient_id, drug, last in rows if (patient_id, drug) in keys}

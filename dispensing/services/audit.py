@@ -46,17 +46,19 @@ def record(
     """
     session = ctx.session
     session.flush()  # ids of what the use case created must exist before we log them
-    session.info.setdefault(_PENDING, []).append({
-        "at": ctx.now,
-        "actor_id": ctx.actor.id if ctx.actor else None,
-        "actor": actor_name or (ctx.actor.username if ctx.actor else "system"),
-        "action": action,
-        "entity": entity,
-        "entity_id": entity_id,
-        "patient_id": patient_id,
-        # Stored exactly as hashed: JSON round trip turns Decimals and dates into strings.
-        "detail": json.loads(canonical_json(detail or {})),
-    })
+    session.info.setdefault(_PENDING, []).append(
+        {
+            "at": ctx.now,
+            "actor_id": ctx.actor.id if ctx.actor else None,
+            "actor": actor_name or (ctx.actor.username if ctx.actor else "system"),
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "patient_id": patient_id,
+            # Stored exactly as hashed: JSON round trip turns Decimals and dates into strings.
+            "detail": json.loads(canonical_json(detail or {})),
+        }
+    )
 
 
 # Chaining an entry locks the chain's head, and every other writer waits for that lock until the
@@ -77,14 +79,16 @@ def _chain_pending(session: Session) -> None:
     session.flush()  # the last of the use case's own rows first: the head is the last lock taken
     conn = session.connection()  # plain Core: nothing here needs the ORM's unit of work
     entries, prev_hash = conn.execute(
-        select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()).one()
+        select(AuditHead.entries, AuditHead.last_hash).where(AuditHead.id == 1).with_for_update()
+    ).one()
     rows = []
     for seq, fields in enumerate(pending, start=entries + 1):
         digest = entry_hash(prev_hash, _hashed_fields(fields | {"seq": seq}))
         rows.append(fields | {"seq": seq, "prev_hash": prev_hash, "hash": digest})
         prev_hash = digest
-    move_head = update(AuditHead.__table__).where(AuditHead.id == 1).values(entries=rows[-1]["seq"],
-                                                                             last_hash=prev_hash)
+    move_head = (
+        update(AuditHead.__table__).where(AuditHead.id == 1).values(entries=rows[-1]["seq"], last_hash=prev_hash)
+    )
     if is_postgresql(session) and len(rows) <= _ONE_STATEMENT_MAX:
         # Both writes in one round trip (WITH ... INSERT): under load each trip waits for the server's turn.
         conn.execute(move_head.add_cte(insert(AuditEntry.__table__).values(rows).cte("chained")))

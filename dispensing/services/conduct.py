@@ -22,12 +22,19 @@ def record_agreement(ctx: Ctx, patient_id: int, *, signed_on: date, version: str
         raise InvalidInput(f"signed_on {signed_on} is in the future: record the agreement when it is signed.")
     if not version or not version.strip():
         raise InvalidInput("version is required: which version of the agreement was signed.")
-    agreement = Agreement(patient_id=patient_id, version=version.strip(), signed_on=signed_on,
-                          recorded_by_id=user.id, created_at=ctx.now)
+    agreement = Agreement(
+        patient_id=patient_id, version=version.strip(), signed_on=signed_on, recorded_by_id=user.id, created_at=ctx.now
+    )
     ctx.session.add(agreement)
     ctx.session.flush()
-    audit.record(ctx, "agreement.record", "agreement", agreement.id, patient_id=patient_id,
-                 detail={"version": agreement.version, "signed_on": signed_on})
+    audit.record(
+        ctx,
+        "agreement.record",
+        "agreement",
+        agreement.id,
+        patient_id=patient_id,
+        detail={"version": agreement.version, "signed_on": signed_on},
+    )
     return agreement
 
 
@@ -41,8 +48,10 @@ def read_agreement(ctx: Ctx, patient_id: int) -> Agreement | None:
 
 def current_agreement(ctx: Ctx, patient_id: int) -> Agreement | None:
     return ctx.session.execute(
-        select(Agreement).where(Agreement.patient_id == patient_id)
-        .order_by(Agreement.signed_on.desc(), Agreement.id.desc()).limit(1)
+        select(Agreement)
+        .where(Agreement.patient_id == patient_id)
+        .order_by(Agreement.signed_on.desc(), Agreement.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
@@ -50,13 +59,24 @@ def patients_without_agreement(ctx: Ctx, patient_ids: set[int]) -> set[int]:
     """Which of these patients have no cooperation agreement on file."""
     if not patient_ids:
         return set()
-    have = set(ctx.session.execute(
-        select(Agreement.patient_id).where(Agreement.patient_id.in_(patient_ids)).distinct()).scalars())
+    have = set(
+        ctx.session.execute(
+            select(Agreement.patient_id).where(Agreement.patient_id.in_(patient_ids)).distinct()
+        ).scalars()
+    )
     return patient_ids - have
 
 
-def record_breach(ctx: Ctx, patient_id: int, *, kind: BreachKind | str, occurred_on: date, note: str = "",
-                  source: str | None = None, automatic: bool = False) -> Breach:
+def record_breach(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    kind: BreachKind | str,
+    occurred_on: date,
+    note: str = "",
+    source: str | None = None,
+    automatic: bool = False,
+) -> Breach:
     """Record a breach. `automatic`: the system records it as the consequence of something else
     (a refused urine sample, a run of no-shows); a breach with the same `source` is recorded once.
     """
@@ -68,30 +88,48 @@ def record_breach(ctx: Ctx, patient_id: int, *, kind: BreachKind | str, occurred
     try:
         kind = BreachKind(kind)
     except ValueError as exc:
-        raise InvalidInput(f"Unknown breach kind '{kind}': use one of {', '.join(k.value for k in BreachKind)}.") from exc
+        raise InvalidInput(
+            f"Unknown breach kind '{kind}': use one of {', '.join(k.value for k in BreachKind)}."
+        ) from exc
     if occurred_on > ctx.today:
         raise InvalidInput(f"occurred_on {occurred_on} is in the future.")
     if source:
         existing = ctx.session.execute(
-            select(Breach).where(Breach.patient_id == patient_id, Breach.source == source)).scalar_one_or_none()
+            select(Breach).where(Breach.patient_id == patient_id, Breach.source == source)
+        ).scalar_one_or_none()
         if existing is not None:
             return existing
-    breach = Breach(patient_id=patient_id, kind=kind, occurred_on=occurred_on, note=(note or "").strip(),
-                    automatic=automatic, source=source, recorded_by_id=ctx.actor.id if ctx.actor else None,
-                    created_at=ctx.now)
+    breach = Breach(
+        patient_id=patient_id,
+        kind=kind,
+        occurred_on=occurred_on,
+        note=(note or "").strip(),
+        automatic=automatic,
+        source=source,
+        recorded_by_id=ctx.actor.id if ctx.actor else None,
+        created_at=ctx.now,
+    )
     ctx.session.add(breach)
     ctx.session.flush()
-    audit.record(ctx, "breach.record", "breach", breach.id, patient_id=patient_id,
-                 detail={"kind": kind.value, "occurred_on": occurred_on, "automatic": automatic, "source": source})
+    audit.record(
+        ctx,
+        "breach.record",
+        "breach",
+        breach.id,
+        patient_id=patient_id,
+        detail={"kind": kind.value, "occurred_on": occurred_on, "automatic": automatic, "source": source},
+    )
     return breach
 
 
 def list_breaches(ctx: Ctx, patient_id: int) -> list[Breach]:
     ctx.require(*STAFF)
     load_patient(ctx, patient_id)
-    rows = list(ctx.session.execute(
-        select(Breach).where(Breach.patient_id == patient_id).order_by(Breach.occurred_on.desc(), Breach.id.desc())
-    ).scalars())
+    rows = list(
+        ctx.session.execute(
+            select(Breach).where(Breach.patient_id == patient_id).order_by(Breach.occurred_on.desc(), Breach.id.desc())
+        ).scalars()
+    )
     audit.record(ctx, "breach.list", "patient", patient_id, patient_id=patient_id)
     return rows
 
@@ -99,8 +137,11 @@ def list_breaches(ctx: Ctx, patient_id: int) -> list[Breach]:
 def undecided_breaches(ctx: Ctx) -> list[Breach]:
     """The doctor's list: breaches no decision has been taken on yet."""
     ctx.require(Role.DOCTOR)
-    breaches = list(ctx.session.execute(
-        select(Breach).where(Breach.decided_at.is_(None)).order_by(Breach.occurred_on, Breach.id)).scalars())
+    breaches = list(
+        ctx.session.execute(
+            select(Breach).where(Breach.decided_at.is_(None)).order_by(Breach.occurred_on, Breach.id)
+        ).scalars()
+    )
     audit.record_list(ctx, "breach.list_undecided", (b.patient_id for b in breaches))
     return breaches
 
@@ -116,6 +157,12 @@ def decide_without_sanction(ctx: Ctx, breach_id: int, note: str) -> Breach:
     if not note or not note.strip():
         raise InvalidInput("note is required: record what was decided and why.")
     breach.decided_at, breach.decided_by_id, breach.decision_note = ctx.now, doctor.id, note.strip()
-    audit.record(ctx, "breach.decide", "breach", breach.id, patient_id=breach.patient_id,
-                 detail={"sanction_id": None, "note": note.strip()})
+    audit.record(
+        ctx,
+        "breach.decide",
+        "breach",
+        breach.id,
+        patient_id=breach.patient_id,
+        detail={"sanction_id": None, "note": note.strip()},
+    )
     return breach

@@ -32,12 +32,16 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
     if site.kind == SiteKind.CLINIC:
         raise Conflict(f"This dose is handed out at the clinic window: dispense it (POST /slots/{slot.id}/dispense).")
     if slot.drug == Drug.DISULFIRAM:
-        raise Conflict("Antabus is given at the clinic window after a breathalyser reading: it is never "
-                       "prepared for a pickup site. Ask the doctor to move the order to the clinic.")
+        raise Conflict(
+            "Antabus is given at the clinic window after a breathalyser reading: it is never "
+            "prepared for a pickup site. Ask the doctor to move the order to the clinic."
+        )
     ahead = ctx.policy.prepare_ahead_days
     if not ctx.today <= slot.slot_date <= ctx.today + timedelta(days=ahead):
-        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}: doses are prepared from today up to {ahead} "
-                       "day(s) ahead, never for a day that has passed.")
+        raise Conflict(
+            f"Slot {slot.id} is for {slot.slot_date}: doses are prepared from today up to {ahead} "
+            "day(s) ahead, never for a day that has passed."
+        )
     order = usable_order(ctx, slot, as_of=ctx.today)
     take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
     return record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
@@ -45,8 +49,7 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
 
 def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
     d = ctx.session.execute(
-        select(Dispense).where(Dispense.id == dispense_id).with_for_update()
-        .execution_options(populate_existing=True)
+        select(Dispense).where(Dispense.id == dispense_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if d is None:
         raise NotFound(f"Dispense {dispense_id} does not exist.")
@@ -74,18 +77,27 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
     _site_user(ctx, d)
     _require_prepared(d)
     if ctx.today != d.first_day:
-        raise Conflict(f"Dispense {d.number} was prepared for {d.first_day}; today is {ctx.today}: hand it out "
-                       "only on that day. Otherwise return it to the clinic, which prepares what is still due.")
-    slot = ctx.session.execute(select(Slot).where(Slot.id == d.slot_id).with_for_update()
-                               .execution_options(populate_existing=True)).scalar_one()
+        raise Conflict(
+            f"Dispense {d.number} was prepared for {d.first_day}; today is {ctx.today}: hand it out "
+            "only on that day. Otherwise return it to the clinic, which prepares what is still due."
+        )
+    slot = ctx.session.execute(
+        select(Slot).where(Slot.id == d.slot_id).with_for_update().execution_options(populate_existing=True)
+    ).scalar_one()
     try:
         current_arrangement(ctx, usable_order(ctx, slot, as_of=ctx.today), slot)
     except Conflict as exc:
         raise Conflict(f"Do not hand out {d.number}: {exc.message} Return it to the clinic.") from exc
     d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, ctx.actor.id, ctx.now
     slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
-    audit.record(ctx, "dispense.handed_out", "dispense", d.id, patient_id=d.patient_id,
-                 detail={"site_id": d.site_id, "total_mg": d.total_mg, "covers": d.covers})
+    audit.record(
+        ctx,
+        "dispense.handed_out",
+        "dispense",
+        d.id,
+        patient_id=d.patient_id,
+        detail={"site_id": d.site_id, "total_mg": d.total_mg, "covers": d.covers},
+    )
     return d
 
 
@@ -93,8 +105,11 @@ def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
     """Days of this dispense that the patient did not get: from today on due again, before today missed."""
     reopened = []
     slots = ctx.session.execute(
-        select(Slot).where((Slot.covered_by_dispense_id == d.id) | (Slot.id == d.slot_id))
-        .order_by(Slot.slot_date).with_for_update().execution_options(populate_existing=True)
+        select(Slot)
+        .where((Slot.covered_by_dispense_id == d.id) | (Slot.id == d.slot_id))
+        .order_by(Slot.slot_date)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     ).scalars()
     for slot in slots:
         if slot.id == d.slot_id and not include_own:
@@ -116,10 +131,20 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: e.g. 'not collected'.")
     d.status, d.returned_by_id, d.returned_at, d.return_reason = (
-        DispenseStatus.RETURNED, ctx.actor.id, ctx.now, reason.strip())
+        DispenseStatus.RETURNED,
+        ctx.actor.id,
+        ctx.now,
+        reason.strip(),
+    )
     reopened = _reopen_days(ctx, d, include_own=True)
-    audit.record(ctx, "dispense.returned", "dispense", d.id, patient_id=d.patient_id,
-                 detail={"site_id": d.site_id, "total_mg": d.total_mg, "reason": reason.strip(), "reopened": reopened})
+    audit.record(
+        ctx,
+        "dispense.returned",
+        "dispense",
+        d.id,
+        patient_id=d.patient_id,
+        detail={"site_id": d.site_id, "total_mg": d.total_mg, "reason": reason.strip(), "reopened": reopened},
+    )
     return d
 
 
@@ -136,8 +161,14 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)
-    audit.record(ctx, "dispense.void", "dispense", d.id, patient_id=d.patient_id,
-                 detail={"reason": reason.strip(), "total_mg": d.total_mg, "reopened": reopened})
+    audit.record(
+        ctx,
+        "dispense.void",
+        "dispense",
+        d.id,
+        patient_id=d.patient_id,
+        detail={"reason": reason.strip(), "total_mg": d.total_mg, "reopened": reopened},
+    )
     return d
 
 

@@ -61,8 +61,9 @@ def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
 
 def require_due(slot: Slot) -> None:
     if slot.status != SlotStatus.DUE:
-        raise Conflict(f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. "
-                       "Reload the roster.")
+        raise Conflict(
+            f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. Reload the roster."
+        )
 
 
 def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
@@ -81,8 +82,11 @@ def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangemen
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
     plan = arrangement_today(ctx, order, slot.slot_date)
     if plan.treatment_ended or plan.site_id != slot.site_id:
-        why = (f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
-               if plan.in_force else "This dose is no longer handed out here")
+        why = (
+            f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
+            if plan.in_force
+            else "This dose is no longer handed out here"
+        )
         raise Conflict(f"{why}: reload the roster.")
     return plan
 
@@ -95,8 +99,10 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
         raise InvalidInput("take_home_days cannot be negative.")
     sanction = plan.no_take_home_because
     if wanted > 0 and sanction is not None:
-        raise InvalidInput(f"No take-home while the {sanction.describe()} is in force: every due dose is picked "
-                           "up and taken supervised. Hand out today's dose only (take_home_days 0).")
+        raise InvalidInput(
+            f"No take-home while the {sanction.describe()} is in force: every due dose is picked "
+            "up and taken supervised. Hand out today's dose only (take_home_days 0)."
+        )
     if wanted > len(allowed):
         raise InvalidInput(
             f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
@@ -106,17 +112,36 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
     return allowed[:wanted]
 
 
-def record_dispense(ctx: Ctx, slot: Slot, order: Prescription, take_home: list[date], *, status: DispenseStatus,
-                    supervised: bool, breath: BreathTest | None = None) -> Dispense:
+def record_dispense(
+    ctx: Ctx,
+    slot: Slot,
+    order: Prescription,
+    take_home: list[date],
+    *,
+    status: DispenseStatus,
+    supervised: bool,
+    breath: BreathTest | None = None,
+) -> Dispense:
     """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
     covered = _cover(ctx, order, take_home)
     days = [slot.slot_date, *take_home]
     item = Dispense(
-        slot_id=slot.id, patient_id=slot.patient_id, prescription_id=order.id, site_id=slot.site_id,
-        drug=order.drug, dose_mg=order.dose_mg, supervised=supervised, take_home_days=len(take_home),
-        total_mg=order.dose_mg * len(days), first_day=days[0], last_day=days[-1],
-        covers=[d.isoformat() for d in days], breath_test_id=breath.id if breath else None,
-        status=status, dispensed_by_id=ctx.actor.id, dispensed_at=ctx.now,
+        slot_id=slot.id,
+        patient_id=slot.patient_id,
+        prescription_id=order.id,
+        site_id=slot.site_id,
+        drug=order.drug,
+        dose_mg=order.dose_mg,
+        supervised=supervised,
+        take_home_days=len(take_home),
+        total_mg=order.dose_mg * len(days),
+        first_day=days[0],
+        last_day=days[-1],
+        covers=[d.isoformat() for d in days],
+        breath_test_id=breath.id if breath else None,
+        status=status,
+        dispensed_by_id=ctx.actor.id,
+        dispensed_at=ctx.now,
     )
     ctx.session.add(item)
     try:
@@ -127,26 +152,45 @@ def record_dispense(ctx: Ctx, slot: Slot, order: Prescription, take_home: list[d
     slot.updated_at = ctx.now
     for s in covered:  # locked by _cover until commit: no need to read them again
         s.status, s.covered_by_dispense_id, s.updated_at = SlotStatus.COVERED, item.id, ctx.now
-    audit.record(ctx, f"dispense.{status.value}", "dispense", item.id, patient_id=slot.patient_id, detail={
-        "slot_id": slot.id, "drug": order.drug.value, "dose_mg": order.dose_mg, "total_mg": item.total_mg,
-        "covers": item.covers, "supervised": supervised, "site_id": slot.site_id, "prescription_id": order.id,
-        "breath_promille": breath.promille if breath else None})
+    audit.record(
+        ctx,
+        f"dispense.{status.value}",
+        "dispense",
+        item.id,
+        patient_id=slot.patient_id,
+        detail={
+            "slot_id": slot.id,
+            "drug": order.drug.value,
+            "dose_mg": order.dose_mg,
+            "total_mg": item.total_mg,
+            "covers": item.covers,
+            "supervised": supervised,
+            "site_id": slot.site_id,
+            "prescription_id": order.id,
+            "breath_promille": breath.promille if breath else None,
+        },
+    )
     return item
 
 
-def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool,
-             take_home_days: int | None) -> DispenseResult:
+def dispense(
+    ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool, take_home_days: int | None
+) -> DispenseResult:
     """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date != ctx.today:
-        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
-                       "only on its own day. Open today's roster.")
+        raise Conflict(
+            f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
+            "only on its own day. Open today's roster."
+        )
     site = ctx.session.get(Site, slot.site_id)
     if site.kind != SiteKind.CLINIC:
-        raise Conflict(f"This dose is handed out at {site.name}: prepare it for the site "
-                       f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window.")
+        raise Conflict(
+            f"This dose is handed out at {site.name}: prepare it for the site "
+            f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
+        )
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     if plan.supervised and not supervised:
@@ -158,16 +202,23 @@ def dispense(ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervi
         raise InvalidInput(decision.reason)
     breath = None
     if breath_promille is not None:
-        breath = BreathTest(patient_id=slot.patient_id, slot_id=slot.id, promille=breath_promille,
-                            threshold=breath_threshold(order.drug, ctx.policy), outcome=decision.outcome.value,
-                            taken_by_id=nurse.id, taken_at=ctx.now)
+        breath = BreathTest(
+            patient_id=slot.patient_id,
+            slot_id=slot.id,
+            promille=breath_promille,
+            threshold=breath_threshold(order.drug, ctx.policy),
+            outcome=decision.outcome.value,
+            taken_by_id=nurse.id,
+            taken_at=ctx.now,
+        )
         ctx.session.add(breath)
         ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
         return _withhold(ctx, slot, order, breath, decision.reason)
     take_home = take_home_for(ctx, order, slot, take_home_days, plan)
-    item = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised,
-                           breath=breath)
+    item = record_dispense(
+        ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
+    )
     return DispenseResult("dispensed", item)
 
 
@@ -175,35 +226,68 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
     if not dates:
         return []
-    insert_ignoring_conflicts(ctx.session, Slot.__table__, [
-        {"patient_id": order.patient_id, "drug": order.drug.value, "slot_date": d, "prescription_id": order.id,
-         "site_id": order.site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now} for d in dates
-    ], ["patient_id", "drug", "slot_date"])
+    insert_ignoring_conflicts(
+        ctx.session,
+        Slot.__table__,
+        [
+            {
+                "patient_id": order.patient_id,
+                "drug": order.drug.value,
+                "slot_date": d,
+                "prescription_id": order.id,
+                "site_id": order.site_id,
+                "status": SlotStatus.DUE.value,
+                "updated_at": ctx.now,
+            }
+            for d in dates
+        ],
+        ["patient_id", "drug", "slot_date"],
+    )
     slots = _slots_for(ctx, order, dates)
     for s in slots:
         if s.status != SlotStatus.DUE:
-            raise Conflict(f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
-                           f"(up to the day before {s.slot_date}).")
+            raise Conflict(
+                f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
+                f"(up to the day before {s.slot_date})."
+            )
     return slots
 
 
 def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     if not dates:
         return []
-    return list(ctx.session.execute(
-        select(Slot).where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
-        .order_by(Slot.slot_date).with_for_update().execution_options(populate_existing=True)
-    ).scalars())
+    return list(
+        ctx.session.execute(
+            select(Slot)
+            .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+            .order_by(Slot.slot_date)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
 
 
 def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str) -> DispenseResult:
     """No dose to an intoxicated patient: record it and put it on the doctor's list."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
-    ctx.session.add(Alert(patient_id=slot.patient_id, kind=AlertKind.WITHHELD_DOSE, drug=order.drug, slot_id=slot.id,
-                          message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
-                          created_at=ctx.now))
-    audit.record(ctx, "dispense.withheld", "slot", slot.id, patient_id=slot.patient_id, detail={
-        "drug": order.drug.value, "breath_promille": breath.promille, "threshold": breath.threshold})
+    ctx.session.add(
+        Alert(
+            patient_id=slot.patient_id,
+            kind=AlertKind.WITHHELD_DOSE,
+            drug=order.drug,
+            slot_id=slot.id,
+            message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
+            created_at=ctx.now,
+        )
+    )
+    audit.record(
+        ctx,
+        "dispense.withheld",
+        "slot",
+        slot.id,
+        patient_id=slot.patient_id,
+        detail={"drug": order.drug.value, "breath_promille": breath.promille, "threshold": breath.threshold},
+    )
     return DispenseResult("withheld", reason=reason)
 
 
@@ -215,8 +299,14 @@ def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
     slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
-    audit.record(ctx, "slot.no_show", "slot", slot.id, patient_id=slot.patient_id,
-                 detail={"date": slot.slot_date, "drug": slot.drug.value})
+    audit.record(
+        ctx,
+        "slot.no_show",
+        "slot",
+        slot.id,
+        patient_id=slot.patient_id,
+        detail={"date": slot.slot_date, "drug": slot.drug.value},
+    )
     return slot
 
 
@@ -227,17 +317,33 @@ def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: note the review (e.g. dose kept, patient seen).")
     _refuse_release_above_restart_cap(ctx, patient_id, drug)
-    release = BlockRelease(patient_id=patient_id, drug=drug, released_on=ctx.today, reason=reason.strip(),
-                           released_by_id=doctor.id, created_at=ctx.now)
+    release = BlockRelease(
+        patient_id=patient_id,
+        drug=drug,
+        released_on=ctx.today,
+        reason=reason.strip(),
+        released_by_id=doctor.id,
+        created_at=ctx.now,
+    )
     ctx.session.add(release)
-    for alert in ctx.session.execute(select(Alert).where(
-        Alert.patient_id == patient_id, Alert.drug == drug, Alert.kind == AlertKind.MISSED_DOSE_BLOCK,
-        Alert.resolved_at.is_(None),
-    )).scalars():
+    for alert in ctx.session.execute(
+        select(Alert).where(
+            Alert.patient_id == patient_id,
+            Alert.drug == drug,
+            Alert.kind == AlertKind.MISSED_DOSE_BLOCK,
+            Alert.resolved_at.is_(None),
+        )
+    ).scalars():
         alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, reason.strip()
     ctx.session.flush()
-    audit.record(ctx, "block.release", "block_release", release.id, patient_id=patient_id,
-                 detail={"drug": drug.value, "reason": reason.strip()})
+    audit.record(
+        ctx,
+        "block.release",
+        "block_release",
+        release.id,
+        patient_id=patient_id,
+        detail={"drug": drug.value, "reason": reason.strip()},
+    )
     return release
 
 

@@ -25,8 +25,7 @@ def record_consultation(ctx: Ctx, patient_id: int, *, held_on: date, plan: str) 
         raise InvalidInput(f"held_on {held_on} is in the future: record the consultation when it has been held.")
     if not plan or not plan.strip():
         raise InvalidInput("plan is required: write the new treatment plan.")
-    c = Consultation(patient_id=patient_id, held_on=held_on, plan=plan.strip(), doctor_id=doctor.id,
-                     created_at=ctx.now)
+    c = Consultation(patient_id=patient_id, held_on=held_on, plan=plan.strip(), doctor_id=doctor.id, created_at=ctx.now)
     ctx.session.add(c)
     ctx.session.flush()
     audit.record(ctx, "consultation.record", "consultation", c.id, patient_id=patient_id, detail={"held_on": held_on})
@@ -37,8 +36,11 @@ def list_consultations(ctx: Ctx, patient_id: int) -> list[Consultation]:
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
     load_patient(ctx, patient_id)
     audit.record(ctx, "consultation.list", "patient", patient_id, patient_id=patient_id)
-    return list(ctx.session.execute(select(Consultation).where(Consultation.patient_id == patient_id)
-                                    .order_by(Consultation.held_on.desc())).scalars())
+    return list(
+        ctx.session.execute(
+            select(Consultation).where(Consultation.patient_id == patient_id).order_by(Consultation.held_on.desc())
+        ).scalars()
+    )
 
 
 @dataclass(frozen=True)
@@ -58,9 +60,17 @@ def consultations_due(ctx: Ctx) -> list[Due]:
     for o in orders:
         starts[o.patient_id] = min(starts.get(o.patient_id, o.course_start), o.course_start)
         patients[o.patient_id] = o.patient
-    last = dict(ctx.session.execute(
-        select(Consultation.patient_id, func.max(Consultation.held_on))
-        .where(Consultation.patient_id.in_(starts)).group_by(Consultation.patient_id)).all()) if starts else {}
+    last = (
+        dict(
+            ctx.session.execute(
+                select(Consultation.patient_id, func.max(Consultation.held_on))
+                .where(Consultation.patient_id.in_(starts))
+                .group_by(Consultation.patient_id)
+            ).all()
+        )
+        if starts
+        else {}
+    )
     interval = timedelta(days=ctx.policy.consultation_interval_days)
     due = [Due(patients[pid], (last.get(pid) or start) + interval, last.get(pid)) for pid, start in starts.items()]
     due = sorted((d for d in due if d.due_on <= today + timedelta(days=SOON_DAYS)), key=lambda d: d.due_on)
@@ -81,15 +91,35 @@ def treatment_guarantee(ctx: Ctx) -> list[Guarantee]:
     """Patients within or past the 14-day guarantee (SUL §142) without a start or a doctor's consultation."""
     ctx.require(Role.DOCTOR, Role.ADMIN)
     days = timedelta(days=ctx.policy.treatment_guarantee_days)
-    patients = ctx.session.execute(select(Patient).where(
-        Patient.first_contact_on.is_not(None), Patient.first_contact_on >= ctx.today - 4 * days)).scalars().all()
+    patients = (
+        ctx.session.execute(
+            select(Patient).where(
+                Patient.first_contact_on.is_not(None), Patient.first_contact_on >= ctx.today - 4 * days
+            )
+        )
+        .scalars()
+        .all()
+    )
     ids = [p.id for p in patients]
-    started = set(ctx.session.execute(select(Prescription.patient_id).where(
-        Prescription.patient_id.in_(ids), Prescription.status.in_(SIGNED))).scalars()) if ids else set()
-    seen = set(ctx.session.execute(select(Consultation.patient_id).where(
-        Consultation.patient_id.in_(ids))).scalars()) if ids else set()
-    rows = [Guarantee(p, p.first_contact_on, p.first_contact_on + days, p.id in started, p.id in seen)
-            for p in patients if p.id not in started or p.id not in seen]
+    started = (
+        set(
+            ctx.session.execute(
+                select(Prescription.patient_id).where(Prescription.patient_id.in_(ids), Prescription.status.in_(SIGNED))
+            ).scalars()
+        )
+        if ids
+        else set()
+    )
+    seen = (
+        set(ctx.session.execute(select(Consultation.patient_id).where(Consultation.patient_id.in_(ids))).scalars())
+        if ids
+        else set()
+    )
+    rows = [
+        Guarantee(p, p.first_contact_on, p.first_contact_on + days, p.id in started, p.id in seen)
+        for p in patients
+        if p.id not in started or p.id not in seen
+    ]
     audit.record_list(ctx, "guarantee.list", (g.patient.id for g in rows))
     return sorted(rows, key=lambda g: g.deadline)
 
@@ -113,7 +143,8 @@ def sib_report(ctx: Ctx, year: int, month: int) -> list[SibRow]:
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     rows = ctx.session.execute(
         select(Prescription, Patient.cpr, User.authorisation_id)
-        .join(Patient, Patient.id == Prescription.patient_id).join(User, User.id == Prescription.signed_by_id)
+        .join(Patient, Patient.id == Prescription.patient_id)
+        .join(User, User.id == Prescription.signed_by_id)
         .where(Prescription.drug.in_(OPIOIDS), Prescription.status.in_(SIGNED), Prescription.start_date <= last)
         .order_by(Patient.cpr, Prescription.start_date)
     ).all()
@@ -122,11 +153,24 @@ def sib_report(ctx: Ctx, year: int, month: int) -> list[SibRow]:
         end = order.last_day
         if end is not None and end < max(first, order.start_date):
             continue
-        report.append(SibRow(cpr=cpr, drug=order.drug.value, product=order.product,
-                             prescriber_authorisation_id=auth_id, first_day=max(first, order.start_date),
-                             last_day=min(last, end) if end else last))
-    audit.record(ctx, "report.sib", "report", detail={"month": f"{year:04d}-{month:02d}", "rows": len(report),
-                                                      "patient_ids": sorted({o.patient_id for o, _, _ in rows})})
+        report.append(
+            SibRow(
+                cpr=cpr,
+                drug=order.drug.value,
+                product=order.product,
+                prescriber_authorisation_id=auth_id,
+                first_day=max(first, order.start_date),
+                last_day=min(last, end) if end else last,
+            )
+        )
+    audit.record(
+        ctx,
+        "report.sib",
+        "report",
+        detail={
+            "month": f"{year:04d}-{month:02d}",
+            "rows": len(report),
+            "patient_ids": sorted({o.patient_id for o, _, _ in rows}),
+        },
+    )
     return report
-
-

@@ -44,17 +44,40 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
     labels = []
     for n, group in enumerate(groups, start=1):
         total = d.dose_mg * len(group)
-        claims = LabelClaims(dispense_id=d.id, copy_no=n, drug=d.drug.value, dose_mg=d.dose_mg,
-                             first_day=group[0], last_day=group[-1], site_id=d.site_id)
-        labels.append(LabelData(
-            dispense_id=d.id, dispense_number=d.number, copy_no=n, copies=len(groups), patient_name=patient.name,
-            patient_cpr=f"{patient.cpr[:6]}-{patient.cpr[6:]}", drug=d.drug.value, drug_name=info.name,
-            product=product.name, strength=product.strength, form=product.form, dose_mg=d.dose_mg,
-            dose_ml=d.dose_mg / per_ml if per_ml else None, covers=group, total_mg=total,
-            total_ml=total / per_ml if per_ml else None, site_name=site.name,
-            prescriber=prescriber.full_name if prescriber else "", dispensed_by=nurse.full_name,
-            dispensed_on=d.dispensed_at.astimezone(ctx.tz).date(), token=sign_label(claims, ctx.label_key),
-        ))
+        claims = LabelClaims(
+            dispense_id=d.id,
+            copy_no=n,
+            drug=d.drug.value,
+            dose_mg=d.dose_mg,
+            first_day=group[0],
+            last_day=group[-1],
+            site_id=d.site_id,
+        )
+        labels.append(
+            LabelData(
+                dispense_id=d.id,
+                dispense_number=d.number,
+                copy_no=n,
+                copies=len(groups),
+                patient_name=patient.name,
+                patient_cpr=f"{patient.cpr[:6]}-{patient.cpr[6:]}",
+                drug=d.drug.value,
+                drug_name=info.name,
+                product=product.name,
+                strength=product.strength,
+                form=product.form,
+                dose_mg=d.dose_mg,
+                dose_ml=d.dose_mg / per_ml if per_ml else None,
+                covers=group,
+                total_mg=total,
+                total_ml=total / per_ml if per_ml else None,
+                site_name=site.name,
+                prescriber=prescriber.full_name if prescriber else "",
+                dispensed_by=nurse.full_name,
+                dispensed_on=d.dispensed_at.astimezone(ctx.tz).date(),
+                token=sign_label(claims, ctx.label_key),
+            )
+        )
     return labels
 
 
@@ -75,8 +98,14 @@ def dispense_label_pdf(ctx: Ctx, dispense_id: int, template: str = "roll_89x36")
     labels = build_labels(ctx, d)
     if not labels:
         raise Conflict(f"Dispense {d.number} has no take-home doses: nothing leaves the clinic, so no label.")
-    audit.record(ctx, "label.print", "dispense", d.id, patient_id=d.patient_id,
-                 detail={"labels": len(labels), "template": template})
+    audit.record(
+        ctx,
+        "label.print",
+        "dispense",
+        d.id,
+        patient_id=d.patient_id,
+        detail={"labels": len(labels), "template": template},
+    )
     return render_labels(labels, _template(template))
 
 
@@ -87,10 +116,13 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
         raise Forbidden("You work at another site: you can only see your own site's list.")
     if ctx.session.get(Site, site_id) is None:
         raise NotFound(f"Site {site_id} does not exist.")
-    items = list(ctx.session.execute(
-        select(Dispense).where(Dispense.site_id == site_id, Dispense.first_day == day,
-                               Dispense.status != DispenseStatus.VOID).order_by(Dispense.id)
-    ).scalars())
+    items = list(
+        ctx.session.execute(
+            select(Dispense)
+            .where(Dispense.site_id == site_id, Dispense.first_day == day, Dispense.status != DispenseStatus.VOID)
+            .order_by(Dispense.id)
+        ).scalars()
+    )
     audit.record_list(ctx, "site.deliveries", (d.patient_id for d in items))
     return items
 
@@ -100,18 +132,30 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
     items = [d for d in site_dispenses(ctx, site_id, day) if d.status == DispenseStatus.PREPARED]
     # The batch's orders, patients and staff in one query each, held here so that build_labels finds them
     # in the session (its identity map keeps no strong references): not four queries per dispense.
-    orders = list(ctx.session.execute(
-        select(Prescription).where(Prescription.id.in_({d.prescription_id for d in items}))).scalars())
-    loaded = [*orders, ctx.session.get(Site, site_id),
-              *ctx.session.execute(select(Patient).where(Patient.id.in_({d.patient_id for d in items}))).scalars(),
-              *ctx.session.execute(select(User).where(User.id.in_(
-                  {o.signed_by_id for o in orders} | {d.dispensed_by_id for d in items}))).scalars()]
+    orders = list(
+        ctx.session.execute(
+            select(Prescription).where(Prescription.id.in_({d.prescription_id for d in items}))
+        ).scalars()
+    )
+    loaded = [
+        *orders,
+        ctx.session.get(Site, site_id),
+        *ctx.session.execute(select(Patient).where(Patient.id.in_({d.patient_id for d in items}))).scalars(),
+        *ctx.session.execute(
+            select(User).where(User.id.in_({o.signed_by_id for o in orders} | {d.dispensed_by_id for d in items}))
+        ).scalars(),
+    ]
     labels = [label for d in items for label in build_labels(ctx, d)]
     del loaded
     if not labels:
         raise NotFound(f"Nothing is prepared for site {site_id} on {day}: prepare doses first.")
-    audit.record(ctx, "label.print_site", "site", site_id, detail={
-        "date": day, "dispense_ids": [d.id for d in items], "labels": len(labels)})
+    audit.record(
+        ctx,
+        "label.print_site",
+        "site",
+        site_id,
+        detail={"date": day, "dispense_ids": [d.id for d in items], "labels": len(labels)},
+    )
     return render_labels(labels, _template(template))
 
 
@@ -126,11 +170,17 @@ def verify(ctx: Ctx, token: str) -> dict:
     patient = ctx.session.get(Patient, d.patient_id)
     site = ctx.session.get(Site, claims.site_id)
     audit.record(ctx, "label.verify", "dispense", d.id, patient_id=d.patient_id, detail={"copy_no": claims.copy_no})
-    covers = [x for x in labelled_days(d, ctx.session.get(Site, d.site_id))
-              if claims.first_day <= x <= claims.last_day]
+    covers = [x for x in labelled_days(d, ctx.session.get(Site, d.site_id)) if claims.first_day <= x <= claims.last_day]
     return {
-        "valid": True, "dispense_id": d.id, "dispense_number": d.number, "copy_no": claims.copy_no,
-        "patient_name": patient.name, "cpr_masked": mask_cpr(patient.cpr), "drug": claims.drug,
-        "dose_mg": claims.dose_mg, "covers": covers,
-        "site": {"id": site.id, "name": site.name} if site else None, "status": d.status.value,
+        "valid": True,
+        "dispense_id": d.id,
+        "dispense_number": d.number,
+        "copy_no": claims.copy_no,
+        "patient_name": patient.name,
+        "cpr_masked": mask_cpr(patient.cpr),
+        "drug": claims.drug,
+        "dose_mg": claims.dose_mg,
+        "covers": covers,
+        "site": {"id": site.id, "name": site.name} if site else None,
+        "status": d.status.value,
     }

@@ -28,9 +28,11 @@ def wording(name: str = "sanction_da") -> dict:
 
 def _clinic_name(ctx: Ctx, patient_id: int) -> str:
     name = ctx.session.execute(
-        select(Site.name).join(Prescription, Prescription.site_id == Site.id)
+        select(Site.name)
+        .join(Prescription, Prescription.site_id == Site.id)
         .where(Prescription.patient_id == patient_id, Site.kind == SiteKind.CLINIC)
-        .order_by(Prescription.id.desc()).limit(1)
+        .order_by(Prescription.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
     return name or "Rusmiddelcentret"
 
@@ -44,11 +46,17 @@ def sanction_letter_pdf(ctx: Ctx, sanction_id: int) -> bytes:
     w = wording()
     fmt = w["date_format"]
     values = {
-        "patient_name": patient.name, "cpr": f"{patient.cpr[:6]}-{patient.cpr[6:]}",
-        "clinic_name": _clinic_name(ctx, patient.id), "today": ctx.today.strftime(fmt),
-        "meeting_on": s.meeting_on.strftime(fmt) if s.meeting_on else "", "starts_on": s.starts_on.strftime(fmt),
-        "review_on": s.review_on.strftime(fmt), "ends_on": s.ends_on.strftime(fmt) if s.ends_on else "",
-        "site_name": site.name if site else "", "reason": s.reason, "doctor_name": doctor.full_name,
+        "patient_name": patient.name,
+        "cpr": f"{patient.cpr[:6]}-{patient.cpr[6:]}",
+        "clinic_name": _clinic_name(ctx, patient.id),
+        "today": ctx.today.strftime(fmt),
+        "meeting_on": s.meeting_on.strftime(fmt) if s.meeting_on else "",
+        "starts_on": s.starts_on.strftime(fmt),
+        "review_on": s.review_on.strftime(fmt),
+        "ends_on": s.ends_on.strftime(fmt) if s.ends_on else "",
+        "site_name": site.name if site else "",
+        "reason": s.reason,
+        "doctor_name": doctor.full_name,
         "referral_note": s.referral_note or "",
     }
     styles = getSampleStyleSheet()
@@ -59,13 +67,23 @@ def sanction_letter_pdf(ctx: Ctx, sanction_id: int) -> bytes:
 
     termination = s.step.value == "termination"
     story = [
-        para("{clinic_name}", "Heading3"), para("{patient_name}, CPR {cpr}"), para("{today}"), Spacer(0, 8 * mm),
-        para(w["title"], "Title"), para(w["greeting"]), para(w["meeting"] if s.meeting_on else w["no_meeting"]),
+        para("{clinic_name}", "Heading3"),
+        para("{patient_name}, CPR {cpr}"),
+        para("{today}"),
+        Spacer(0, 8 * mm),
+        para(w["title"], "Title"),
+        para(w["greeting"]),
+        para(w["meeting"] if s.meeting_on else w["no_meeting"]),
         para(w["step"][s.step.value]),
-        para(w["reason_heading"], "Heading4"), para("{reason}"),
-        para(w["period_heading"], "Heading4"), para(w["period_termination"] if termination else w["period"]),
-        para(w["complaint_heading"], "Heading4"), para(w["complaint"]),
-        Spacer(0, 8 * mm), para(w["closing"]), para("{doctor_name}"),
+        para(w["reason_heading"], "Heading4"),
+        para("{reason}"),
+        para(w["period_heading"], "Heading4"),
+        para(w["period_termination"] if termination else w["period"]),
+        para(w["complaint_heading"], "Heading4"),
+        para(w["complaint"]),
+        Spacer(0, 8 * mm),
+        para(w["closing"]),
+        para("{doctor_name}"),
     ]
     buffer = io.BytesIO()
     SimpleDocTemplate(buffer, pagesize=A4, title=w["title"], leftMargin=25 * mm, rightMargin=25 * mm).build(story)

@@ -16,9 +16,16 @@ STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
 
 def register_patient(
-    ctx: Ctx, *, cpr: str, name: str, children_at_home: bool = False, pregnant: bool = False,
-    weight_kg: Decimal | None = None, first_contact_on: date | None = None,
-    parental_consent_on: date | None = None, own_consent_on: date | None = None,
+    ctx: Ctx,
+    *,
+    cpr: str,
+    name: str,
+    children_at_home: bool = False,
+    pregnant: bool = False,
+    weight_kg: Decimal | None = None,
+    first_contact_on: date | None = None,
+    parental_consent_on: date | None = None,
+    own_consent_on: date | None = None,
 ) -> Patient:
     """Register by CPR; a malformed CPR is refused (422), a known one is a conflict (409)."""
     ctx.require(*STAFF)
@@ -36,18 +43,35 @@ def register_patient(
     if pregnant and parsed.sex.value == "male":
         raise InvalidInput("The CPR number belongs to a man, but pregnant is set: check the CPR or the flag.")
     first_contact_on = first_contact_on or ctx.today
-    for label, day in (("first_contact_on", first_contact_on), ("parental_consent_on", parental_consent_on),
-                       ("own_consent_on", own_consent_on)):
+    for label, day in (
+        ("first_contact_on", first_contact_on),
+        ("parental_consent_on", parental_consent_on),
+        ("own_consent_on", own_consent_on),
+    ):
         _not_future(ctx, label, day)
     patient = Patient(
-        cpr=parsed.digits, name=name, birth_date=parsed.birth_date, sex=parsed.sex,
-        children_at_home=children_at_home, pregnant=pregnant, weight_kg=weight_kg, first_contact_on=first_contact_on,
-        parental_consent_on=parental_consent_on, own_consent_on=own_consent_on, created_at=ctx.now,
+        cpr=parsed.digits,
+        name=name,
+        birth_date=parsed.birth_date,
+        sex=parsed.sex,
+        children_at_home=children_at_home,
+        pregnant=pregnant,
+        weight_kg=weight_kg,
+        first_contact_on=first_contact_on,
+        parental_consent_on=parental_consent_on,
+        own_consent_on=own_consent_on,
+        created_at=ctx.now,
     )
     ctx.session.add(patient)
     ctx.session.flush()
-    audit.record(ctx, "patient.create", "patient", patient.id, patient_id=patient.id,
-                 detail={"children_at_home": children_at_home, "pregnant": pregnant})
+    audit.record(
+        ctx,
+        "patient.create",
+        "patient",
+        patient.id,
+        patient_id=patient.id,
+        detail={"children_at_home": children_at_home, "pregnant": pregnant},
+    )
     return patient
 
 
@@ -101,8 +125,15 @@ def search_patients(ctx: Ctx, q: str | None, *, limit: int = 50, offset: int = 0
     return patients
 
 
-UPDATABLE = ("name", "children_at_home", "pregnant", "weight_kg", "first_contact_on", "parental_consent_on",
-             "own_consent_on")
+UPDATABLE = (
+    "name",
+    "children_at_home",
+    "pregnant",
+    "weight_kg",
+    "first_contact_on",
+    "parental_consent_on",
+    "own_consent_on",
+)
 DATES = ("first_contact_on", "parental_consent_on", "own_consent_on")
 
 
@@ -129,6 +160,12 @@ def update_patient(ctx: Ctx, patient_id: int, changes: dict) -> Patient:
         if field in changes:
             _not_future(ctx, field, changes[field])
             setattr(patient, field, changes[field])
-    audit.record(ctx, "patient.update", "patient", patient.id, patient_id=patient.id,
-                 detail={k: changes[k] for k in changes if k != "name"} | ({"name": "changed"} if "name" in changes else {}))
+    audit.record(
+        ctx,
+        "patient.update",
+        "patient",
+        patient.id,
+        patient_id=patient.id,
+        detail={k: changes[k] for k in changes if k != "name"} | ({"name": "changed"} if "name" in changes else {}),
+    )
     return patient

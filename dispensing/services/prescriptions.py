@@ -55,9 +55,27 @@ class OrderTerms:
 
 
 # The columns a signature covers (with the signature itself: the key of a cached verdict).
-SIGNED_COLUMNS = ("id", "version", "supersedes_id", "patient_id", "drug", "product", "dose_mg", "weekdays",
-                  "pickup_weekdays", "supervised", "site_id", "start_date", "course_start", "end_date", "indication",
-                  "override_reason", "pickup_change_reason", "signed_by_id", "signed_at")
+SIGNED_COLUMNS = (
+    "id",
+    "version",
+    "supersedes_id",
+    "patient_id",
+    "drug",
+    "product",
+    "dose_mg",
+    "weekdays",
+    "pickup_weekdays",
+    "supervised",
+    "site_id",
+    "start_date",
+    "course_start",
+    "end_date",
+    "indication",
+    "override_reason",
+    "pickup_change_reason",
+    "signed_by_id",
+    "signed_at",
+)
 _values_in_state = itemgetter(*SIGNED_COLUMNS, "signature")
 _values_by_attribute = attrgetter(*SIGNED_COLUMNS, "signature")
 
@@ -164,10 +182,13 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
     if drug != Drug.METHADONE:
         return []
     versions = [
-        p for p in ctx.session.execute(
+        p
+        for p in ctx.session.execute(
             select(Prescription).where(
-                Prescription.patient_id == patient_id, Prescription.drug == Drug.METHADONE,
-                Prescription.status.in_(SIGNED), Prescription.start_date < effective,
+                Prescription.patient_id == patient_id,
+                Prescription.drug == Drug.METHADONE,
+                Prescription.status.in_(SIGNED),
+                Prescription.start_date < effective,
             )
         ).scalars()
         if p.last_day is None or p.last_day >= p.start_date  # superseded before it began: never applied
@@ -175,9 +196,14 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
     history = [DoseChange(p.start_date, p.dose_mg) for p in versions]
     gap = None
     if versions:
-        last_taken = ctx.session.execute(select(func.max(Slot.slot_date)).where(
-            Slot.patient_id == patient_id, Slot.drug == Drug.METHADONE, Slot.slot_date < effective,
-            Slot.status.in_((SlotStatus.DISPENSED, SlotStatus.COVERED)))).scalar()
+        last_taken = ctx.session.execute(
+            select(func.max(Slot.slot_date)).where(
+                Slot.patient_id == patient_id,
+                Slot.drug == Drug.METHADONE,
+                Slot.slot_date < effective,
+                Slot.status.in_((SlotStatus.DISPENSED, SlotStatus.COVERED)),
+            )
+        ).scalar()
         since = last_taken or min(p.start_date for p in versions) - timedelta(days=1)
         # Whole days without a dose so far; days still to come are guarded by the missed-day block.
         gap = max(0, (min(effective, ctx.today) - since).days - 1)
@@ -196,7 +222,9 @@ def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None)
 def _overlapping_order(ctx: Ctx, patient_id: int, drug: Drug, start: date, end: date | None) -> Prescription | None:
     """A signed order of the same drug for this patient still in force on or after `start`."""
     stmt = select(Prescription).where(
-        Prescription.patient_id == patient_id, Prescription.drug == drug, Prescription.status == OrderStatus.ACTIVE,
+        Prescription.patient_id == patient_id,
+        Prescription.drug == drug,
+        Prescription.status == OrderStatus.ACTIVE,
     )
     for p in ctx.session.execute(stmt).scalars():
         last = p.last_day
@@ -225,25 +253,50 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
             f"Order {existing.id} for {terms.drug.value} is in force for this patient: revise it "
             f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
         )
-    _check_titration(ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date),
-                     terms.override_reason)
+    _check_titration(
+        ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date), terms.override_reason
+    )
     order = _new_row(ctx, doctor, patient_id, terms, product, version=1, course_start=terms.start_date)
-    audit.record(ctx, "prescription.create", "prescription", order.id, patient_id=patient_id,
-                 detail=_audit_terms(order))
+    audit.record(
+        ctx, "prescription.create", "prescription", order.id, patient_id=patient_id, detail=_audit_terms(order)
+    )
     return order
 
 
-def _new_row(ctx: Ctx, doctor: User, patient_id: int, t: OrderTerms, product: str, *, version: int,
-             course_start: date, supersedes: Prescription | None = None, reason: str | None = None,
-             pickup_change_reason: str | None = None) -> Prescription:
+def _new_row(
+    ctx: Ctx,
+    doctor: User,
+    patient_id: int,
+    t: OrderTerms,
+    product: str,
+    *,
+    version: int,
+    course_start: date,
+    supersedes: Prescription | None = None,
+    reason: str | None = None,
+    pickup_change_reason: str | None = None,
+) -> Prescription:
     order = Prescription(
-        patient_id=patient_id, drug=t.drug, product=product, dose_mg=t.dose_mg,
-        weekdays=weekdays_to_str(t.weekdays), pickup_weekdays=weekdays_to_str(t.pickup_weekdays),
-        supervised=t.supervised, site_id=t.site_id, start_date=t.start_date, course_start=course_start,
-        end_date=t.end_date, indication=t.indication.strip(),
-        override_reason=(t.override_reason or "").strip() or None, pickup_change_reason=pickup_change_reason,
-        version=version, supersedes_id=supersedes.id if supersedes else None, revision_reason=reason,
-        status=OrderStatus.DRAFT, created_by_id=doctor.id, created_at=ctx.now,
+        patient_id=patient_id,
+        drug=t.drug,
+        product=product,
+        dose_mg=t.dose_mg,
+        weekdays=weekdays_to_str(t.weekdays),
+        pickup_weekdays=weekdays_to_str(t.pickup_weekdays),
+        supervised=t.supervised,
+        site_id=t.site_id,
+        start_date=t.start_date,
+        course_start=course_start,
+        end_date=t.end_date,
+        indication=t.indication.strip(),
+        override_reason=(t.override_reason or "").strip() or None,
+        pickup_change_reason=pickup_change_reason,
+        version=version,
+        supersedes_id=supersedes.id if supersedes else None,
+        revision_reason=reason,
+        status=OrderStatus.DRAFT,
+        created_by_id=doctor.id,
+        created_at=ctx.now,
     )
     ctx.session.add(order)
     ctx.session.flush()
@@ -286,8 +339,14 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             f"{order.drug.value} orders: ask such a doctor to sign order {order.id}."
         )
     if not verify_password(doctor.password_hash, password):
-        audit.record(ctx, "prescription.sign_refused", "prescription", order.id, patient_id=order.patient_id,
-                     detail={"why": "wrong password"})
+        audit.record(
+            ctx,
+            "prescription.sign_refused",
+            "prescription",
+            order.id,
+            patient_id=order.patient_id,
+            detail={"why": "wrong password"},
+        )
         raise InvalidInput("The password you re-entered is wrong: the order was not signed.", keep_changes=True)
     if order.status != OrderStatus.DRAFT:
         raise Conflict(f"Order {order.id} is {order.status.value}, not a draft: only drafts are signed.")
@@ -306,8 +365,11 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
         if clash is not None:
             raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
-    _check_titration(ctx, titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
-                     order.override_reason)
+    _check_titration(
+        ctx,
+        titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
+        order.override_reason,
+    )
     _require_consent(ctx, order.patient_id, order.start_date)
     order.status = OrderStatus.ACTIVE
     order.signed_by_id = doctor.id
@@ -319,13 +381,29 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         # Slots not yet acted on from the effective date now belong to the new version.
         for slot in _open_slots(ctx, previous.id, from_day=order.start_date):
             slot.prescription_id, slot.site_id, slot.updated_at = order.id, order.site_id, ctx.now
-    audit.record(ctx, "prescription.sign", "prescription", order.id, patient_id=order.patient_id,
-                 detail={"signature": order.signature, "supersedes_id": order.supersedes_id})
+    audit.record(
+        ctx,
+        "prescription.sign",
+        "prescription",
+        order.id,
+        patient_id=order.patient_id,
+        detail={"signature": order.signature, "supersedes_id": order.supersedes_id},
+    )
     return order
 
 
-REVISABLE = ("drug", "product", "dose_mg", "weekdays", "pickup_weekdays", "supervised", "site_id", "end_date",
-             "indication", "override_reason")
+REVISABLE = (
+    "drug",
+    "product",
+    "dose_mg",
+    "weekdays",
+    "pickup_weekdays",
+    "supervised",
+    "site_id",
+    "end_date",
+    "indication",
+    "override_reason",
+)
 
 
 def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_date: date, reason: str) -> Prescription:
@@ -346,30 +424,52 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
     if "drug" in changes and Drug(changes["drug"]) != current.drug:
         raise InvalidInput("A revision keeps the drug: discontinue this order and write a new one for another drug.")
     terms = OrderTerms(
-        drug=current.drug, product=changes.get("product", current.product),
+        drug=current.drug,
+        product=changes.get("product", current.product),
         dose_mg=changes.get("dose_mg", current.dose_mg),
         weekdays=tuple(changes.get("weekdays", current.weekday_set)),
-        pickup_weekdays=tuple(changes["pickup_weekdays"]) if changes.get("pickup_weekdays") is not None
+        pickup_weekdays=tuple(changes["pickup_weekdays"])
+        if changes.get("pickup_weekdays") is not None
         else (None if "weekdays" in changes else tuple(current.pickup_weekday_set)),
-        supervised=changes.get("supervised", current.supervised), site_id=changes.get("site_id", current.site_id),
-        start_date=effective_date, end_date=changes.get("end_date", current.end_date),
-        indication=changes.get("indication", current.indication), override_reason=changes.get("override_reason"),
+        supervised=changes.get("supervised", current.supervised),
+        site_id=changes.get("site_id", current.site_id),
+        start_date=effective_date,
+        end_date=changes.get("end_date", current.end_date),
+        indication=changes.get("indication", current.indication),
+        override_reason=changes.get("override_reason"),
     )
     terms, product = validate_terms(ctx, terms)
-    _check_titration(ctx, titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date),
-                     terms.override_reason)
+    _check_titration(
+        ctx,
+        titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date),
+        terms.override_reason,
+    )
     arrangement_changed = (
         weekdays_to_str(terms.pickup_weekdays) != current.pickup_weekdays
-        or terms.supervised != current.supervised or terms.site_id != current.site_id
+        or terms.supervised != current.supervised
+        or terms.site_id != current.site_id
     )
     order = _new_row(
-        ctx, doctor, current.patient_id, terms, product, version=current.version + 1,
-        course_start=current.course_start, supersedes=current, reason=reason.strip(),
+        ctx,
+        doctor,
+        current.patient_id,
+        terms,
+        product,
+        version=current.version + 1,
+        course_start=current.course_start,
+        supersedes=current,
+        reason=reason.strip(),
         # DOMAIN rule 1: every change of pickup arrangement records the medical reason.
         pickup_change_reason=reason.strip() if arrangement_changed else None,
     )
-    audit.record(ctx, "prescription.revise", "prescription", order.id, patient_id=order.patient_id,
-                 detail=_audit_terms(order) | {"reason": reason.strip(), "revises": current.id})
+    audit.record(
+        ctx,
+        "prescription.revise",
+        "prescription",
+        order.id,
+        patient_id=order.patient_id,
+        detail=_audit_terms(order) | {"reason": reason.strip(), "revises": current.id},
+    )
     return order
 
 
@@ -381,10 +481,15 @@ class Discontinued:
 
 def _open_slots(ctx: Ctx, order_id: int, *, from_day: date, statuses=(SlotStatus.DUE,)) -> list[Slot]:
     """The order's slots from a day on, locked in date order (the order a dispense locks them in)."""
-    return list(ctx.session.execute(
-        select(Slot).where(Slot.prescription_id == order_id, Slot.slot_date >= from_day, Slot.status.in_(statuses))
-        .order_by(Slot.slot_date, Slot.id).with_for_update().execution_options(populate_existing=True)
-    ).scalars())
+    return list(
+        ctx.session.execute(
+            select(Slot)
+            .where(Slot.prescription_id == order_id, Slot.slot_date >= from_day, Slot.status.in_(statuses))
+            .order_by(Slot.slot_date, Slot.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
 
 
 def doses_already_out(ctx: Ctx, order_id: int, from_day: date, why: str) -> list[str]:
@@ -394,11 +499,14 @@ def doses_already_out(ctx: Ctx, order_id: int, from_day: date, why: str) -> list
     at_site = [s.slot_date.isoformat() for s in out if s.status == SlotStatus.PREPARED]
     warnings = []
     if taken_home:
-        warnings.append(f"{len(taken_home)} take-home dose(s) for {', '.join(taken_home)} were already handed "
-                        f"out {why}: ask the patient to return them.")
+        warnings.append(
+            f"{len(taken_home)} take-home dose(s) for {', '.join(taken_home)} were already handed "
+            f"out {why}: ask the patient to return them."
+        )
     if at_site:
-        warnings.append(f"Dose(s) for {', '.join(at_site)} are prepared at the pickup site {why}: have them "
-                        "returned to the clinic.")
+        warnings.append(
+            f"Dose(s) for {', '.join(at_site)} are prepared at the pickup site {why}: have them returned to the clinic."
+        )
     return warnings
 
 
@@ -410,8 +518,14 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
         raise InvalidInput("reason is required: state why the order is stopped.")
     if order.status == OrderStatus.DRAFT:  # never signed: it never applied, so it is withdrawn, not ended
         order.status, order.discontinue_reason = OrderStatus.WITHDRAWN, reason.strip()
-        audit.record(ctx, "prescription.withdraw", "prescription", order.id, patient_id=order.patient_id,
-                     detail={"reason": reason.strip()})
+        audit.record(
+            ctx,
+            "prescription.withdraw",
+            "prescription",
+            order.id,
+            patient_id=order.patient_id,
+            detail={"reason": reason.strip()},
+        )
         return Discontinued(order, [])
     if order.status != OrderStatus.ACTIVE:
         raise Conflict(f"Order {order.id} is {order.status.value}: nothing to discontinue.")
@@ -430,8 +544,14 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
     for slot in _open_slots(ctx, order.id, from_day=after):
         slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "order discontinued", ctx.now
     warnings = doses_already_out(ctx, order.id, after, "beyond the end date")
-    audit.record(ctx, "prescription.discontinue", "prescription", order.id, patient_id=order.patient_id,
-                 detail={"end_date": end_date, "reason": reason.strip()})
+    audit.record(
+        ctx,
+        "prescription.discontinue",
+        "prescription",
+        order.id,
+        patient_id=order.patient_id,
+        detail={"end_date": end_date, "reason": reason.strip()},
+    )
     return Discontinued(order, warnings)
 
 
@@ -439,10 +559,13 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
     """All versions of a patient's orders, newest first; audited."""
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
     load_patient(ctx, patient_id)
-    orders = list(ctx.session.execute(
-        select(Prescription).where(Prescription.patient_id == patient_id)
-        .order_by(Prescription.drug, Prescription.version.desc(), Prescription.id.desc())
-    ).scalars())
+    orders = list(
+        ctx.session.execute(
+            select(Prescription)
+            .where(Prescription.patient_id == patient_id)
+            .order_by(Prescription.drug, Prescription.version.desc(), Prescription.id.desc())
+        ).scalars()
+    )
     audit.record(ctx, "prescription.list", "patient", patient_id, patient_id=patient_id)
     return orders
 
@@ -450,20 +573,25 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
 def drafts_to_sign(ctx: Ctx) -> list[Prescription]:
     """The doctor's queue: drafts waiting for a signature."""
     ctx.require(Role.DOCTOR)
-    drafts = list(ctx.session.execute(
-        select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
-    ).scalars())
+    drafts = list(
+        ctx.session.execute(
+            select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
+        ).scalars()
+    )
     audit.record_list(ctx, "prescription.list_drafts", (p.patient_id for p in drafts))
     return drafts
 
 
-def governing_orders(ctx: Ctx, day: date, *, site_id: int | None = None,
-                     patient_ids: list[int] | None = None) -> list[Prescription]:
+def governing_orders(
+    ctx: Ctx, day: date, *, site_id: int | None = None, patient_ids: list[int] | None = None
+) -> list[Prescription]:
     """Signed orders in force on `day` (with their patients loaded), by site or by patient."""
     stmt = (
-        select(Prescription).join(Prescription.patient)
+        select(Prescription)
+        .join(Prescription.patient)
         .where(
-            Prescription.status.in_(SIGNED), Prescription.start_date <= day,
+            Prescription.status.in_(SIGNED),
+            Prescription.start_date <= day,
             PRESCRIPTION_OPEN_END >= day,  # the index's bound; the exact conditions follow
             or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
             or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),

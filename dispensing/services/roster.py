@@ -23,7 +23,14 @@ from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
 
-SHOWN = (SlotStatus.DUE, SlotStatus.PREPARED, SlotStatus.DISPENSED, SlotStatus.WITHHELD, SlotStatus.MISSED, SlotStatus.COVERED)
+SHOWN = (
+    SlotStatus.DUE,
+    SlotStatus.PREPARED,
+    SlotStatus.DISPENSED,
+    SlotStatus.WITHHELD,
+    SlotStatus.MISSED,
+    SlotStatus.COVERED,
+)
 
 
 @dataclass
@@ -57,8 +64,9 @@ def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arr
     """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus)."""
     if order.drug == Drug.DISULFIRAM:
         return []
-    dates = take_home_dates(day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days,
-                            order.last_day)
+    dates = take_home_dates(
+        day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days, order.last_day
+    )
     # A sanction decided to start (or end) within the span changes the arrangement from that day.
     return [d for d in dates if arrangement.changes_on is None or d < arrangement.changes_on]
 
@@ -66,11 +74,12 @@ def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arr
 def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
     """Why no dose may be given against this order on `day`, or None."""
     if not order.governs(day):
-        return (f"Order {order.id} is not in force on {day} ({order.status.value}): "
-                "ask the doctor for a signed order.")
+        return f"Order {order.id} is not in force on {day} ({order.status.value}): ask the doctor for a signed order."
     if not signature_valid(ctx, order):
-        return (f"Order {order.id} does not match its signature (changed after signing): give nothing, "
-                "tell the doctor and the administrator.")
+        return (
+            f"Order {order.id} does not match its signature (changed after signing): give nothing, "
+            "tell the doctor and the administrator."
+        )
     return None
 
 
@@ -86,12 +95,17 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     sent_here = patients_sent_to(ctx, site_id, day) if site.kind == SiteKind.POLICE else set()
     if sent_here:
         candidates |= {o.id: o for o in governing_orders(ctx, day, patient_ids=list(sent_here))}
-    sanctions = sanctions_in_force(ctx, {o.patient_id for o in candidates.values()}, day,
-                                   day + timedelta(days=ctx.policy.take_home_max_days))
+    sanctions = sanctions_in_force(
+        ctx, {o.patient_id for o in candidates.values()}, day, day + timedelta(days=ctx.policy.take_home_max_days)
+    )
     arrangements = {oid: arrangement(o, sanctions.get(o.patient_id, []), day) for oid, o in candidates.items()}
-    orders = [o for o in candidates.values()
-              if day.weekday() in o.weekday_set and arrangements[o.id].site_id == site_id
-              and not arrangements[o.id].treatment_ended]
+    orders = [
+        o
+        for o in candidates.values()
+        if day.weekday() in o.weekday_set
+        and arrangements[o.id].site_id == site_id
+        and not arrangements[o.id].treatment_ended
+    ]
     by_key = {(o.patient_id, o.drug): o for o in orders}
 
     patient_ids = {o.patient_id for o in orders}
@@ -102,11 +116,23 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     have = {(s.patient_id, s.drug) for s in slots}
     missing = [o for o in orders if (o.patient_id, o.drug) not in have]
     if missing:
-        insert_ignoring_conflicts(session, Slot.__table__, [
-            {"patient_id": o.patient_id, "drug": o.drug.value, "slot_date": day, "prescription_id": o.id,
-             "site_id": site_id, "status": SlotStatus.DUE.value, "updated_at": ctx.now}
-            for o in missing
-        ], ["patient_id", "drug", "slot_date"])
+        insert_ignoring_conflicts(
+            session,
+            Slot.__table__,
+            [
+                {
+                    "patient_id": o.patient_id,
+                    "drug": o.drug.value,
+                    "slot_date": day,
+                    "prescription_id": o.id,
+                    "site_id": site_id,
+                    "status": SlotStatus.DUE.value,
+                    "updated_at": ctx.now,
+                }
+                for o in missing
+            ],
+            ["patient_id", "drug", "slot_date"],
+        )
         slots = _day_slots(session, site_id, day, patient_ids)
 
     past = day < ctx.today
@@ -135,13 +161,16 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     orders_by_id = {o.id: o for o in orders}
     missing = {s.prescription_id for s in keep} - set(orders_by_id)
     if missing:
-        orders_by_id |= {o.id: o for o in session.execute(
-            select(Prescription).where(among(session, Prescription.id, missing))).scalars()}
+        orders_by_id |= {
+            o.id: o
+            for o in session.execute(select(Prescription).where(among(session, Prescription.id, missing))).scalars()
+        }
     patients = {o.patient_id: o.patient for o in orders}
     lacking = {s.patient_id for s in keep} - set(patients)
     if lacking:
-        patients |= {p.id: p for p in session.execute(
-            select(Patient).where(among(session, Patient.id, lacking))).scalars()}
+        patients |= {
+            p.id: p for p in session.execute(select(Patient).where(among(session, Patient.id, lacking))).scalars()
+        }
 
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
@@ -150,16 +179,28 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     todays_windows = [w for w in site.windows if w.weekday == day.weekday()]
     windows_for = {drug: [w for w in todays_windows if w.serves(drug)] for drug in {s.drug for s in keep}}
     entries = [
-        _entry(ctx, slot, orders_by_id[slot.prescription_id], patients[slot.patient_id], windows_for[slot.drug],
-               arrangements.get(slot.prescription_id), states.get((slot.patient_id, slot.drug)),
-               slot.patient_id in urine_due)
+        _entry(
+            ctx,
+            slot,
+            orders_by_id[slot.prescription_id],
+            patients[slot.patient_id],
+            windows_for[slot.drug],
+            arrangements.get(slot.prescription_id),
+            states.get((slot.patient_id, slot.drug)),
+            slot.patient_id in urine_due,
+        )
         for slot in keep  # a handled slot shows the order it was handled under
     ]
     if day <= ctx.today:
         _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
     entries.sort(key=lambda e: e.sort_key)
-    audit.record(ctx, "roster.read", "site", site_id, detail={
-        "date": day, "patient_ids": sorted({e.patient.id for e in entries})})
+    audit.record(
+        ctx,
+        "roster.read",
+        "site",
+        site_id,
+        detail={"date": day, "patient_ids": sorted({e.patient.id for e in entries})},
+    )
     return entries
 
 
@@ -172,24 +213,47 @@ def _day_slots(session: Session, site_id: int, day: date, patient_ids: set[int])
     """
     queries = [select(Slot).where(Slot.site_id == site_id, Slot.slot_date == day)]
     if patient_ids:
-        queries.append(select(Slot).where(Slot.slot_date == day, among(session, Slot.patient_id, patient_ids),
-                                          Slot.site_id != site_id))
+        queries.append(
+            select(Slot).where(
+                Slot.slot_date == day, among(session, Slot.patient_id, patient_ids), Slot.site_id != site_id
+            )
+        )
     return [slot for q in queries for slot in session.execute(q.execution_options(populate_existing=True)).scalars()]
 
 
-def _entry(ctx: Ctx, slot: Slot, order: Prescription, patient: Patient, windows: list[DispensingWindow],
-           plan: Arrangement | None, state: MissedState | None, urine_due: bool) -> RosterEntry:
+def _entry(
+    ctx: Ctx,
+    slot: Slot,
+    order: Prescription,
+    patient: Patient,
+    windows: list[DispensingWindow],
+    plan: Arrangement | None,
+    state: MissedState | None,
+    urine_due: bool,
+) -> RosterEntry:
     """What the window shows for one slot; `plan` is None when no order governs it here any more."""
     day = slot.slot_date
     due = slot.status == SlotStatus.DUE
     blocked = (unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)) if due else None
     return RosterEntry(
-        slot=slot, patient=patient, order=order, windows=list(windows),
-        breathalyser_required=breath_required(slot.drug, ctx.policy), urine_sample_due=urine_due,
-        missed_consecutive=state.missed if state else 0, blocked_reason=blocked,
-        take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [], plan=plan,
-        flags=tuple(patient_flags(birth_date=patient.birth_date, day=day, pregnant=patient.pregnant,
-                                  children_at_home=patient.children_at_home)),
+        slot=slot,
+        patient=patient,
+        order=order,
+        windows=list(windows),
+        breathalyser_required=breath_required(slot.drug, ctx.policy),
+        urine_sample_due=urine_due,
+        missed_consecutive=state.missed if state else 0,
+        blocked_reason=blocked,
+        take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [],
+        plan=plan,
+        flags=tuple(
+            patient_flags(
+                birth_date=patient.birth_date,
+                day=day,
+                pregnant=patient.pregnant,
+                children_at_home=patient.children_at_home,
+            )
+        ),
     )
 
 
@@ -215,8 +279,11 @@ def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
     if not slots:
         return
     patient_ids = {s.patient_id for s in slots}
-    orders = {(o.patient_id, o.drug): o for o in governing_orders(ctx, day, patient_ids=list(patient_ids))
-              if day.weekday() in o.weekday_set}
+    orders = {
+        (o.patient_id, o.drug): o
+        for o in governing_orders(ctx, day, patient_ids=list(patient_ids))
+        if day.weekday() in o.weekday_set
+    }
     sanctions = sanctions_in_force(ctx, patient_ids, day)
     for slot in slots:
         order = orders.get((slot.patient_id, slot.drug))
@@ -232,19 +299,36 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
     """Put each missed-dose block on the doctor's review list once."""
     if not blocked:
         return
-    open_keys = {tuple(row) for row in ctx.session.execute(
-        select(Alert.patient_id, Alert.drug).where(
-            Alert.kind == AlertKind.MISSED_DOSE_BLOCK, Alert.resolved_at.is_(None),
-            among(ctx.session, Alert.patient_id, {e.patient.id for e in blocked}),
+    open_keys = {
+        tuple(row)
+        for row in ctx.session.execute(
+            select(Alert.patient_id, Alert.drug).where(
+                Alert.kind == AlertKind.MISSED_DOSE_BLOCK,
+                Alert.resolved_at.is_(None),
+                among(ctx.session, Alert.patient_id, {e.patient.id for e in blocked}),
+            )
         )
-    )}
+    }
     for e in blocked:
         if (e.patient.id, e.slot.drug) not in open_keys:
-            alert = Alert(patient_id=e.patient.id, kind=AlertKind.MISSED_DOSE_BLOCK, drug=e.slot.drug,
-                          slot_id=e.slot.id, message=e.blocked_reason, created_at=ctx.now)
+            alert = Alert(
+                patient_id=e.patient.id,
+                kind=AlertKind.MISSED_DOSE_BLOCK,
+                drug=e.slot.drug,
+                slot_id=e.slot.id,
+                message=e.blocked_reason,
+                created_at=ctx.now,
+            )
             ctx.session.add(alert)
             ctx.session.flush()
             open_keys.add((e.patient.id, e.slot.drug))
             # A run of no-shows breaks the cooperation agreement; the system records it once per run.
-            record_breach(ctx, e.patient.id, kind=BreachKind.MISSED_PICKUPS, occurred_on=e.slot.slot_date,
-                          note=e.blocked_reason, source=f"missed_run_alert:{alert.id}", automatic=True)
+            record_breach(
+                ctx,
+                e.patient.id,
+                kind=BreachKind.MISSED_PICKUPS,
+                occurred_on=e.slot.slot_date,
+                note=e.blocked_reason,
+                source=f"missed_run_alert:{alert.id}",
+                automatic=True,
+            )

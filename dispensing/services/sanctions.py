@@ -20,16 +20,18 @@ STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
 
 def terms(s: Sanction) -> SanctionTerms:
-    return SanctionTerms(step=s.step, starts_on=s.starts_on, ends_on=s.ends_on, site_id=s.site_id,
-                         review_on=s.review_on, id=s.id)
+    return SanctionTerms(
+        step=s.step, starts_on=s.starts_on, ends_on=s.ends_on, site_id=s.site_id, review_on=s.review_on, id=s.id
+    )
 
 
 def _in_force_on(day: date, until: date | None = None):
     return (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
 
 
-def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date,
-                       until: date | None = None) -> dict[int, list[SanctionTerms]]:
+def sanctions_in_force(
+    ctx: Ctx, patient_ids: Iterable[int], day: date, until: date | None = None
+) -> dict[int, list[SanctionTerms]]:
     """Sanctions per patient in force on any day from `day` to `until` (default: that day), in one query.
 
     The arrangement on `day` takes those in force that day; the later ones tell where take-home stops.
@@ -37,23 +39,34 @@ def sanctions_in_force(ctx: Ctx, patient_ids: Iterable[int], day: date,
     ids = set(patient_ids)
     result: dict[int, list[SanctionTerms]] = defaultdict(list)
     if ids:
-        for s in ctx.session.execute(select(Sanction).where(among(ctx.session, Sanction.patient_id, ids),
-                                                            _in_force_on(day, until))).scalars():
+        for s in ctx.session.execute(
+            select(Sanction).where(among(ctx.session, Sanction.patient_id, ids), _in_force_on(day, until))
+        ).scalars():
             result[s.patient_id].append(terms(s))
     return result
 
 
 def patients_sent_to(ctx: Ctx, site_id: int, day: date) -> set[int]:
     """Patients whose doses a police-pickup sanction moves to this site on `day`."""
-    return set(ctx.session.execute(select(Sanction.patient_id).where(
-        Sanction.site_id == site_id, Sanction.step == SanctionStep.POLICE_PICKUP, _in_force_on(day))).scalars())
+    return set(
+        ctx.session.execute(
+            select(Sanction.patient_id).where(
+                Sanction.site_id == site_id, Sanction.step == SanctionStep.POLICE_PICKUP, _in_force_on(day)
+            )
+        ).scalars()
+    )
 
 
 def arrangement(order: Prescription, sanctions: list[SanctionTerms], day: date) -> Arrangement:
     """The order's effective arrangement on `day` (the pure rule, fed from the row)."""
-    return effective_arrangement(site_id=order.site_id, weekdays=order.weekday_set,
-                                 pickup_weekdays=order.pickup_weekday_set, supervised=order.supervised,
-                                 sanctions=sanctions, day=day)
+    return effective_arrangement(
+        site_id=order.site_id,
+        weekdays=order.weekday_set,
+        pickup_weekdays=order.pickup_weekday_set,
+        supervised=order.supervised,
+        sanctions=sanctions,
+        day=day,
+    )
 
 
 def arrangement_today(ctx: Ctx, order: Prescription, day: date) -> Arrangement:
@@ -62,9 +75,19 @@ def arrangement_today(ctx: Ctx, order: Prescription, day: date) -> Arrangement:
     return arrangement(order, sanctions_in_force(ctx, [order.patient_id], day, until).get(order.patient_id, []), day)
 
 
-def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, starts_on: date, review_on: date,
-                    reason: str, site_id: int | None = None, meeting_on: date | None = None,
-                    breach_ids: list[int] | None = None, referral_note: str | None = None) -> Sanction:
+def decide_sanction(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    step: SanctionStep | str,
+    starts_on: date,
+    review_on: date,
+    reason: str,
+    site_id: int | None = None,
+    meeting_on: date | None = None,
+    breach_ids: list[int] | None = None,
+    referral_note: str | None = None,
+) -> Sanction:
     """Doctor: decide a sanction after a treatment meeting. Never starts in the past."""
     doctor = ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)
@@ -75,8 +98,9 @@ def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, star
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: a sanction is a documented decision.")
     if starts_on < ctx.today:
-        raise InvalidInput(f"starts_on {starts_on} is in the past: a sanction starts today or later, never before "
-                           "the decision.")
+        raise InvalidInput(
+            f"starts_on {starts_on} is in the past: a sanction starts today or later, never before the decision."
+        )
     if review_on <= starts_on:
         raise InvalidInput("review_on must be after starts_on: set the date the decision is looked at again.")
     if meeting_on is not None and meeting_on > ctx.today:
@@ -88,13 +112,22 @@ def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, star
     elif site_id is not None:
         raise InvalidInput(f"site_id is only for police_pickup, not for {step.value}.")
     if step == SanctionStep.TERMINATION and not (referral_note and referral_note.strip()):
-        raise InvalidInput("Termination needs referral_note: record the referral to the free-choice scheme "
-                           "(fritvalgsordning).")
+        raise InvalidInput(
+            "Termination needs referral_note: record the referral to the free-choice scheme (fritvalgsordning)."
+        )
     breaches = _open_breaches(ctx, patient_id, breach_ids or [])
-    sanction = Sanction(patient_id=patient_id, step=step, starts_on=starts_on, review_on=review_on,
-                        reason=reason.strip(), meeting_on=meeting_on, site_id=site_id,
-                        referral_note=(referral_note or "").strip() or None, decided_by_id=doctor.id,
-                        decided_at=ctx.now)
+    sanction = Sanction(
+        patient_id=patient_id,
+        step=step,
+        starts_on=starts_on,
+        review_on=review_on,
+        reason=reason.strip(),
+        meeting_on=meeting_on,
+        site_id=site_id,
+        referral_note=(referral_note or "").strip() or None,
+        decided_by_id=doctor.id,
+        decided_at=ctx.now,
+    )
     ctx.session.add(sanction)
     ctx.session.flush()
     for b in breaches:
@@ -102,9 +135,21 @@ def decide_sanction(ctx: Ctx, patient_id: int, *, step: SanctionStep | str, star
         b.decision_note = f"Sanction {step.value} from {starts_on}"
     if step == SanctionStep.TERMINATION:
         _end_treatment(ctx, patient_id, starts_on)
-    audit.record(ctx, "sanction.decide", "sanction", sanction.id, patient_id=patient_id, detail={
-        "step": step.value, "starts_on": starts_on, "review_on": review_on, "site_id": site_id,
-        "breach_ids": [b.id for b in breaches], "reason": reason.strip()})
+    audit.record(
+        ctx,
+        "sanction.decide",
+        "sanction",
+        sanction.id,
+        patient_id=patient_id,
+        detail={
+            "step": step.value,
+            "starts_on": starts_on,
+            "review_on": review_on,
+            "site_id": site_id,
+            "breach_ids": [b.id for b in breaches],
+            "reason": reason.strip(),
+        },
+    )
     return sanction
 
 
@@ -119,13 +164,24 @@ def _open_breaches(ctx: Ctx, patient_id: int, ids: list[int]) -> list[Breach]:
 
 def _end_treatment(ctx: Ctx, patient_id: int, ends_from: date) -> None:
     """Termination: every order still running is discontinued, the last dose the day before."""
-    for order in ctx.session.execute(select(Prescription).where(
-        Prescription.patient_id == patient_id, Prescription.status == OrderStatus.ACTIVE,
-    )).scalars().all():
+    for order in (
+        ctx.session.execute(
+            select(Prescription).where(
+                Prescription.patient_id == patient_id,
+                Prescription.status == OrderStatus.ACTIVE,
+            )
+        )
+        .scalars()
+        .all()
+    ):
         last = order.last_day
         if last is None or last >= ends_from:
-            discontinue_order(ctx, order.id, ends_from - timedelta(days=1),
-                              "Treatment ended in the municipality (sanction: termination)")
+            discontinue_order(
+                ctx,
+                order.id,
+                ends_from - timedelta(days=1),
+                "Treatment ended in the municipality (sanction: termination)",
+            )
 
 
 def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> Sanction:
@@ -137,15 +193,23 @@ def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> 
     if s.ends_on is not None:
         raise Conflict(f"Sanction {sanction_id} was lifted already (last day {s.ends_on}).")
     if s.step == SanctionStep.TERMINATION:
-        raise Conflict("A termination is not lifted: the patient is referred on. Write new orders if treatment "
-                       "resumes in the municipality.")
+        raise Conflict(
+            "A termination is not lifted: the patient is referred on. Write new orders if treatment "
+            "resumes in the municipality."
+        )
     if not reason or not reason.strip():
         raise InvalidInput("reason is required: record why the sanction ends.")
     if ends_on < ctx.today - timedelta(days=1) or ends_on < s.starts_on - timedelta(days=1):
         raise InvalidInput(f"ends_on {ends_on} is in the past: the last day in force is yesterday at the earliest.")
     s.ends_on, s.lifted_reason, s.lifted_by_id, s.lifted_at = ends_on, reason.strip(), doctor.id, ctx.now
-    audit.record(ctx, "sanction.lift", "sanction", s.id, patient_id=s.patient_id,
-                 detail={"ends_on": ends_on, "reason": reason.strip()})
+    audit.record(
+        ctx,
+        "sanction.lift",
+        "sanction",
+        s.id,
+        patient_id=s.patient_id,
+        detail={"ends_on": ends_on, "reason": reason.strip()},
+    )
     return s
 
 
@@ -160,8 +224,13 @@ def get_sanction(ctx: Ctx, sanction_id: int) -> Sanction:
 def list_sanctions(ctx: Ctx, patient_id: int) -> list[Sanction]:
     ctx.require(*STAFF)
     load_patient(ctx, patient_id)
-    rows = list(ctx.session.execute(select(Sanction).where(Sanction.patient_id == patient_id)
-                                    .order_by(Sanction.starts_on.desc(), Sanction.id.desc())).scalars())
+    rows = list(
+        ctx.session.execute(
+            select(Sanction)
+            .where(Sanction.patient_id == patient_id)
+            .order_by(Sanction.starts_on.desc(), Sanction.id.desc())
+        ).scalars()
+    )
     audit.record(ctx, "sanction.list", "patient", patient_id, patient_id=patient_id)
     return rows
 
@@ -170,9 +239,16 @@ def due_for_review(ctx: Ctx, within_days: int = 7) -> list[Sanction]:
     """The doctor's list: sanctions still in force whose review date is within a week or past."""
     ctx.require(Role.DOCTOR)
     horizon = ctx.today + timedelta(days=within_days)
-    rows = list(ctx.session.execute(select(Sanction).where(
-        Sanction.ends_on.is_(None), Sanction.step != SanctionStep.TERMINATION, Sanction.review_on <= horizon,
-    ).order_by(Sanction.review_on)).scalars())
+    rows = list(
+        ctx.session.execute(
+            select(Sanction)
+            .where(
+                Sanction.ends_on.is_(None),
+                Sanction.step != SanctionStep.TERMINATION,
+                Sanction.review_on <= horizon,
+            )
+            .order_by(Sanction.review_on)
+        ).scalars()
+    )
     audit.record_list(ctx, "sanction.list_review", (s.patient_id for s in rows))
     return rows
-

@@ -72,13 +72,32 @@ def set_windows(ctx: Ctx, site_id: int, specs: list[WindowSpec]) -> Site:
                 )
     ctx.session.execute(delete(DispensingWindow).where(DispensingWindow.site_id == site_id))
     for spec in specs:
-        ctx.session.add(DispensingWindow(
-            site_id=site_id, weekday=spec.weekday, start=spec.start, end=spec.end,
-            drugs=",".join(sorted(d.value for d in spec.drugs)) if spec.drugs else None,
-        ))
+        ctx.session.add(
+            DispensingWindow(
+                site_id=site_id,
+                weekday=spec.weekday,
+                start=spec.start,
+                end=spec.end,
+                drugs=",".join(sorted(d.value for d in spec.drugs)) if spec.drugs else None,
+            )
+        )
     ctx.session.flush()
-    audit.record(ctx, "site.windows", "site", site_id, detail={"windows": [
-        {"weekday": s.weekday, "start": s.start.strftime("%H:%M"), "end": s.end.strftime("%H:%M"),
-         "drugs": [d.value for d in s.drugs] if s.drugs else None} for s in specs]})
+    audit.record(
+        ctx,
+        "site.windows",
+        "site",
+        site_id,
+        detail={
+            "windows": [
+                {
+                    "weekday": s.weekday,
+                    "start": s.start.strftime("%H:%M"),
+                    "end": s.end.strftime("%H:%M"),
+                    "drugs": [d.value for d in s.drugs] if s.drugs else None,
+                }
+                for s in specs
+            ]
+        },
+    )
     ctx.session.expire_all()
     return get_site(ctx, site_id)

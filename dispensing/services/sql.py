@@ -35,8 +35,9 @@ def among(session: Session, column: ColumnElement[int], ids: Collection[int]) ->
     return column.in_(ids)
 
 
-def among_pairs(session: Session, stmt: Select, a: ColumnElement, b: ColumnElement,
-                pairs: Collection[tuple[Any, Any]]) -> Select:
+def among_pairs(
+    session: Session, stmt: Select, a: ColumnElement, b: ColumnElement, pairs: Collection[tuple[Any, Any]]
+) -> Select:
     """`stmt` limited to rows whose (a, b) is one of `pairs`, by an index on (a, b, ...).
 
     PostgreSQL joins the pairs as two unnested arrays, so the index is entered once per pair with
@@ -44,12 +45,17 @@ def among_pairs(session: Session, stmt: Select, a: ColumnElement, b: ColumnEleme
     SQLite gets an IN list per column, a superset of the pairs: the caller keeps only its pairs.
     """
     if len(pairs) == 1:  # one order at the window: plain equalities, the cheapest statement to build
-        (first, second), = pairs
+        ((first, second),) = pairs
         return stmt.where(a == first, b == second)
     if is_postgresql(session):
         pairs = sorted(set(pairs))
-        keys = func.unnest(bindparam(None, [p for p, _ in pairs], type_=postgresql.ARRAY(Integer)),
-                           bindparam(None, [str(q) for _, q in pairs], type_=postgresql.ARRAY(String))
-                           ).table_valued("a", "b").render_derived(name="pairs")
+        keys = (
+            func.unnest(
+                bindparam(None, [p for p, _ in pairs], type_=postgresql.ARRAY(Integer)),
+                bindparam(None, [str(q) for _, q in pairs], type_=postgresql.ARRAY(String)),
+            )
+            .table_valued("a", "b")
+            .render_derived(name="pairs")
+        )
         return stmt.join(keys, and_(a == keys.c.a, b == keys.c.b))
     return stmt.where(a.in_({p for p, _ in pairs}), b.in_({q for _, q in pairs}))

@@ -123,9 +123,11 @@ class _Inputs:
         if not self.applies:
             return None
         policy = ctx.policy
-        return (f"children={int(self.children_rule)};order={self.urine_order_id or '-'};"
-                f"course={self.course_start};days={weekdays_to_str(self.weekdays)};"
-                f"policy={policy.urine_max_gap_days}/{policy.urine_min_gap_days}")
+        return (
+            f"children={int(self.children_rule)};order={self.urine_order_id or '-'};"
+            f"course={self.course_start};days={weekdays_to_str(self.weekdays)};"
+            f"policy={policy.urine_max_gap_days}/{policy.urine_min_gap_days}"
+        )
 
 
 def _inputs(state: _State) -> _Inputs:
@@ -146,28 +148,48 @@ def _load_states(ctx: Ctx, patient_ids: Collection[int], day: date) -> dict[int,
     """Two queries for any number of patients: flags, plan and open due day; then their orders."""
     open_due = (
         select(func.min(UrinePlanDay.due_on))
-        .where(UrinePlanDay.plan_id == UrinePlan.id, UrinePlanDay.status == UrineDayStatus.PLANNED,
-               UrinePlanDay.due_on <= day)
-        .correlate(UrinePlan).scalar_subquery()
+        .where(
+            UrinePlanDay.plan_id == UrinePlan.id,
+            UrinePlanDay.status == UrineDayStatus.PLANNED,
+            UrinePlanDay.due_on <= day,
+        )
+        .correlate(UrinePlan)
+        .scalar_subquery()
     )
     active_order = (
         select(func.max(UrineOrder.id))
-        .where(UrineOrder.patient_id == Patient.id, UrineOrder.status == UrineOrderStatus.ACTIVE,
-               or_(UrineOrder.ends_on.is_(None), UrineOrder.ends_on >= day))
-        .correlate(Patient).scalar_subquery()
+        .where(
+            UrineOrder.patient_id == Patient.id,
+            UrineOrder.status == UrineOrderStatus.ACTIVE,
+            or_(UrineOrder.ends_on.is_(None), UrineOrder.ends_on >= day),
+        )
+        .correlate(Patient)
+        .scalar_subquery()
     )
     rows = ctx.session.execute(
-        select(Patient.id, Patient.children_at_home, UrinePlan.id, UrinePlan.basis, UrinePlan.until_on,
-               open_due, active_order)
+        select(
+            Patient.id,
+            Patient.children_at_home,
+            UrinePlan.id,
+            UrinePlan.basis,
+            UrinePlan.until_on,
+            open_due,
+            active_order,
+        )
         .select_from(Patient)
         .outerjoin(UrinePlan, and_(UrinePlan.patient_id == Patient.id, UrinePlan.status == UrinePlanStatus.CURRENT))
         .where(among(ctx.session, Patient.id, patient_ids))
         .order_by(UrinePlan.id)  # should two plans ever be current, the newest wins
     ).all()
-    states = {pid: _State(pid, bool(children), plan_id, basis, until, due, order_id)
-              for pid, children, plan_id, basis, until, due, order_id in rows}
-    relevant = [s.patient_id for s in states.values()
-                if s.children_at_home or s.urine_order_id is not None or s.plan_id is not None]
+    states = {
+        pid: _State(pid, bool(children), plan_id, basis, until, due, order_id)
+        for pid, children, plan_id, basis, until, due, order_id in rows
+    }
+    relevant = [
+        s.patient_id
+        for s in states.values()
+        if s.children_at_home or s.urine_order_id is not None or s.plan_id is not None
+    ]
     if relevant:
         for order in governing_orders(ctx, day, patient_ids=relevant):
             states[order.patient_id].orders.append(order)
@@ -180,8 +202,8 @@ def _load_states(ctx: Ctx, patient_ids: Collection[int], day: date) -> dict[int,
 def _last_test_on(ctx: Ctx, patient_id: int, since: date | None) -> date | None:
     """The last sample or refusal in the current treatment course (what the next gap counts from)."""
     stmt = select(func.max(UrineTest.taken_on)).where(
-        UrineTest.patient_id == patient_id,
-        UrineTest.outcome.in_((UrineOutcome.COLLECTED, UrineOutcome.REFUSED)))
+        UrineTest.patient_id == patient_id, UrineTest.outcome.in_((UrineOutcome.COLLECTED, UrineOutcome.REFUSED))
+    )
     if since is not None:
         stmt = stmt.where(UrineTest.taken_on >= since)
     return ctx.session.execute(stmt).scalar_one_or_none()
@@ -203,13 +225,24 @@ def _gaps(ctx: Ctx, inputs: _Inputs, order: UrineOrder | None) -> tuple[int | No
 
 def _reason(old_basis: str | None, new_basis: str) -> str:
     if old_basis is None:
-        return "rule applies: " + ", ".join(k for k, on in (("children at home", "children=1" in new_basis),
-                                                          ("doctor's urine order", "order=-" not in new_basis)) if on)
+        return "rule applies: " + ", ".join(
+            k
+            for k, on in (
+                ("children at home", "children=1" in new_basis),
+                ("doctor's urine order", "order=-" not in new_basis),
+            )
+            if on
+        )
     old = dict(part.split("=", 1) for part in old_basis.split(";"))
     new = dict(part.split("=", 1) for part in new_basis.split(";"))
     changed = [k for k in new if old.get(k) != new[k]]
-    names = {"children": "children at home", "order": "doctor's urine order", "course": "new treatment course",
-             "days": "attendance days", "policy": "clinic policy"}
+    names = {
+        "children": "children at home",
+        "order": "doctor's urine order",
+        "course": "new treatment course",
+        "days": "attendance days",
+        "policy": "clinic policy",
+    }
     return "changed: " + ", ".join(names.get(k, k) for k in changed) if changed else "plan extended"
 
 
@@ -217,26 +250,38 @@ def _supersede_current(ctx: Ctx, patient_id: int, *, carry_until: date | None) -
     """Mark the current plan and its open days superseded; returns the open days up to
     `carry_until` (due already, never answered), which the next plan keeps."""
     session = ctx.session
-    current = session.execute(
-        select(UrinePlan.id).where(UrinePlan.patient_id == patient_id, UrinePlan.status == UrinePlanStatus.CURRENT)
-    ).scalars().all()
+    current = (
+        session.execute(
+            select(UrinePlan.id).where(UrinePlan.patient_id == patient_id, UrinePlan.status == UrinePlanStatus.CURRENT)
+        )
+        .scalars()
+        .all()
+    )
     if not current:
         return []
     carried: list[date] = []
     if carry_until is not None:
-        carried = list(session.execute(
-            select(UrinePlanDay.due_on).where(
-                UrinePlanDay.plan_id.in_(current), UrinePlanDay.status == UrineDayStatus.PLANNED,
-                UrinePlanDay.due_on <= carry_until)
-        ).scalars())
+        carried = list(
+            session.execute(
+                select(UrinePlanDay.due_on).where(
+                    UrinePlanDay.plan_id.in_(current),
+                    UrinePlanDay.status == UrineDayStatus.PLANNED,
+                    UrinePlanDay.due_on <= carry_until,
+                )
+            ).scalars()
+        )
     session.execute(
-        update(UrinePlanDay).where(UrinePlanDay.plan_id.in_(current), UrinePlanDay.status == UrineDayStatus.PLANNED)
+        update(UrinePlanDay)
+        .where(UrinePlanDay.plan_id.in_(current), UrinePlanDay.status == UrineDayStatus.PLANNED)
         .values(status=UrineDayStatus.SUPERSEDED, closed_at=ctx.now)
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session="fetch")
+    )
     session.execute(
-        update(UrinePlan).where(UrinePlan.id.in_(current), UrinePlan.status == UrinePlanStatus.CURRENT)
+        update(UrinePlan)
+        .where(UrinePlan.id.in_(current), UrinePlan.status == UrinePlanStatus.CURRENT)
         .values(status=UrinePlanStatus.SUPERSEDED, superseded_at=ctx.now)
-        .execution_options(synchronize_session="fetch"))
+        .execution_options(synchronize_session="fetch")
+    )
     return carried
 
 
@@ -244,8 +289,12 @@ def _draw(ctx: Ctx, patient_id: int, inputs: _Inputs, basis: str, day: date, rea
     """Supersede the current plan and store a newly drawn one (version + 1)."""
     session = ctx.session
     carried = _supersede_current(ctx, patient_id, carry_until=day)
-    version = (session.execute(select(func.max(UrinePlan.version)).where(UrinePlan.patient_id == patient_id))
-               .scalar_one_or_none() or 0) + 1
+    version = (
+        session.execute(
+            select(func.max(UrinePlan.version)).where(UrinePlan.patient_id == patient_id)
+        ).scalar_one_or_none()
+        or 0
+    ) + 1
     seed = seed_for(patient_id, version, ctx.secret)
     order = session.get(UrineOrder, inputs.urine_order_id) if inputs.urine_order_id else None
     max_gap, min_gap = _gaps(ctx, inputs, order)
@@ -255,8 +304,15 @@ def _draw(ctx: Ctx, patient_id: int, inputs: _Inputs, basis: str, day: date, rea
 
     days: dict[date, UrineDayKind] = {d: UrineDayKind.CARRIED for d in carried}
     if max_gap is not None:
-        drawn = draw_urine_days(start=start, until=until, last_test=last_test, attendance_weekdays=inputs.weekdays,
-                                max_gap_days=max_gap, min_gap_days=min_gap, rng=random.Random(seed))
+        drawn = draw_urine_days(
+            start=start,
+            until=until,
+            last_test=last_test,
+            attendance_weekdays=inputs.weekdays,
+            max_gap_days=max_gap,
+            min_gap_days=min_gap,
+            rng=random.Random(seed),
+        )
         first_is_start = last_test is None or last_test + timedelta(days=max_gap) < start
         for i, d in enumerate(drawn):
             days.setdefault(d, UrineDayKind.START if i == 0 and first_is_start else UrineDayKind.DRAWN)
@@ -267,29 +323,54 @@ def _draw(ctx: Ctx, patient_id: int, inputs: _Inputs, basis: str, day: date, rea
                 days.setdefault(d, UrineDayKind.EXTRA)
 
     plan = UrinePlan(
-        patient_id=patient_id, version=version, seed=f"{seed:064x}", start_on=start, until_on=until,
-        last_test_on=last_test, max_gap_days=max_gap, min_gap_days=min_gap,
-        attendance_weekdays=weekdays_to_str(inputs.weekdays), basis=basis, reason=reason[:200],
-        urine_order_id=order.id if order else None, status=UrinePlanStatus.CURRENT, created_at=ctx.now,
+        patient_id=patient_id,
+        version=version,
+        seed=f"{seed:064x}",
+        start_on=start,
+        until_on=until,
+        last_test_on=last_test,
+        max_gap_days=max_gap,
+        min_gap_days=min_gap,
+        attendance_weekdays=weekdays_to_str(inputs.weekdays),
+        basis=basis,
+        reason=reason[:200],
+        urine_order_id=order.id if order else None,
+        status=UrinePlanStatus.CURRENT,
+        created_at=ctx.now,
         created_by_id=ctx.actor.id if ctx.actor else None,
     )
     session.add(plan)
     session.flush()
-    session.add_all(UrinePlanDay(plan_id=plan.id, patient_id=patient_id, due_on=d, kind=kind,
-                                 status=UrineDayStatus.PLANNED) for d, kind in sorted(days.items()))
+    session.add_all(
+        UrinePlanDay(plan_id=plan.id, patient_id=patient_id, due_on=d, kind=kind, status=UrineDayStatus.PLANNED)
+        for d, kind in sorted(days.items())
+    )
     session.flush()
     # The days themselves stay out of the audit log: admins read it, and only doctors see the schedule.
-    audit.record(ctx, "urine.plan", "urine_plan", plan.id, patient_id=patient_id, detail={
-        "version": version, "reason": plan.reason, "days": len(days), "max_gap_days": max_gap,
-        "min_gap_days": min_gap, "last_test_on": last_test, "urine_order_id": plan.urine_order_id})
+    audit.record(
+        ctx,
+        "urine.plan",
+        "urine_plan",
+        plan.id,
+        patient_id=patient_id,
+        detail={
+            "version": version,
+            "reason": plan.reason,
+            "days": len(days),
+            "max_gap_days": max_gap,
+            "min_gap_days": min_gap,
+            "last_test_on": last_test,
+            "urine_order_id": plan.urine_order_id,
+        },
+    )
     return plan
 
 
 def _due_since(ctx: Ctx, plan_id: int, day: date) -> date | None:
     return ctx.session.execute(
         select(func.min(UrinePlanDay.due_on)).where(
-            UrinePlanDay.plan_id == plan_id, UrinePlanDay.status == UrineDayStatus.PLANNED,
-            UrinePlanDay.due_on <= day)
+            UrinePlanDay.plan_id == plan_id, UrinePlanDay.status == UrineDayStatus.PLANNED, UrinePlanDay.due_on <= day
+        )
     ).scalar_one_or_none()
 
 
@@ -311,8 +392,12 @@ def _needs_drawing(ctx: Ctx, state: _State, day: date) -> bool:
     basis = _inputs(state).basis(ctx)
     if basis is None:
         return state.plan_id is not None  # the rule stopped applying: the plan must end
-    return (state.plan_id is None or state.plan_basis != basis
-            or state.plan_until is None or state.plan_until < day + timedelta(days=REPLAN_MARGIN_DAYS))
+    return (
+        state.plan_id is None
+        or state.plan_basis != basis
+        or state.plan_until is None
+        or state.plan_until < day + timedelta(days=REPLAN_MARGIN_DAYS)
+    )
 
 
 def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = None) -> UrineStatus:
@@ -325,12 +410,20 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
     if basis is None:
         if state.plan_id is not None:  # the rule stopped applying: nothing is due any more
             _supersede_current(ctx, state.patient_id, carry_until=None)
-            audit.record(ctx, "urine.plan_end", "urine_plan", state.plan_id, patient_id=state.patient_id,
-                         detail={"reason": "rule no longer applies (no children at home, urine order "
-                                           "or order in force)"})
+            audit.record(
+                ctx,
+                "urine.plan_end",
+                "urine_plan",
+                state.plan_id,
+                patient_id=state.patient_id,
+                detail={"reason": "rule no longer applies (no children at home, urine order or order in force)"},
+            )
         return NOT_IN_PROGRAMME
-    rules = tuple(r for r, on in (("children_at_home", inputs.children_rule),
-                                  ("doctor_order", inputs.urine_order_id is not None)) if on)
+    rules = tuple(
+        r
+        for r, on in (("children_at_home", inputs.children_rule), ("doctor_order", inputs.urine_order_id is not None))
+        if on
+    )
     if force_reason is None and not _needs_drawing(ctx, state, day):
         return UrineStatus(True, rules, state.plan_id, state.due_since)
     plan = _draw(ctx, state.patient_id, inputs, basis, day, force_reason or _reason(state.plan_basis, basis))
@@ -340,8 +433,9 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
 def _lock_patients(ctx: Ctx, patient_ids: Collection[int]) -> None:
     """Row-lock patients (in id order, so two windows never deadlock) before drawing their plans:
     a second request waits, then finds the plan the first one drew."""
-    ctx.session.execute(select(Patient.id).where(among(ctx.session, Patient.id, patient_ids))
-                        .order_by(Patient.id).with_for_update()).all()
+    ctx.session.execute(
+        select(Patient.id).where(among(ctx.session, Patient.id, patient_ids)).order_by(Patient.id).with_for_update()
+    ).all()
 
 
 def _statuses(ctx: Ctx, patient_ids: Collection[int], day: date) -> dict[int, UrineStatus]:
@@ -375,8 +469,9 @@ def status(ctx: Ctx, patient_id: int, day: date | None = None) -> UrineStatus:
 def _validate_results(results: Any) -> dict[str, str]:
     panel = ", ".join(PANEL)
     if not isinstance(results, dict) or not results:
-        raise InvalidInput(f'results must give at least one panel item, e.g. {{"opioids": "neg"}}; '
-                           f'the panel is: {panel}.')
+        raise InvalidInput(
+            f'results must give at least one panel item, e.g. {{"opioids": "neg"}}; the panel is: {panel}.'
+        )
     unknown = sorted(str(k) for k in results if k not in PANEL)
     if unknown:
         raise InvalidInput(f"Unknown panel item(s) {', '.join(unknown)}: the panel is {panel}. Nothing was recorded.")
@@ -390,11 +485,15 @@ def prescribed_around(ctx: Ctx, patient_id: int, day: date) -> set[Drug]:
     """Drugs of signed orders in force on `day` or up to WASHOUT_DAYS before it."""
     since = day - timedelta(days=WASHOUT_DAYS)
     orders = ctx.session.execute(
-        select(Prescription).where(Prescription.patient_id == patient_id, Prescription.status.in_(SIGNED),
-                                   Prescription.start_date <= day)
+        select(Prescription).where(
+            Prescription.patient_id == patient_id, Prescription.status.in_(SIGNED), Prescription.start_date <= day
+        )
     ).scalars()
-    return {o.drug for o in orders
-            if (o.last_day is None or o.last_day >= since) and (o.last_day is None or o.last_day >= o.start_date)}
+    return {
+        o.drug
+        for o in orders
+        if (o.last_day is None or o.last_day >= since) and (o.last_day is None or o.last_day >= o.start_date)
+    }
 
 
 def side_abuse(results: dict[str, str], prescribed: Iterable[Drug]) -> list[str]:
@@ -408,14 +507,27 @@ def side_abuse(results: dict[str, str], prescribed: Iterable[Drug]) -> list[str]
 def _open_days(ctx: Ctx, plan_id: int | None, upto: date) -> list[UrinePlanDay]:
     if plan_id is None:
         return []
-    return list(ctx.session.execute(
-        select(UrinePlanDay).where(UrinePlanDay.plan_id == plan_id, UrinePlanDay.status == UrineDayStatus.PLANNED,
-                                   UrinePlanDay.due_on <= upto)
-    ).scalars())
+    return list(
+        ctx.session.execute(
+            select(UrinePlanDay).where(
+                UrinePlanDay.plan_id == plan_id,
+                UrinePlanDay.status == UrineDayStatus.PLANNED,
+                UrinePlanDay.due_on <= upto,
+            )
+        ).scalars()
+    )
 
 
-def record_test(ctx: Ctx, patient_id: int, *, collected_on: date | None = None, results: Any = None,
-                refused: bool = False, not_possible: bool = False, reason: str | None = None) -> UrineTest:
+def record_test(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    collected_on: date | None = None,
+    results: Any = None,
+    refused: bool = False,
+    not_possible: bool = False,
+    reason: str | None = None,
+) -> UrineTest:
     """Record a sample with its results, or that the patient refused, or could not give one today.
 
     A sample or a refusal answers every due day up to today and the plan is redrawn from it; a
@@ -427,41 +539,73 @@ def record_test(ctx: Ctx, patient_id: int, *, collected_on: date | None = None, 
     _lock_patients(ctx, [patient_id])  # the audit head is locked only at commit, after this
     today = ctx.today
     reason = (reason or "").strip() or None
-    modes = [m for m, on in (("sample", collected_on is not None or results is not None), ("refused", refused),
-                             ("not_possible", not_possible)) if on]
+    modes = [
+        m
+        for m, on in (
+            ("sample", collected_on is not None or results is not None),
+            ("refused", refused),
+            ("not_possible", not_possible),
+        )
+        if on
+    ]
     if len(modes) != 1:
-        raise InvalidInput('Give exactly one of: a sample ("collected_on" and "results"), "refused": true, '
-                           'or "not_possible": true with a "reason". Nothing was recorded.')
+        raise InvalidInput(
+            'Give exactly one of: a sample ("collected_on" and "results"), "refused": true, '
+            'or "not_possible": true with a "reason". Nothing was recorded.'
+        )
     mode = modes[0]
 
     if mode == "sample":
         if collected_on is None:
             raise InvalidInput("collected_on is required with results: the date the sample was collected.")
         if collected_on > today:
-            raise InvalidInput(f"collected_on {collected_on} is in the future (today is {today}): "
-                               "give the day the sample was collected. Nothing was recorded.")
+            raise InvalidInput(
+                f"collected_on {collected_on} is in the future (today is {today}): "
+                "give the day the sample was collected. Nothing was recorded."
+            )
         registered = local_today(patient.created_at, ctx.tz)
         if collected_on < registered:
-            raise InvalidInput(f"collected_on {collected_on} is before the patient was registered ({registered}): "
-                               "check the date. Nothing was recorded.")
+            raise InvalidInput(
+                f"collected_on {collected_on} is before the patient was registered ({registered}): "
+                "check the date. Nothing was recorded."
+            )
         clean = _validate_results(results)
-        if ctx.session.execute(select(UrineTest.id).where(
-                UrineTest.patient_id == patient_id, UrineTest.outcome == UrineOutcome.COLLECTED,
-                UrineTest.taken_on == collected_on)).first() is not None:
-            raise Conflict(f"A sample collected on {collected_on} is already recorded for this patient: "
-                           f"see GET /patients/{patient_id}/urine-tests instead of recording it twice.")
+        if (
+            ctx.session.execute(
+                select(UrineTest.id).where(
+                    UrineTest.patient_id == patient_id,
+                    UrineTest.outcome == UrineOutcome.COLLECTED,
+                    UrineTest.taken_on == collected_on,
+                )
+            ).first()
+            is not None
+        ):
+            raise Conflict(
+                f"A sample collected on {collected_on} is already recorded for this patient: "
+                f"see GET /patients/{patient_id}/urine-tests instead of recording it twice."
+            )
     elif mode == "not_possible" and not reason:
-        raise InvalidInput("reason is required with not_possible: say why no sample could be given "
-                           "(the test stays due for the next visit).")
+        raise InvalidInput(
+            "reason is required with not_possible: say why no sample could be given "
+            "(the test stays due for the next visit)."
+        )
 
     current = status(ctx, patient_id, today)
     open_days = _open_days(ctx, current.plan_id, today)
     if mode != "sample" and not open_days:
-        raise Conflict("No urine sample is due today for this patient, so there is nothing to refuse or postpone: "
-                       "record a sample with collected_on and results if one was given.")
+        raise Conflict(
+            "No urine sample is due today for this patient, so there is nothing to refuse or postpone: "
+            "record a sample with collected_on and results if one was given."
+        )
 
-    test = UrineTest(patient_id=patient_id, recorded_by_id=user.id, recorded_at=ctx.now, reason=reason,
-                     was_due=bool(open_days), prescribed="")
+    test = UrineTest(
+        patient_id=patient_id,
+        recorded_by_id=user.id,
+        recorded_at=ctx.now,
+        reason=reason,
+        was_due=bool(open_days),
+        prescribed="",
+    )
     if mode == "sample":
         prescribed = prescribed_around(ctx, patient_id, collected_on)
         found = side_abuse(clean, prescribed)
@@ -479,22 +623,48 @@ def record_test(ctx: Ctx, patient_id: int, *, collected_on: date | None = None, 
             d.status, d.test_id, d.closed_at = closed, test.id, ctx.now
     if mode == "sample" and test.side_abuse:
         names = ", ".join(PANEL[k][0].lower() for k in test.side_abuse)
-        alert = Alert(patient_id=patient_id, kind=ALERT_KIND, drug=None, slot_id=None, created_at=ctx.now,
-                      message=(f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
-                               "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
-                               "the doctor decides. No sanction has been applied."))
+        alert = Alert(
+            patient_id=patient_id,
+            kind=ALERT_KIND,
+            drug=None,
+            slot_id=None,
+            created_at=ctx.now,
+            message=(
+                f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
+                "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
+                "the doctor decides. No sanction has been applied."
+            ),
+        )
         ctx.session.add(alert)
         ctx.session.flush()
         test.alert_id = alert.id
     if mode == "refused":
-        breach = record_breach(ctx, patient_id, kind=BreachKind.REFUSED_URINE_SAMPLE, occurred_on=today,
-                               note="Refused a urine sample that was due" + (f": {reason}" if reason else "."),
-                               source=f"urine_refused:{test.id}", automatic=True)
+        breach = record_breach(
+            ctx,
+            patient_id,
+            kind=BreachKind.REFUSED_URINE_SAMPLE,
+            occurred_on=today,
+            note="Refused a urine sample that was due" + (f": {reason}" if reason else "."),
+            source=f"urine_refused:{test.id}",
+            automatic=True,
+        )
         test.breach_id = breach.id
-    audit.record(ctx, "urine.record", "urine_test", test.id, patient_id=patient_id, detail={
-        "outcome": test.outcome.value, "taken_on": test.taken_on, "was_due": test.was_due,
-        "positive": [k for k, v in (test.results or {}).items() if v == "pos"], "side_abuse": test.side_abuse,
-        "alert_id": test.alert_id, "breach_id": test.breach_id})
+    audit.record(
+        ctx,
+        "urine.record",
+        "urine_test",
+        test.id,
+        patient_id=patient_id,
+        detail={
+            "outcome": test.outcome.value,
+            "taken_on": test.taken_on,
+            "was_due": test.was_due,
+            "positive": [k for k, v in (test.results or {}).items() if v == "pos"],
+            "side_abuse": test.side_abuse,
+            "alert_id": test.alert_id,
+            "breach_id": test.breach_id,
+        },
+    )
 
     if mode != "not_possible" and current.applies:
         # A fresh draw counted from this test: the next day is again unpredictable.
@@ -524,21 +694,33 @@ def overview(ctx: Ctx, patient_id: int) -> UrineOverview:
     load_patient(ctx, patient_id)
     today = ctx.today
     st = status(ctx, patient_id, today)
-    tests = list(ctx.session.execute(
-        select(UrineTest).where(UrineTest.patient_id == patient_id)
-        .order_by(UrineTest.taken_on.desc(), UrineTest.id.desc())).scalars())
+    tests = list(
+        ctx.session.execute(
+            select(UrineTest)
+            .where(UrineTest.patient_id == patient_id)
+            .order_by(UrineTest.taken_on.desc(), UrineTest.id.desc())
+        ).scalars()
+    )
     plan = ctx.session.get(UrinePlan, st.plan_id) if st.plan_id else None
-    result = UrineOverview(patient_id=patient_id, status=st, max_gap_days=plan.max_gap_days if plan else None,
-                           tests=tests)
+    result = UrineOverview(
+        patient_id=patient_id, status=st, max_gap_days=plan.max_gap_days if plan else None, tests=tests
+    )
     doctor = user.role == Role.DOCTOR
     if doctor:
         result.plan = plan
-        result.planned_days = list(ctx.session.execute(
-            select(UrinePlanDay).where(UrinePlanDay.plan_id == plan.id, UrinePlanDay.status == UrineDayStatus.PLANNED)
-            .order_by(UrinePlanDay.due_on)).scalars()) if plan else []
+        result.planned_days = (
+            list(
+                ctx.session.execute(
+                    select(UrinePlanDay)
+                    .where(UrinePlanDay.plan_id == plan.id, UrinePlanDay.status == UrineDayStatus.PLANNED)
+                    .order_by(UrinePlanDay.due_on)
+                ).scalars()
+            )
+            if plan
+            else []
+        )
         result.urine_order = _active_order(ctx, patient_id, today)
-    audit.record(ctx, "urine.read", "patient", patient_id, patient_id=patient_id,
-                 detail={"schedule_shown": doctor})
+    audit.record(ctx, "urine.read", "patient", patient_id, patient_id=patient_id, detail={"schedule_shown": doctor})
     return result
 
 
@@ -547,14 +729,26 @@ def overview(ctx: Ctx, patient_id: int) -> UrineOverview:
 
 def _active_order(ctx: Ctx, patient_id: int, day: date) -> UrineOrder | None:
     return ctx.session.execute(
-        select(UrineOrder).where(UrineOrder.patient_id == patient_id, UrineOrder.status == UrineOrderStatus.ACTIVE,
-                                 or_(UrineOrder.ends_on.is_(None), UrineOrder.ends_on >= day))
-        .order_by(UrineOrder.id.desc()).limit(1)
+        select(UrineOrder)
+        .where(
+            UrineOrder.patient_id == patient_id,
+            UrineOrder.status == UrineOrderStatus.ACTIVE,
+            or_(UrineOrder.ends_on.is_(None), UrineOrder.ends_on >= day),
+        )
+        .order_by(UrineOrder.id.desc())
+        .limit(1)
     ).scalar_one_or_none()
 
 
-def order_tests(ctx: Ctx, patient_id: int, *, reason: str, max_gap_days: int | None = None,
-                extra_days: Collection[date] = (), ends_on: date | None = None) -> UrineOrder:
+def order_tests(
+    ctx: Ctx,
+    patient_id: int,
+    *,
+    reason: str,
+    max_gap_days: int | None = None,
+    extra_days: Collection[date] = (),
+    ends_on: date | None = None,
+) -> UrineOrder:
     """Doctor: order urine tests for a patient (a shorter maximum gap and/or extra days), with a reason.
 
     Replaces the patient's previous urine order; the plan is redrawn at once.
@@ -571,13 +765,16 @@ def order_tests(ctx: Ctx, patient_id: int, *, reason: str, max_gap_days: int | N
         raise InvalidInput("Order a maximum gap between tests (max_gap_days) and/or extra test days (extra_days).")
     if max_gap_days is not None:
         if not MIN_ORDER_GAP_DAYS <= max_gap_days <= MAX_ORDER_GAP_DAYS:
-            raise InvalidInput(f"max_gap_days must be {MIN_ORDER_GAP_DAYS} to {MAX_ORDER_GAP_DAYS} days "
-                               f"(a gap of 1 would make every visit a test day, which is not unannounced).")
+            raise InvalidInput(
+                f"max_gap_days must be {MIN_ORDER_GAP_DAYS} to {MAX_ORDER_GAP_DAYS} days "
+                f"(a gap of 1 would make every visit a test day, which is not unannounced)."
+            )
         policy_max = ctx.policy.urine_max_gap_days
         if patient.children_at_home and max_gap_days > policy_max:
             raise InvalidInput(
                 f"The patient has children at home: rule 7 already requires a test at least every {policy_max} days. "
-                f"Order a max_gap_days of {policy_max} or less, or only extra days.")
+                f"Order a max_gap_days of {policy_max} or less, or only extra days."
+            )
     if ends_on is not None and ends_on < today:
         raise InvalidInput(f"ends_on {ends_on} is in the past: give the last day the order applies, or leave it out.")
     for d in extra:
@@ -587,21 +784,43 @@ def order_tests(ctx: Ctx, patient_id: int, *, reason: str, max_gap_days: int | N
             raise InvalidInput(f"Extra test day {d} is more than {PLAN_HORIZON_DAYS} days ahead: order it later.")
         if ends_on is not None and d > ends_on:
             raise InvalidInput(f"Extra test day {d} is after the order ends ({ends_on}).")
-    previous = ctx.session.execute(
-        select(UrineOrder).where(UrineOrder.patient_id == patient_id, UrineOrder.status == UrineOrderStatus.ACTIVE)
-    ).scalars().all()
+    previous = (
+        ctx.session.execute(
+            select(UrineOrder).where(UrineOrder.patient_id == patient_id, UrineOrder.status == UrineOrderStatus.ACTIVE)
+        )
+        .scalars()
+        .all()
+    )
     for p in previous:
         p.status, p.ended_at, p.ended_by_id = UrineOrderStatus.SUPERSEDED, ctx.now, doctor.id
         p.end_reason = "replaced by a new urine order"
-    order = UrineOrder(patient_id=patient_id, max_gap_days=max_gap_days, extra_days=[d.isoformat() for d in extra],
-                       reason=reason, ends_on=ends_on, status=UrineOrderStatus.ACTIVE, ordered_by_id=doctor.id,
-                       created_at=ctx.now)
+    order = UrineOrder(
+        patient_id=patient_id,
+        max_gap_days=max_gap_days,
+        extra_days=[d.isoformat() for d in extra],
+        reason=reason,
+        ends_on=ends_on,
+        status=UrineOrderStatus.ACTIVE,
+        ordered_by_id=doctor.id,
+        created_at=ctx.now,
+    )
     ctx.session.add(order)
     ctx.session.flush()
     # The extra dates are future test days: only their number goes into the (admin-readable) log.
-    audit.record(ctx, "urine_order.create", "urine_order", order.id, patient_id=patient_id, detail={
-        "max_gap_days": max_gap_days, "extra_days": len(extra), "ends_on": ends_on, "reason": reason,
-        "replaces": [p.id for p in previous]})
+    audit.record(
+        ctx,
+        "urine_order.create",
+        "urine_order",
+        order.id,
+        patient_id=patient_id,
+        detail={
+            "max_gap_days": max_gap_days,
+            "extra_days": len(extra),
+            "ends_on": ends_on,
+            "reason": reason,
+            "replaces": [p.id for p in previous],
+        },
+    )
     status(ctx, patient_id, today)
     return order
 
@@ -620,8 +839,9 @@ def end_order(ctx: Ctx, order_id: int, reason: str) -> UrineOrder:
         raise InvalidInput("reason is required: state why the tests are stopped.")
     order.status, order.ended_at, order.ended_by_id = UrineOrderStatus.ENDED, ctx.now, doctor.id
     order.end_reason = reason
-    audit.record(ctx, "urine_order.end", "urine_order", order.id, patient_id=order.patient_id,
-                 detail={"reason": reason})
+    audit.record(
+        ctx, "urine_order.end", "urine_order", order.id, patient_id=order.patient_id, detail={"reason": reason}
+    )
     status(ctx, order.patient_id, ctx.today)
     return order
 
@@ -630,7 +850,10 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[UrineOrder]:
     """Doctor: every urine order of the patient, newest first."""
     ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)
-    orders = list(ctx.session.execute(
-        select(UrineOrder).where(UrineOrder.patient_id == patient_id).order_by(UrineOrder.id.desc())).scalars())
+    orders = list(
+        ctx.session.execute(
+            select(UrineOrder).where(UrineOrder.patient_id == patient_id).order_by(UrineOrder.id.desc())
+        ).scalars()
+    )
     audit.record(ctx, "urine_order.list", "patient", patient_id, patient_id=patient_id)
     return orders

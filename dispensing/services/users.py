@@ -34,7 +34,9 @@ def create_user(
     if role == Role.SITE_STAFF and site_id is None:
         raise InvalidInput("A site_staff user is bound to one site: give --site-id.")
     if can_prescribe_addictive and role != Role.DOCTOR:
-        raise InvalidInput("Only a doctor can carry the right to prescribe addictive medicine (autorisationsloven §41).")
+        raise InvalidInput(
+            "Only a doctor can carry the right to prescribe addictive medicine (autorisationsloven §41)."
+        )
     if site_id is not None and ctx.session.get(Site, site_id) is None:
         raise NotFound(f"Site {site_id} does not exist: create it first or pick another site id.")
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
@@ -52,8 +54,13 @@ def create_user(
     )
     ctx.session.add(user)
     ctx.session.flush()
-    audit.record(ctx, "user.create", "user", user.id, detail={"username": username, "role": role.value,
-                                                               "can_prescribe_addictive": can_prescribe_addictive})
+    audit.record(
+        ctx,
+        "user.create",
+        "user",
+        user.id,
+        detail={"username": username, "role": role.value, "can_prescribe_addictive": can_prescribe_addictive},
+    )
     return user
 
 
@@ -65,8 +72,9 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
         # An unknown "username" is often a password typed in the wrong field: never log it.
         shown = user.username if user else "(unknown user)"
         log.warning("login failed for username=%r", shown)
-        audit.record(ctx, "auth.login_failed", "user", user.id if user else None,
-                     detail={"username": shown}, actor_name=shown)
+        audit.record(
+            ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
+        )
         raise NotAuthenticated("Wrong username or password.", keep_changes=True)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
     return user

@@ -26,8 +26,18 @@ class Api:
         self.clock = clock
         self.factory = factory
 
-    def call(self, method: str, path: str, user=None, *, json: Any = None, params: dict | None = None,
-             data: dict | None = None, content: bytes | None = None, headers: dict | None = None):
+    def call(
+        self,
+        method: str,
+        path: str,
+        user=None,
+        *,
+        json: Any = None,
+        params: dict | None = None,
+        data: dict | None = None,
+        content: bytes | None = None,
+        headers: dict | None = None,
+    ):
         h = dict(headers or {})
         if user is not None:
             # a fresh token at the clinic's current time (the clock may have moved on since the last call)
@@ -39,7 +49,8 @@ class Api:
             except ValueError:
                 pytest.fail(f"{method} {path} -> {r.status_code} without a JSON body: {r.text[:300]}")
             assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"].strip(), (
-                f"{method} {path} -> {r.status_code}: the error body has no readable string 'detail': {body}")
+                f"{method} {path} -> {r.status_code}: the error body has no readable string 'detail': {body}"
+            )
         return r
 
     def get(self, path, user=None, **kw):
@@ -85,7 +96,9 @@ def api(client, clock, factory) -> Api:
 
 def expect(r, status: int) -> Any:
     """Assert the status (showing the body when it differs) and return the JSON body."""
-    assert r.status_code == status, f"{r.request.method} {r.request.url.path}: expected {status}, got {r.status_code}: {r.text}"
+    assert r.status_code == status, (
+        f"{r.request.method} {r.request.url.path}: expected {status}, got {r.status_code}: {r.text}"
+    )
     return r.json()
 
 

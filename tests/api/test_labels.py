@@ -37,8 +37,9 @@ def read_qr_codes(pdf: bytes, tmp_path, expect: int) -> list[str]:
     for dpi in (300, 200, 400):
         for old in tmp_path.glob("page*.png"):
             old.unlink()
-        subprocess.run(["pdftoppm", "-r", str(dpi), "-png", str(tmp_path / "l.pdf"), str(tmp_path / "page")],
-                       check=True)
+        subprocess.run(
+            ["pdftoppm", "-r", str(dpi), "-png", str(tmp_path / "l.pdf"), str(tmp_path / "page")], check=True
+        )
         for png in sorted(tmp_path.glob("page*.png")):
             out = subprocess.run(["zbarimg", "--raw", "-q", str(png)], capture_output=True, text=True)
             codes += [c for c in out.stdout.split() if c not in codes]
@@ -63,7 +64,10 @@ def test_printed_label_qr_verifies_and_later_shows_void(client, factory, clock, 
 
     tampered = tokens[0][:-3] + ("AAA" if tokens[0][-3:] != "AAA" else "BBB")
     assert client.get("/labels/verify", params={"token": tampered}, headers=nurse).json() == {
-        **{k: None for k in check if k not in ("valid", "covers")}, "valid": False, "covers": []}
+        **{k: None for k in check if k not in ("valid", "covers")},
+        "valid": False,
+        "covers": [],
+    }
 
     r = client.post(f"/dispenses/{created['dispense_id']}/void", json={"reason": "Knust flaske"}, headers=nurse)
     assert r.status_code == 200 and r.json()["status"] == "void"

@@ -15,13 +15,16 @@ def register(api, user, cpr: str, name: str = "Jens Æblegård Hansen", **extra)
     return api.post("/patients", user, json={"cpr": cpr, "name": name} | extra)
 
 
-@pytest.mark.parametrize("cpr, birth, sex", [
-    ("150385-4013", date(1985, 3, 15), "male"),     # 7th digit 4, YY 85: 1900s
-    ("1503854013", date(1985, 3, 15), "male"),      # the same without hyphen
-    ("010203-4562", date(2003, 2, 1), "female"),    # 7th digit 4, YY 03: 2000s
-    ("290292-5678", date(1892, 2, 29), "female"),   # 7th digit 5, YY 92: 1800s (1892 is a leap year)
-    ("290204-6789", date(2004, 2, 29), "male"),     # 7th digit 6, YY 04: 2000s leap day
-])
+@pytest.mark.parametrize(
+    "cpr, birth, sex",
+    [
+        ("150385-4013", date(1985, 3, 15), "male"),  # 7th digit 4, YY 85: 1900s
+        ("1503854013", date(1985, 3, 15), "male"),  # the same without hyphen
+        ("010203-4562", date(2003, 2, 1), "female"),  # 7th digit 4, YY 03: 2000s
+        ("290292-5678", date(1892, 2, 29), "female"),  # 7th digit 5, YY 92: 1800s (1892 is a leap year)
+        ("290204-6789", date(2004, 2, 29), "male"),  # 7th digit 6, YY 04: 2000s leap day
+    ],
+)
 def test_register_derives_birth_date_and_sex_from_the_cpr(api, factory, cpr, birth, sex):
     body = expect(register(api, factory.nurse, cpr, children_at_home=True), 201)
     assert isinstance(body["id"], int)
@@ -47,16 +50,19 @@ def test_staff_roles_register_patients(api, factory, role):
     expect(register(api, factory.user(role), "150385-4013"), 201)
 
 
-@pytest.mark.parametrize("cpr, words", [
-    ("310490-4234", ["date"]),      # 31 April does not exist
-    ("300290-4234", ["date"]),      # 30 February
-    ("290291-4234", ["date"]),      # 29 February 1991, not a leap year
-    ("011390-4234", ["date"]),      # month 13
-    ("0101AB-4234", ["digit"]),
-    ("010190-423", ["10 digits"]),
-    ("010190-42345", ["10 digits"]),
-    ("", ["empty"]),
-])
+@pytest.mark.parametrize(
+    "cpr, words",
+    [
+        ("310490-4234", ["date"]),  # 31 April does not exist
+        ("300290-4234", ["date"]),  # 30 February
+        ("290291-4234", ["date"]),  # 29 February 1991, not a leap year
+        ("011390-4234", ["date"]),  # month 13
+        ("0101AB-4234", ["digit"]),
+        ("010190-423", ["10 digits"]),
+        ("010190-42345", ["10 digits"]),
+        ("", ["empty"]),
+    ],
+)
 def test_invalid_cpr_is_422_with_a_detail_that_explains(api, factory, cpr, words):
     body = expect(register(api, factory.nurse, cpr), 422)
     for word in words:
@@ -142,11 +148,14 @@ def test_unknown_patient_is_404(api, factory):
     assert "987654" in body["detail"]
 
 
-@pytest.mark.parametrize("call", [
-    lambda api, user, pid: api.get(f"/patients/{pid}", user),
-    lambda api, user, pid: api.get("/patients", user, params={"q": "a"}),
-    lambda api, user, pid: register(api, user, "150385-4013"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda api, user, pid: api.get(f"/patients/{pid}", user),
+        lambda api, user, pid: api.get("/patients", user, params={"q": "a"}),
+        lambda api, user, pid: register(api, user, "150385-4013"),
+    ],
+)
 def test_site_staff_cannot_see_or_register_patients(api, factory, call):
     patient = factory.patient()
     expect(call(api, api.site_staff(), patient.id), 403)
@@ -179,8 +188,9 @@ def test_a_search_is_audited_with_the_patients_it_showed(api, factory):
 
 def test_a_search_by_cpr_digits_does_not_put_the_digits_in_the_audit_log(api, factory):
     patient = expect(register(api, factory.nurse, "150385-4013"), 201)
-    assert [p["id"] for p in expect(api.get("/patients", factory.nurse, params={"q": "1503854013"}), 200)] == \
-        [patient["id"]]
+    assert [p["id"] for p in expect(api.get("/patients", factory.nurse, params={"q": "1503854013"}), 200)] == [
+        patient["id"]
+    ]
     assert "1503854013" not in str(api.audit(factory.admin))
 
 

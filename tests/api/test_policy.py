@@ -70,31 +70,44 @@ def test_take_home_maximum_limits_the_span(api, factory):
     line = api.slot(site.id, MONDAY, order.patient_id)
     assert line["take_home_days"] == 2  # 3 days per pickup, counting the day itself
     expect(api.dispense(line["slot_id"], take_home_days=3), 422)
-    assert expect(api.dispense(line["slot_id"]), 201)["covers"] == [MONDAY.isoformat(), day(1).isoformat(),
-                                                                    day(2).isoformat()]
+    assert expect(api.dispense(line["slot_id"]), 201)["covers"] == [
+        MONDAY.isoformat(),
+        day(1).isoformat(),
+        day(2).isoformat(),
+    ]
 
 
 def test_first_dose_limit_is_a_setting(api, factory):
     expect(api.put("/policy", factory.doctor, json={"methadone_first_dose_max_mg": "40"}), 200)
     patient, site = factory.patient(), factory.site()
-    body = {"patient_id": patient.id, "drug": "methadone", "dose_mg": "40", "site_id": site.id,
-            "start_date": MONDAY.isoformat(), "indication": "opioid dependence"}
+    body = {
+        "patient_id": patient.id,
+        "drug": "methadone",
+        "dose_mg": "40",
+        "site_id": site.id,
+        "start_date": MONDAY.isoformat(),
+        "indication": "opioid dependence",
+    }
     expect(api.post("/prescriptions", factory.doctor, json=body), 201)
     other = factory.patient()
-    detail = expect(api.post("/prescriptions", factory.doctor, json=body | {"patient_id": other.id, "dose_mg": "45"}),
-                    422)["detail"]
+    detail = expect(
+        api.post("/prescriptions", factory.doctor, json=body | {"patient_id": other.id, "dose_mg": "45"}), 422
+    )["detail"]
     assert "40 mg" in detail
 
 
-@pytest.mark.parametrize("change", [
-    {"take_home_max_days": 0},
-    {"take_home_max_days": "many"},
-    {"opioid_breath_threshold": "abc"},
-    {"opioid_breath_threshold": "-0.10"},
-    {"missed_days_block": 0},
-    {"no_such_setting": 1},
-    {"take_home_max_days": 7, "opioid_breath_threshold": "abc"},  # one bad value: nothing changes
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"take_home_max_days": 0},
+        {"take_home_max_days": "many"},
+        {"opioid_breath_threshold": "abc"},
+        {"opioid_breath_threshold": "-0.10"},
+        {"missed_days_block": 0},
+        {"no_such_setting": 1},
+        {"take_home_max_days": 7, "opioid_breath_threshold": "abc"},  # one bad value: nothing changes
+    ],
+)
 def test_invalid_policy_is_422_and_changes_nothing(api, factory, change):
     before = policy(api, factory.doctor)
     body = expect(api.put("/policy", factory.doctor, json=change), 422)

@@ -11,8 +11,15 @@ from tests.conftest import PASSWORD
 
 
 def order_body(patient_id: int, site_id: int, **kw) -> dict:
-    return {"patient_id": patient_id, "drug": "methadone", "dose_mg": "30", "site_id": site_id,
-            "start_date": MONDAY.isoformat(), "indication": "opioid dependence", "supervised": True} | kw
+    return {
+        "patient_id": patient_id,
+        "drug": "methadone",
+        "dose_mg": "30",
+        "site_id": site_id,
+        "start_date": MONDAY.isoformat(),
+        "indication": "opioid dependence",
+        "supervised": True,
+    } | kw
 
 
 def create(api, factory, patient=None, site=None, user=None, **kw):
@@ -31,8 +38,11 @@ def signed(api, factory, **kw) -> dict:
 
 
 def revise(api, factory, order_id: int, effective, reason="titration", **changes):
-    return api.post(f"/prescriptions/{order_id}/revise", factory.doctor,
-                    json={"effective_date": effective.isoformat(), "reason": reason} | changes)
+    return api.post(
+        f"/prescriptions/{order_id}/revise",
+        factory.doctor,
+        json={"effective_date": effective.isoformat(), "reason": reason} | changes,
+    )
 
 
 def read(api, factory, order_id: int) -> dict:
@@ -76,20 +86,24 @@ def test_unknown_patient_or_site_is_404(api, factory):
     expect(api.get("/prescriptions/987654", factory.doctor), 404)
 
 
-@pytest.mark.parametrize("drug, product, dose_in, dose_out", [
-    ("disulfiram", None, 400, "400"),
-    ("disulfiram", None, "800", "800"),
-    ("methadone", "methadone-oral-1", "2.5", "2.5"),
-    ("methadone", "methadone-oral-1", 2.5, "2.5"),
-    ("methadone", None, "30.000", "30"),
-    ("buprenorphine", "subutex-sl", "0.4", "0.4"),
-    ("buprenorphine", "subutex-sl", 1.2, "1.2"),    # 1.2 as a binary float is 1.1999999999999999556
-    ("buprenorphine", "subutex-sl", 0.8, "0.8"),
-    ("buprenorphine_naloxone", None, 16, "16"),
-    ("acamprosate", None, 1998, "1998"),
-])
+@pytest.mark.parametrize(
+    "drug, product, dose_in, dose_out",
+    [
+        ("disulfiram", None, 400, "400"),
+        ("disulfiram", None, "800", "800"),
+        ("methadone", "methadone-oral-1", "2.5", "2.5"),
+        ("methadone", "methadone-oral-1", 2.5, "2.5"),
+        ("methadone", None, "30.000", "30"),
+        ("buprenorphine", "subutex-sl", "0.4", "0.4"),
+        ("buprenorphine", "subutex-sl", 1.2, "1.2"),  # 1.2 as a binary float is 1.1999999999999999556
+        ("buprenorphine", "subutex-sl", 0.8, "0.8"),
+        ("buprenorphine_naloxone", None, 16, "16"),
+        ("acamprosate", None, 1998, "1998"),
+    ],
+)
 def test_dose_accepts_number_or_decimal_string_and_returns_an_exact_decimal_string(
-        api, factory, drug, product, dose_in, dose_out):
+    api, factory, drug, product, dose_in, dose_out
+):
     extra = {"product": product} if product else {}
     created = expect(create(api, factory, drug=drug, dose_mg=dose_in, **extra), 201)
     assert created["dose_mg"] == dose_out
@@ -99,21 +113,32 @@ def test_dose_accepts_number_or_decimal_string_and_returns_an_exact_decimal_stri
 
 
 def test_large_whole_dose_is_shown_without_exponent(api, factory):
-    created = expect(create(api, factory, dose_mg=80, product="methadone-oral-1",
-                            override_reason="transfer from another centre at 80 mg"), 201)
+    created = expect(
+        create(
+            api,
+            factory,
+            dose_mg=80,
+            product="methadone-oral-1",
+            override_reason="transfer from another centre at 80 mg",
+        ),
+        201,
+    )
     assert created["dose_mg"] == "80"
     assert created["dose_ml"] == "80"  # 1 mg/ml solution
     assert '"dose_mg":"80"' in api.get(f"/prescriptions/{created['id']}", factory.doctor).text.replace(" ", "")
 
 
-@pytest.mark.parametrize("product, dose, words", [
-    ("methadone-tab-5", "2.5", ["multiple of 5"]),
-    ("methadone-oral-1", "0.3", ["multiple of 0.5"]),
-    (None, "800", ["300"]),        # above the catalogue's sanity limit for methadone
-    (None, "0", ["more than 0"]),
-    (None, "-10", ["more than 0"]),
-    ("no-such-product", "30", ["methadone-oral-1"]),
-])
+@pytest.mark.parametrize(
+    "product, dose, words",
+    [
+        ("methadone-tab-5", "2.5", ["multiple of 5"]),
+        ("methadone-oral-1", "0.3", ["multiple of 0.5"]),
+        (None, "800", ["300"]),  # above the catalogue's sanity limit for methadone
+        (None, "0", ["more than 0"]),
+        (None, "-10", ["more than 0"]),
+        ("no-such-product", "30", ["methadone-oral-1"]),
+    ],
+)
 def test_dose_the_product_cannot_give_is_422(api, factory, product, dose, words):
     extra = {"product": product} if product else {}
     body = expect(create(api, factory, dose_mg=dose, override_reason="just testing", **extra), 422)
@@ -126,15 +151,18 @@ def test_dose_that_is_not_a_number_is_422(api, factory, dose):
     expect(create(api, factory, dose_mg=dose), 422)
 
 
-@pytest.mark.parametrize("terms", [
-    {"weekdays": [7]},
-    {"weekdays": [-1, 2]},
-    {"weekdays": []},
-    {"weekdays": ["monday"]},
-    {"weekdays": [0, 3], "pickup_weekdays": [0, 1]},
-    {"weekdays": [0, 3], "pickup_weekdays": []},
-    {"weekdays": [0, 3], "pickup_weekdays": [9]},
-])
+@pytest.mark.parametrize(
+    "terms",
+    [
+        {"weekdays": [7]},
+        {"weekdays": [-1, 2]},
+        {"weekdays": []},
+        {"weekdays": ["monday"]},
+        {"weekdays": [0, 3], "pickup_weekdays": [0, 1]},
+        {"weekdays": [0, 3], "pickup_weekdays": []},
+        {"weekdays": [0, 3], "pickup_weekdays": [9]},
+    ],
+)
 def test_bad_weekdays_are_422(api, factory, terms):
     patient = factory.patient()
     body = expect(create(api, factory, patient, **terms), 422)
@@ -238,8 +266,9 @@ def test_doctor_without_the_prescribing_right_cannot_sign_opioids_but_can_sign_a
     assert "§41" in body["detail"] or "prescribe" in body["detail"]
     assert read(api, factory, methadone["id"])["status"] == "draft"
 
-    antabus = expect(create(api, factory, patient, user=plain_doctor, drug="disulfiram", dose_mg="400",
-                            weekdays=[0, 3]), 201)
+    antabus = expect(
+        create(api, factory, patient, user=plain_doctor, drug="disulfiram", dose_mg="400", weekdays=[0, 3]), 201
+    )
     assert expect(sign(api, antabus["id"], plain_doctor), 200)["status"] == "active"
 
     bup = expect(create(api, factory, patient, user=plain_doctor, drug="buprenorphine", dose_mg="8"), 201)
@@ -303,7 +332,9 @@ def test_revise_makes_a_new_draft_version_that_supersedes_the_old_once_signed(ap
     assert api.slot(site.id, wednesday, patient.id)["dose_mg"] == "40"
     versions = expect(api.get(f"/patients/{patient.id}/prescriptions", factory.doctor), 200)
     assert {(o["id"], o["version"], o["status"]) for o in versions} == {
-        (old["id"], 1, "superseded"), (new["id"], 2, "active")}
+        (old["id"], 1, "superseded"),
+        (new["id"], 2, "active"),
+    }
 
 
 def test_revise_step_above_10_mg_is_422_unless_overridden(api, factory):
@@ -316,7 +347,7 @@ def test_revise_step_above_10_mg_is_422_unless_overridden(api, factory):
 
 
 def test_weekly_increase_above_20_mg_is_422(api, factory):
-    current = signed(api, factory)                    # 30 mg from Monday
+    current = signed(api, factory)  # 30 mg from Monday
     for effective, dose in ((day(1), 40), (day(2), 50)):  # +10 Tuesday, +10 Wednesday: 20 in the week
         draft = expect(revise(api, factory, current["id"], effective, dose_mg=dose), 201)
         current = expect(sign(api, draft["id"], factory.doctor), 200)
@@ -367,8 +398,14 @@ def test_revise_needs_a_reason_and_an_active_order(api, factory):
 
 def test_only_a_doctor_revises(api, factory):
     old = signed(api, factory)
-    expect(api.post(f"/prescriptions/{old['id']}/revise", factory.nurse,
-                    json={"effective_date": day(2).isoformat(), "reason": "x", "dose_mg": 35}), 403)
+    expect(
+        api.post(
+            f"/prescriptions/{old['id']}/revise",
+            factory.nurse,
+            json={"effective_date": day(2).isoformat(), "reason": "x", "dose_mg": 35},
+        ),
+        403,
+    )
 
 
 # --- discontinuing ----------------------------------------------------------------------------
@@ -377,8 +414,14 @@ def test_only_a_doctor_revises(api, factory):
 def test_discontinue_stops_the_order(api, factory):
     patient, site = factory.patient(), factory.site()
     order = signed(api, factory, patient=patient, site=site)
-    body = expect(api.post(f"/prescriptions/{order['id']}/discontinue", factory.doctor,
-                           json={"end_date": day(2).isoformat(), "reason": "patient moved to Odense"}), 200)
+    body = expect(
+        api.post(
+            f"/prescriptions/{order['id']}/discontinue",
+            factory.doctor,
+            json={"end_date": day(2).isoformat(), "reason": "patient moved to Odense"},
+        ),
+        200,
+    )
     assert body["status"] == "discontinued"
     assert body["discontinued_on"] == day(2).isoformat()
     assert body["discontinue_reason"] == "patient moved to Odense"
@@ -388,8 +431,14 @@ def test_discontinue_stops_the_order(api, factory):
     assert [i for i in api.roster(site.id, day(3)) if i["patient"]["id"] == patient.id] == []
     # a discontinued order cannot be revised or discontinued again
     expect(revise(api, factory, order["id"], day(2), dose_mg=35), 409)
-    expect(api.post(f"/prescriptions/{order['id']}/discontinue", factory.doctor,
-                    json={"end_date": day(2).isoformat(), "reason": "again"}), 409)
+    expect(
+        api.post(
+            f"/prescriptions/{order['id']}/discontinue",
+            factory.doctor,
+            json={"end_date": day(2).isoformat(), "reason": "again"},
+        ),
+        409,
+    )
 
 
 def test_discontinue_needs_a_doctor_and_a_reason(api, factory):
@@ -441,8 +490,9 @@ def test_missing_or_unknown_fields_are_422_naming_the_field(api, factory):
     patient, site = factory.patient(), factory.site()
     body = order_body(patient.id, site.id)
     for field in ("patient_id", "drug", "dose_mg", "site_id", "start_date", "indication"):
-        detail = expect(api.post("/prescriptions", factory.doctor,
-                                 json={k: v for k, v in body.items() if k != field}), 422)["detail"]
+        detail = expect(
+            api.post("/prescriptions", factory.doctor, json={k: v for k, v in body.items() if k != field}), 422
+        )["detail"]
         assert field in detail
     detail = expect(api.post("/prescriptions", factory.doctor, json=body | {"dose": "30"}), 422)["detail"]
     assert "dose" in detail
@@ -493,8 +543,14 @@ def test_discontinue_warns_about_take_home_doses_already_handed_out(api, factory
     order = signed(api, factory, patient=patient, site=site, pickup_weekdays=[0, 3])
     slot = api.slot(site.id, MONDAY, patient.id)
     expect(api.post(f"/slots/{slot['slot_id']}/dispense", factory.nurse, json={"supervised": True}), 201)
-    body = expect(api.post(f"/prescriptions/{order['id']}/discontinue", factory.doctor,
-                           json={"end_date": MONDAY.isoformat(), "reason": "admitted to hospital"}), 200)
+    body = expect(
+        api.post(
+            f"/prescriptions/{order['id']}/discontinue",
+            factory.doctor,
+            json={"end_date": MONDAY.isoformat(), "reason": "admitted to hospital"},
+        ),
+        200,
+    )
     assert body["status"] == "discontinued"
     warning = " ".join(body["warnings"])
     assert day(1).isoformat() in warning and day(2).isoformat() in warning
@@ -503,8 +559,14 @@ def test_discontinue_warns_about_take_home_doses_already_handed_out(api, factory
 def test_a_draft_can_be_withdrawn(api, factory):
     patient = factory.patient()
     draft = expect(create(api, factory, patient=patient), 201)
-    body = expect(api.post(f"/prescriptions/{draft['id']}/discontinue", factory.doctor,
-                           json={"end_date": MONDAY.isoformat(), "reason": "written by mistake"}), 200)
+    body = expect(
+        api.post(
+            f"/prescriptions/{draft['id']}/discontinue",
+            factory.doctor,
+            json={"end_date": MONDAY.isoformat(), "reason": "written by mistake"},
+        ),
+        200,
+    )
     assert body["status"] == "withdrawn"  # never signed, so it never applied: not "discontinued"
     expect(sign(api, draft["id"], factory.doctor), 409)
     # a withdrawn draft is no dose history: the first real order still meets the first-day limit
@@ -553,8 +615,10 @@ def test_take_home_never_runs_past_the_orders_end(api, factory):
     signed(api, factory, patient=patient, site=site, pickup_weekdays=[0, 3], end_date=day(1).isoformat())
     line = api.slot(site.id, MONDAY, patient.id)
     assert line["take_home_days"] == 1  # Tuesday is the last day
-    body = expect(api.post(f"/slots/{line['slot_id']}/dispense", factory.nurse,
-                           json={"supervised": True, "take_home_days": 2}), 422)
+    body = expect(
+        api.post(f"/slots/{line['slot_id']}/dispense", factory.nurse, json={"supervised": True, "take_home_days": 2}),
+        422,
+    )
     assert "end" in body["detail"]
 
 
@@ -565,8 +629,10 @@ def test_signing_a_revision_warns_about_take_home_doses_already_out_at_the_old_d
     order = factory.order(site=site, dose="40", override="known tolerance", pickup_weekdays=[0, 3])
     nurse = auth(factory.nurse, clock)
     (slot,) = api.client.get(f"/sites/{site.id}/roster", headers=nurse).json()
-    assert api.client.post(f"/slots/{slot['slot_id']}/dispense", json={"supervised": True},
-                           headers=nurse).status_code == 201  # Tuesday and Wednesday go home
+    assert (
+        api.client.post(f"/slots/{slot['slot_id']}/dispense", json={"supervised": True}, headers=nurse).status_code
+        == 201
+    )  # Tuesday and Wednesday go home
     draft = expect(revise(api, factory, order.id, day(1), dose_mg=30), 201)
     signed_revision = expect(sign(api, draft["id"], factory.doctor), 200)
     assert any(day(1).isoformat() in w and "old terms" in w for w in signed_revision["warnings"])

@@ -77,16 +77,20 @@ def test_drug_limited_windows_are_saved_and_shown_as_hh_mm(api, factory):
 def test_windows_without_drugs_serve_every_drug_and_replace_the_old_ones(api, factory):
     site = new_site(api, factory)
     expect(api.put(f"/sites/{site['id']}/windows", factory.admin, json=ANTABUS_WINDOWS), 200)
-    expect(api.put(f"/sites/{site['id']}/windows", factory.admin,
-                   json=[{"weekday": 1, "start": "08:00", "end": "11:00"}]), 200)
+    expect(
+        api.put(f"/sites/{site['id']}/windows", factory.admin, json=[{"weekday": 1, "start": "08:00", "end": "11:00"}]),
+        200,
+    )
     got = expect(api.get(f"/sites/{site['id']}", factory.admin), 200)
     assert got["windows"] == [{"weekday": 1, "start": "08:00", "end": "11:00", "drugs": None}]
 
 
 def test_same_times_for_different_drugs_are_not_an_overlap(api, factory):
     site = new_site(api, factory)
-    windows = [{"weekday": 2, "start": "08:00", "end": "10:00", "drugs": ["methadone"]},
-               {"weekday": 2, "start": "09:00", "end": "11:00", "drugs": ["disulfiram"]}]
+    windows = [
+        {"weekday": 2, "start": "08:00", "end": "10:00", "drugs": ["methadone"]},
+        {"weekday": 2, "start": "09:00", "end": "11:00", "drugs": ["disulfiram"]},
+    ]
     assert len(expect(api.put(f"/sites/{site['id']}/windows", factory.admin, json=windows), 200)["windows"]) == 2
 
 
@@ -94,18 +98,31 @@ def windows_of(api, factory, site_id: int) -> list[dict]:
     return expect(api.get(f"/sites/{site_id}", factory.admin), 200)["windows"]
 
 
-@pytest.mark.parametrize("bad, word", [
-    ([{"weekday": 0, "start": "16:00", "end": "14:30"}], "16:00"),
-    ([{"weekday": 0, "start": "14:30", "end": "14:30"}], "14:30"),
-    ([{"weekday": 7, "start": "08:00", "end": "10:00"}], "weekday"),
-    ([{"weekday": -1, "start": "08:00", "end": "10:00"}], "weekday"),
-    ([{"weekday": 0, "start": "25:00", "end": "26:00"}], "start"),
-    ([{"weekday": 0, "start": "08:00", "end": "10:00", "drugs": ["heroin"]}], "drugs"),
-    ([{"weekday": 0, "start": "14:30", "end": "16:00", "drugs": ["disulfiram"]},
-      {"weekday": 0, "start": "15:00", "end": "17:00", "drugs": ["disulfiram", "methadone"]}], "overlap"),
-    ([{"weekday": 4, "start": "08:00", "end": "10:00"},
-      {"weekday": 4, "start": "09:59", "end": "12:00", "drugs": ["methadone"]}], "overlap"),
-])
+@pytest.mark.parametrize(
+    "bad, word",
+    [
+        ([{"weekday": 0, "start": "16:00", "end": "14:30"}], "16:00"),
+        ([{"weekday": 0, "start": "14:30", "end": "14:30"}], "14:30"),
+        ([{"weekday": 7, "start": "08:00", "end": "10:00"}], "weekday"),
+        ([{"weekday": -1, "start": "08:00", "end": "10:00"}], "weekday"),
+        ([{"weekday": 0, "start": "25:00", "end": "26:00"}], "start"),
+        ([{"weekday": 0, "start": "08:00", "end": "10:00", "drugs": ["heroin"]}], "drugs"),
+        (
+            [
+                {"weekday": 0, "start": "14:30", "end": "16:00", "drugs": ["disulfiram"]},
+                {"weekday": 0, "start": "15:00", "end": "17:00", "drugs": ["disulfiram", "methadone"]},
+            ],
+            "overlap",
+        ),
+        (
+            [
+                {"weekday": 4, "start": "08:00", "end": "10:00"},
+                {"weekday": 4, "start": "09:59", "end": "12:00", "drugs": ["methadone"]},
+            ],
+            "overlap",
+        ),
+    ],
+)
 def test_bad_windows_are_422_and_change_nothing(api, factory, bad, word):
     site = new_site(api, factory)
     expect(api.put(f"/sites/{site['id']}/windows", factory.admin, json=ANTABUS_WINDOWS), 200)
@@ -137,15 +154,22 @@ def test_unknown_site_is_404(api, factory):
 def test_missing_or_unknown_fields_are_422_naming_the_field(api, factory):
     body = expect(api.post("/sites", factory.admin, json={"name": unique_name()}), 422)
     assert "kind" in body["detail"]
-    body = expect(api.post("/sites", factory.admin, json={"name": unique_name(), "kind": "clinic",
-                                                          "colour": "blue"}), 422)
+    body = expect(
+        api.post("/sites", factory.admin, json={"name": unique_name(), "kind": "clinic", "colour": "blue"}), 422
+    )
     assert "colour" in body["detail"]
-    body = expect(api.post("/sites", factory.admin, content=b"not json",
-                           headers={"Content-Type": "application/json"}), 422)
+    body = expect(
+        api.post("/sites", factory.admin, content=b"not json", headers={"Content-Type": "application/json"}), 422
+    )
     site = new_site(api, factory)
-    body = expect(api.put(f"/sites/{site['id']}/windows", factory.admin,
-                          json=[{"weekday": 0, "start": "08:00"}]), 422)
+    body = expect(api.put(f"/sites/{site['id']}/windows", factory.admin, json=[{"weekday": 0, "start": "08:00"}]), 422)
     assert "end" in body["detail"]
-    body = expect(api.put(f"/sites/{site['id']}/windows", factory.admin,
-                          json=[{"weekday": 0, "start": "08:00", "end": "09:00", "drug": "methadone"}]), 422)
+    body = expect(
+        api.put(
+            f"/sites/{site['id']}/windows",
+            factory.admin,
+            json=[{"weekday": 0, "start": "08:00", "end": "09:00", "drug": "methadone"}],
+        ),
+        422,
+    )
     assert "drug" in body["detail"]

@@ -7,8 +7,19 @@ import pytest
 from dispensing.enums import Drug, Role
 from tests.api._helpers import MONDAY, api, day, expect  # noqa: F401  (api is a fixture)
 
-NEG = {k: "neg" for k in ("opioids", "methadone", "buprenorphine", "benzodiazepines", "cannabis", "cocaine",
-                          "amphetamine", "alcohol_etg")}
+NEG = {
+    k: "neg"
+    for k in (
+        "opioids",
+        "methadone",
+        "buprenorphine",
+        "benzodiazepines",
+        "cannabis",
+        "cocaine",
+        "amphetamine",
+        "alcohol_etg",
+    )
+}
 
 
 def in_treatment(factory, site=None, *, children: bool = True, drug: Drug = Drug.METHADONE):
@@ -179,20 +190,24 @@ def test_side_abuse_goes_on_the_doctors_list_but_the_prescribed_substance_does_n
     mine = [a for a in alerts if a["kind"] == "positive_urine"]
     assert [a["patient_id"] for a in mine] == [abusing.id]
     assert mine[0]["id"] == body["alert_id"] and "benzodiazepines" in mine[0]["message"]
-    assert expect(api.get(f"/patients/{abusing.id}/breaches", factory.doctor), 200) == [], \
+    assert expect(api.get(f"/patients/{abusing.id}/breaches", factory.doctor), 200) == [], (
         "a positive test is for the treatment meeting, never an automatic breach"
+    )
 
 
-@pytest.mark.parametrize("body", [
-    {"collected_on": "2026-03-02", "results": {"heroin": "pos"}},
-    {"collected_on": "2026-03-02", "results": {"cocaine": "yes"}},
-    {"collected_on": "2026-03-02", "results": {}},
-    {"collected_on": "2026-03-03", "results": {"cocaine": "neg"}},  # the future
-    {"collected_on": "2026-03-02", "results": {"cocaine": "neg"}, "refused": True},
-    {"results": {"cocaine": "neg"}},
-    {},
-    {"refused": True, "colour": "yellow"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"collected_on": "2026-03-02", "results": {"heroin": "pos"}},
+        {"collected_on": "2026-03-02", "results": {"cocaine": "yes"}},
+        {"collected_on": "2026-03-02", "results": {}},
+        {"collected_on": "2026-03-03", "results": {"cocaine": "neg"}},  # the future
+        {"collected_on": "2026-03-02", "results": {"cocaine": "neg"}, "refused": True},
+        {"results": {"cocaine": "neg"}},
+        {},
+        {"refused": True, "colour": "yellow"},
+    ],
+)
 def test_invalid_input_is_422_and_changes_nothing(api, factory, body):
     patient = in_treatment(factory)
     expect(api.post(urine_url(patient), factory.nurse, json=body), 422)
@@ -214,8 +229,14 @@ def test_a_doctors_order_with_a_smaller_gap_changes_the_plan(api, factory):
     patient = in_treatment(factory)
     expect(collect(api, patient), 201)
     before = view(api, patient, factory.doctor)
-    order = expect(api.post(f"/patients/{patient.id}/urine-orders", factory.doctor,
-                            json={"max_gap_days": 14, "reason": "relapse suspected"}), 201)
+    order = expect(
+        api.post(
+            f"/patients/{patient.id}/urine-orders",
+            factory.doctor,
+            json={"max_gap_days": 14, "reason": "relapse suspected"},
+        ),
+        201,
+    )
     assert order["status"] == "active" and order["max_gap_days"] == 14
     after = view(api, patient, factory.doctor)
     assert after["plan"]["version"] > before["plan"]["version"]
@@ -223,16 +244,20 @@ def test_a_doctors_order_with_a_smaller_gap_changes_the_plan(api, factory):
     assert after["rules"] == ["children_at_home", "doctor_order"]
     chain = [MONDAY] + [date.fromisoformat(d["date"]) for d in after["planned_days"]]
     assert max((b - a).days for a, b in zip(chain, chain[1:], strict=False)) <= 14
-    assert [o["id"] for o in expect(api.get(f"/patients/{patient.id}/urine-orders", factory.doctor), 200)] \
-        == [order["id"]]
+    assert [o["id"] for o in expect(api.get(f"/patients/{patient.id}/urine-orders", factory.doctor), 200)] == [
+        order["id"]
+    ]
 
 
 def test_extra_test_days_for_a_patient_without_children(api, factory):
     site = factory.site()
     patient = in_treatment(factory, site, children=False)
     extra = day(3)
-    r = api.post(f"/patients/{patient.id}/urine-orders", factory.doctor,
-                 json={"extra_days": [extra.isoformat()], "reason": "cocaine suspected"})
+    r = api.post(
+        f"/patients/{patient.id}/urine-orders",
+        factory.doctor,
+        json={"extra_days": [extra.isoformat()], "reason": "cocaine suspected"},
+    )
     order = expect(r, 201)
     assert order["extra_days"] == [extra.isoformat()]
     assert flag(api, site, patient) is False
@@ -248,13 +273,16 @@ def test_extra_test_days_for_a_patient_without_children(api, factory):
     assert flag(api, site, patient) is False
 
 
-@pytest.mark.parametrize("body", [
-    {"reason": "nothing ordered"},
-    {"max_gap_days": 1, "reason": "daily"},
-    {"max_gap_days": 14},
-    {"extra_days": ["2026-03-01"], "reason": "in the past"},
-    {"max_gap_days": 120, "reason": "looser than the children-at-home rule"},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"reason": "nothing ordered"},
+        {"max_gap_days": 1, "reason": "daily"},
+        {"max_gap_days": 14},
+        {"extra_days": ["2026-03-01"], "reason": "in the past"},
+        {"max_gap_days": 120, "reason": "looser than the children-at-home rule"},
+    ],
+)
 def test_invalid_urine_orders_are_422(api, factory, body):
     patient = in_treatment(factory)
     expect(api.post(f"/patients/{patient.id}/urine-orders", factory.doctor, json=body), 422)

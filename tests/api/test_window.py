@@ -58,11 +58,18 @@ def test_roster_lists_the_days_due_doses(api, factory):
 def test_roster_shows_the_drug_limited_window(api, factory, session):
     admin = factory.admin
     site = expect(api.post("/sites", admin, json={"name": f"Antabus-klinik {factory.cpr()}", "kind": "clinic"}), 201)
-    expect(api.put(f"/sites/{site['id']}/windows", admin, json=[
-        {"weekday": 0, "start": "08:00", "end": "10:00", "drugs": ["methadone", "buprenorphine"]},
-        {"weekday": 0, "start": "14:30", "end": "16:00", "drugs": ["disulfiram"]},
-        {"weekday": 3, "start": "08:30", "end": "10:30", "drugs": ["disulfiram"]},
-    ]), 200)
+    expect(
+        api.put(
+            f"/sites/{site['id']}/windows",
+            admin,
+            json=[
+                {"weekday": 0, "start": "08:00", "end": "10:00", "drugs": ["methadone", "buprenorphine"]},
+                {"weekday": 0, "start": "14:30", "end": "16:00", "drugs": ["disulfiram"]},
+                {"weekday": 3, "start": "08:30", "end": "10:30", "drugs": ["disulfiram"]},
+            ],
+        ),
+        200,
+    )
 
     S = session.get(Site, site["id"])
     m, a = methadone(factory, S), antabus(factory, S)
@@ -155,8 +162,8 @@ def test_more_take_home_days_than_allowed_is_422_naming_the_rule(api, factory):
     slot = api.slot(site.id, MONDAY, m.patient_id)
     body = expect(api.dispense(slot["slot_id"], take_home_days=3), 422)
     assert "take_home_days" in body["detail"]
-    assert "2" in body["detail"]            # what is allowed
-    assert "pickup" in body["detail"]       # and why
+    assert "2" in body["detail"]  # what is allowed
+    assert "pickup" in body["detail"]  # and why
     assert api.slot(site.id, MONDAY, m.patient_id)["status"] == "due"
     assert api.slot(site.id, TUESDAY, m.patient_id)["status"] == "due"
     expect(api.dispense(slot["slot_id"], take_home_days=-1), 422)
@@ -293,8 +300,9 @@ def test_methadone_breath_threshold_is_0_50(api, factory):
     body = expect(api.dispense(over["slot_id"], breath_alcohol_promille="0.51"), 200)
     assert body["status"] == "withheld" and "0.51" in body["reason"]
     assert api.slot(site.id, MONDAY, drunk.patient_id)["status"] == "withheld"
-    assert [x["kind"] for x in expect(api.get("/alerts", factory.doctor), 200)
-            if x["slot_id"] == over["slot_id"]] == ["withheld_dose"]
+    assert [x["kind"] for x in expect(api.get("/alerts", factory.doctor), 200) if x["slot_id"] == over["slot_id"]] == [
+        "withheld_dose"
+    ]
 
 
 def test_methadone_needs_no_breath_reading_by_default(api, factory):
@@ -353,8 +361,11 @@ def test_three_no_shows_in_a_row_block_the_next_dose_until_a_doctor_releases_it(
     assert line["blocked_reason"] and "3" in line["blocked_reason"]
     body = expect(api.dispense(line["slot_id"]), 409)
     assert "doctor" in body["detail"]
-    blocks = [x for x in expect(api.get("/alerts", factory.doctor), 200)
-              if x["patient_id"] == m.patient_id and x["kind"] == "missed_dose_block"]
+    blocks = [
+        x
+        for x in expect(api.get("/alerts", factory.doctor), 200)
+        if x["patient_id"] == m.patient_id and x["kind"] == "missed_dose_block"
+    ]
     assert len(blocks) == 1
 
     release = {"drug": "methadone", "reason": "seen by doctor, dose kept"}
@@ -366,8 +377,11 @@ def test_three_no_shows_in_a_row_block_the_next_dose_until_a_doctor_releases_it(
     assert line["blocked_reason"] is None
     assert line["missed_consecutive"] == 3  # the window still sees the run
     expect(api.dispense(line["slot_id"]), 201)
-    assert [x for x in expect(api.get("/alerts", factory.doctor), 200)
-            if x["patient_id"] == m.patient_id and x["kind"] == "missed_dose_block"] == []
+    assert [
+        x
+        for x in expect(api.get("/alerts", factory.doctor), 200)
+        if x["patient_id"] == m.patient_id and x["kind"] == "missed_dose_block"
+    ] == []
 
 
 def test_days_nobody_came_count_as_missed_without_any_no_show(api, factory, clock):
@@ -404,20 +418,38 @@ def test_missed_antabus_days_do_not_block(api, factory, clock):
 
 def test_release_needs_a_reason_and_a_known_patient(api, factory):
     patient = factory.patient()
-    expect(api.post(f"/patients/{patient.id}/missed-dose-release", factory.doctor,
-                    json={"drug": "methadone", "reason": " "}), 422)
-    expect(api.post("/patients/987654/missed-dose-release", factory.doctor,
-                    json={"drug": "methadone", "reason": "reviewed"}), 404)
-    expect(api.post(f"/patients/{patient.id}/missed-dose-release", factory.doctor,
-                    json={"drug": "heroin", "reason": "reviewed"}), 422)
+    expect(
+        api.post(
+            f"/patients/{patient.id}/missed-dose-release", factory.doctor, json={"drug": "methadone", "reason": " "}
+        ),
+        422,
+    )
+    expect(
+        api.post(
+            "/patients/987654/missed-dose-release", factory.doctor, json={"drug": "methadone", "reason": "reviewed"}
+        ),
+        404,
+    )
+    expect(
+        api.post(
+            f"/patients/{patient.id}/missed-dose-release", factory.doctor, json={"drug": "heroin", "reason": "reviewed"}
+        ),
+        422,
+    )
 
 
 def test_discontinued_order_gives_nothing_after_its_last_day(api, factory, clock):
     site = factory.site()
     m = methadone(factory, site)
     tuesday = api.slot(site.id, TUESDAY, m.patient_id)  # opened before the order was stopped
-    expect(api.post(f"/prescriptions/{m.id}/discontinue", factory.doctor,
-                    json={"end_date": MONDAY.isoformat(), "reason": "treatment ended"}), 200)
+    expect(
+        api.post(
+            f"/prescriptions/{m.id}/discontinue",
+            factory.doctor,
+            json={"end_date": MONDAY.isoformat(), "reason": "treatment ended"},
+        ),
+        200,
+    )
     assert [i for i in api.roster(site.id, TUESDAY) if i["patient"]["id"] == m.patient_id] == []
     clock.set(TUESDAY)
     expect(api.dispense(tuesday["slot_id"]), 409)

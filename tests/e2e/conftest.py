@@ -20,8 +20,15 @@ import pytest
 from tests.conftest import SECRET
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--headless=new", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless=new",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TZ = ZoneInfo("Europe/Copenhagen")
 MONDAY_9 = datetime(2026, 3, 2, 9, 0, tzinfo=TZ).astimezone(UTC)

@@ -89,12 +89,26 @@ def test_antabus_with_alcohol_is_withheld_and_the_doctor_sees_it(page: Page, bro
 def test_doctor_signs_a_draft_with_the_password(page: Page, live_server, shots):
     with unit_of_work(live_server.app.state.session_factory) as s:
         doctor = s.query(User).filter(User.username == "laege").one()
-        ctx = Ctx(session=s, actor=doctor, now=live_server.clock(), tz=live_server.app.state.settings.tz,
-                  secret=live_server.app.state.secret)
+        ctx = Ctx(
+            session=s,
+            actor=doctor,
+            now=live_server.clock(),
+            tz=live_server.app.state.settings.tz,
+            secret=live_server.app.state.secret,
+        )
         patient = register_patient(ctx, cpr="1010801234", name="Ny Patient Ørsted")
-        draft = prescriptions.create_order(ctx, patient.id, prescriptions.OrderTerms(
-            drug=Drug.METHADONE, dose_mg=Decimal("20"), site_id=1, start_date=ctx.today,
-            indication="Opioidafhængighed, ny start", product="methadone-oral-1"))
+        draft = prescriptions.create_order(
+            ctx,
+            patient.id,
+            prescriptions.OrderTerms(
+                drug=Drug.METHADONE,
+                dose_mg=Decimal("20"),
+                site_id=1,
+                start_date=ctx.today,
+                indication="Opioidafhængighed, ny start",
+                product="methadone-oral-1",
+            ),
+        )
         draft_id = draft.id
 
     log_in(page, "laege")

@@ -43,8 +43,9 @@ def _words(html: str) -> list[tuple[str, float, float, float, float]]:
     return [(w, float(a), float(b), float(c), float(d)) for a, b, c, d, w in re.findall(pattern, html)]
 
 
-def scan_qr_codes(pdf: bytes, tmp_path: Path, expect: int = 1, page: int = 1,
-                  dpis: tuple[int, ...] = (300, 200, 400)) -> list[str]:
+def scan_qr_codes(
+    pdf: bytes, tmp_path: Path, expect: int = 1, page: int = 1, dpis: tuple[int, ...] = (300, 200, 400)
+) -> list[str]:
     """Rasterize one page as a printer would and read its QR codes, each code once.
 
     zbarimg, reading a whole sheet of 16 codes, now and then misses one code at one resolution
@@ -70,9 +71,15 @@ def test_the_reportlab_renderer_is_a_label_renderer():
     assert renderer.render([make_label()], load_template("roll_89x36")).startswith(b"%PDF-")
 
 
-@pytest.mark.parametrize("template, count, pages", [
-    ("roll_89x36", 1, 1), ("roll_89x36", 20, 20), ("a4_sheet", 1, 1), ("a4_sheet", 20, 2),
-])
+@pytest.mark.parametrize(
+    "template, count, pages",
+    [
+        ("roll_89x36", 1, 1),
+        ("roll_89x36", 20, 20),
+        ("a4_sheet", 1, 1),
+        ("a4_sheet", 20, 2),
+    ],
+)
 def test_pages_and_danish_text(template, count, pages):
     labels = [make_label(dispense_id=100 + i, copy_no=1, copies=1) for i in range(count)]
     pdf = render_labels(labels, template)

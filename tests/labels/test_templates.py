@@ -33,10 +33,13 @@ def test_unknown_name_lists_the_available_ones(name):
     assert "a4_sheet" in str(excinfo.value) and "roll_89x36" in str(excinfo.value)
 
 
-@pytest.mark.parametrize("drug, expected", [
-    ("methadone", ("Metadon kan være dødeligt for børn", "Opbevares utilgængeligt for børn")),
-    ("buprenorphine", ("Opbevares utilgængeligt for børn",)),
-])
+@pytest.mark.parametrize(
+    "drug, expected",
+    [
+        ("methadone", ("Metadon kan være dødeligt for børn", "Opbevares utilgængeligt for børn")),
+        ("buprenorphine", ("Opbevares utilgængeligt for børn",)),
+    ],
+)
 def test_warnings_per_drug(drug, expected):
     for name in available_templates():
         assert load_template(name).warnings.for_drug(drug) == expected

@@ -64,7 +64,13 @@ def test_token_is_short_and_in_the_qr_alphanumeric_set():
 
 def test_token_carries_no_name_or_cpr_fields():
     assert {f for f in LabelClaims.__dataclass_fields__} == {
-        "dispense_id", "copy_no", "drug", "dose_mg", "first_day", "last_day", "site_id",
+        "dispense_id",
+        "copy_no",
+        "drug",
+        "dose_mg",
+        "first_day",
+        "last_day",
+        "site_id",
     }
 
 

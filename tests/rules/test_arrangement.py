@@ -14,8 +14,9 @@ EVERY_DAY = frozenset(range(7))
 
 
 def plan(sanctions, day=DAY, pickup=frozenset({0, 3})):
-    return effective_arrangement(site_id=CLINIC, weekdays=EVERY_DAY, pickup_weekdays=pickup, supervised=False,
-                                 sanctions=sanctions, day=day)
+    return effective_arrangement(
+        site_id=CLINIC, weekdays=EVERY_DAY, pickup_weekdays=pickup, supervised=False, sanctions=sanctions, day=day
+    )
 
 
 def test_without_sanctions_the_order_decides():
@@ -60,8 +61,11 @@ sanction = st.builds(
 weekday_sets = st.frozensets(st.integers(0, 6), min_size=1)
 
 
-@given(st.lists(sanction, max_size=5, unique_by=lambda s: s.id), st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)),
-       weekday_sets)
+@given(
+    st.lists(sanction, max_size=5, unique_by=lambda s: s.id),
+    st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)),
+    weekday_sets,
+)
 def test_overlapping_sanctions_never_add_take_home_and_their_order_does_not_matter(sanctions, day, pickup):
     p = plan(sanctions, day, pickup)
     assert p.pickup_weekdays >= pickup  # sanctions only ever add pickup days (fewer take-home days)
@@ -77,19 +81,28 @@ def test_overlapping_sanctions_never_add_take_home_and_their_order_does_not_matt
 
 @given(st.lists(sanction, max_size=5), st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)))
 def test_once_every_sanction_has_ended_the_orders_own_arrangement_returns(sanctions, day):
-    ended = [SanctionTerms(s.step, s.starts_on, min(s.ends_on or day, day) - timedelta(days=1), s.site_id, id=s.id)
-             for s in sanctions]
+    ended = [
+        SanctionTerms(s.step, s.starts_on, min(s.ends_on or day, day) - timedelta(days=1), s.site_id, id=s.id)
+        for s in sanctions
+    ]
     p = plan(ended, day)
     assert (p.site_id, p.pickup_weekdays, p.supervised, p.in_force) == (CLINIC, frozenset({0, 3}), False, ())
 
 
-@given(st.lists(sanction, max_size=5, unique_by=lambda s: s.id), st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)))
+@given(
+    st.lists(sanction, max_size=5, unique_by=lambda s: s.id),
+    st.dates(DAY - timedelta(days=40), DAY + timedelta(days=70)),
+)
 def test_the_arrangement_holds_until_changes_on_and_changes_there(sanctions, day):
     p = plan(sanctions, day)
     horizon = p.changes_on or day + timedelta(days=30)
     for k in range(1, (horizon - day).days):
         q = plan(sanctions, day + timedelta(days=k))
-        assert (q.site_id, q.pickup_weekdays, q.supervised, q.in_force) == (p.site_id, p.pickup_weekdays,
-                                                                           p.supervised, p.in_force)
+        assert (q.site_id, q.pickup_weekdays, q.supervised, q.in_force) == (
+            p.site_id,
+            p.pickup_weekdays,
+            p.supervised,
+            p.in_force,
+        )
     if p.changes_on is not None:
         assert plan(sanctions, p.changes_on).in_force != p.in_force

@@ -21,6 +21,7 @@ REQUIRED = Policy(opioid_breath_required=True)
 
 # --- required / threshold -------------------------------------------------------
 
+
 def test_disulfiram_always_required():
     assert breath_required(Drug.DISULFIRAM, DEFAULT_POLICY) is True
     assert breath_required(Drug.DISULFIRAM, REQUIRED) is True
@@ -54,10 +55,9 @@ def test_thresholds_from_policy():
 
 # --- disulfiram -----------------------------------------------------------------
 
+
 def test_disulfiram_zero_allows():
-    assert check_breath(Drug.DISULFIRAM, Decimal("0.00"), DEFAULT_POLICY) == BreathDecision(
-        BreathOutcome.ALLOW, None
-    )
+    assert check_breath(Drug.DISULFIRAM, Decimal("0.00"), DEFAULT_POLICY) == BreathDecision(BreathOutcome.ALLOW, None)
 
 
 @pytest.mark.parametrize("reading", ["0.01", "0.50", "1.20"])
@@ -78,6 +78,7 @@ def test_disulfiram_missing():
 
 
 # --- opioids ---------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("drug", OPIOIDS)
 @pytest.mark.parametrize("reading", ["0.00", "0.49", "0.50"])
@@ -118,12 +119,14 @@ def test_opioid_required_policy_same_threshold():
 
 # --- acamprosate -----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reading", [None, Decimal("0.00"), Decimal("3.00")])
 def test_acamprosate_always_allows(reading):
     assert check_breath(Drug.ACAMPROSATE, reading, REQUIRED) == BreathDecision(BreathOutcome.ALLOW, None)
 
 
 # --- check_breath validates the reading ------------------------------------------
+
 
 @pytest.mark.parametrize("reading", [Decimal("-0.01"), Decimal("5.01"), Decimal("0.255")])
 def test_check_breath_rejects_invalid_reading(reading):
@@ -136,6 +139,7 @@ def test_outcome_values():
 
 
 # --- parse_promille ----------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "value, expected",

@@ -27,6 +27,7 @@ def cpr(dd: int, mm: int, yy: int, digit7: int, rest: str = "000") -> str:
 
 # --- century table -----------------------------------------------------------
 
+
 @pytest.mark.parametrize("digit7", range(10))
 @pytest.mark.parametrize("yy", range(100))
 def test_century_full_table(digit7, yy):
@@ -37,14 +38,36 @@ def test_century_full_table(digit7, yy):
     "yy, digit7, year",
     [
         # digit 7 = 0-3: always 19YY
-        (0, 0, 1900), (36, 3, 1936), (37, 3, 1937), (57, 0, 1957), (58, 3, 1958), (99, 1, 1999),
+        (0, 0, 1900),
+        (36, 3, 1936),
+        (37, 3, 1937),
+        (57, 0, 1957),
+        (58, 3, 1958),
+        (99, 1, 1999),
         # digit 7 = 4 or 9: boundary 36/37
-        (36, 4, 2036), (37, 4, 1937), (57, 4, 1957), (58, 4, 1958), (0, 4, 2000), (99, 4, 1999),
-        (36, 9, 2036), (37, 9, 1937), (58, 9, 1958), (0, 9, 2000), (99, 9, 1999),
+        (36, 4, 2036),
+        (37, 4, 1937),
+        (57, 4, 1957),
+        (58, 4, 1958),
+        (0, 4, 2000),
+        (99, 4, 1999),
+        (36, 9, 2036),
+        (37, 9, 1937),
+        (58, 9, 1958),
+        (0, 9, 2000),
+        (99, 9, 1999),
         # digit 7 = 5-8: boundary 57/58
-        (57, 5, 2057), (58, 5, 1858), (36, 5, 2036), (37, 5, 2037), (99, 5, 1899),
-        (57, 8, 2057), (58, 8, 1858), (0, 8, 2000), (99, 8, 1899),
-        (57, 6, 2057), (58, 7, 1858),
+        (57, 5, 2057),
+        (58, 5, 1858),
+        (36, 5, 2036),
+        (37, 5, 2037),
+        (99, 5, 1899),
+        (57, 8, 2057),
+        (58, 8, 1858),
+        (0, 8, 2000),
+        (99, 8, 1899),
+        (57, 6, 2057),
+        (58, 7, 1858),
     ],
 )
 def test_century_boundaries(yy, digit7, year):
@@ -52,6 +75,7 @@ def test_century_boundaries(yy, digit7, year):
 
 
 # --- date validation -----------------------------------------------------------
+
 
 @pytest.mark.parametrize("digit7", [0, 1, 2, 3])
 def test_29_feb_1900_invalid(digit7):
@@ -86,9 +110,7 @@ def test_29_feb_non_leap_year_invalid():
         parse_cpr(cpr(29, 2, 70, 1))
 
 
-@pytest.mark.parametrize(
-    "dd, mm", [(31, 4), (31, 6), (31, 9), (31, 11), (30, 2), (0, 1), (1, 0), (1, 13), (32, 1)]
-)
+@pytest.mark.parametrize("dd, mm", [(31, 4), (31, 6), (31, 9), (31, 11), (30, 2), (0, 1), (1, 0), (1, 13), (32, 1)])
 def test_impossible_dates_rejected(dd, mm):
     with pytest.raises(InvalidCpr) as exc:
         parse_cpr(cpr(dd, mm, 70, 1))
@@ -108,6 +130,7 @@ def test_last_day_of_month_valid():
 
 
 # --- format ------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("text", ["0101701234", "010170-1234", "  010170-1234\n", "\t0101701234 "])
 def test_hyphen_optional_and_whitespace(text):
@@ -163,6 +186,7 @@ def test_invalid_cpr_is_value_error():
 
 # --- mod 11, sex --------------------------------------------------------------
 
+
 @pytest.mark.parametrize("text", ["010170-1018", "010170-1026", "010170-1093"])
 def test_mod11_ok(text):
     assert parse_cpr(text).mod11_ok is True
@@ -186,6 +210,7 @@ def test_sex_explicit():
 
 
 # --- masking -------------------------------------------------------------------
+
 
 def test_masked_property():
     assert parse_cpr("0101701234").masked == "010170-XXXX"
@@ -219,6 +244,7 @@ def test_frozen():
 
 
 # --- properties ------------------------------------------------------------------
+
 
 def digits7_for(year: int) -> list[int]:
     return [d for d in range(10) if expected_year(d, year % 100) == year]
@@ -258,9 +284,15 @@ def test_any_ten_digits_parse_or_give_date_error(digits):
         assert f"{c.birth_date:%d%m}{c.birth_date.year % 100:02d}" == digits[:6]
 
 
-@given(st.text(min_size=0, max_size=14).filter(lambda s: not s.strip().replace("-", "", 1).isascii()
-                                              or not s.strip().replace("-", "", 1).isdigit()
-                                              or len(s.strip().replace("-", "", 1)) != 10))
+@given(
+    st.text(min_size=0, max_size=14).filter(
+        lambda s: (
+            not s.strip().replace("-", "", 1).isascii()
+            or not s.strip().replace("-", "", 1).isdigit()
+            or len(s.strip().replace("-", "", 1)) != 10
+        )
+    )
+)
 def test_garbage_raises_invalid_cpr_only(text):
     with pytest.raises(InvalidCpr):
         parse_cpr(text)

@@ -33,6 +33,7 @@ def taken_all_before(day: date, start=START) -> dict:
 
 # --- consecutive_missed_days ---------------------------------------------------------
 
+
 def test_nothing_missed():
     assert consecutive_missed_days(MON, due(DAILY), taken_all_before(MON), START) == 0
 
@@ -132,8 +133,7 @@ def test_plain_string_outcomes_accepted():
     assert consecutive_missed_days(MON, due(DAILY), outcomes, START) == 1
 
 
-@given(st.lists(st.sampled_from([TAKEN, MISSED, None]), min_size=0, max_size=40),
-       st.frozensets(st.integers(0, 6)))
+@given(st.lists(st.sampled_from([TAKEN, MISSED, None]), min_size=0, max_size=40), st.frozensets(st.integers(0, 6)))
 def test_matches_brute_force(history, weekdays):
     start = MON - timedelta(days=len(history))
     outcomes = {start + timedelta(days=k): o for k, o in enumerate(history) if o is not None}

@@ -23,6 +23,7 @@ def test_reference_week():
 
 # --- is_due ------------------------------------------------------------------
 
+
 def test_is_due_weekday():
     assert is_due(WEEK[MON], {MON, THU}, WEEK[MON], None)
     assert not is_due(WEEK[TUE], {MON, THU}, WEEK[MON], None)
@@ -54,11 +55,10 @@ def test_is_due_bad_weekday():
 
 # --- take_home_dates ---------------------------------------------------------------
 
+
 def test_mon_thu_pickup_daily_dosing():
     assert take_home_dates(WEEK[MON], DAILY, {MON, THU}, 14, None) == [WEEK[TUE], WEEK[WED]]
-    assert take_home_dates(WEEK[THU], DAILY, {MON, THU}, 14, None) == [
-        WEEK[FRI], WEEK[SAT], WEEK[SUN]
-    ]
+    assert take_home_dates(WEEK[THU], DAILY, {MON, THU}, 14, None) == [WEEK[FRI], WEEK[SAT], WEEK[SUN]]
 
 
 def test_mon_thu_pickup_weekday_dosing_over_weekend():
@@ -82,9 +82,7 @@ def test_weekly_pickup_under_cap():
 def test_max_days_cap_with_weekly_pickup():
     # max_days counts `day` itself: 3 days = today + 2 take-home.
     assert take_home_dates(WEEK[MON], DAILY, {MON}, 3, None) == [WEEK[TUE], WEEK[WED]]
-    assert take_home_dates(WEEK[MON], DAILY, {MON}, 7, None) == [
-        WEEK[wd] for wd in (TUE, WED, THU, FRI, SAT, SUN)
-    ]
+    assert take_home_dates(WEEK[MON], DAILY, {MON}, 7, None) == [WEEK[wd] for wd in (TUE, WED, THU, FRI, SAT, SUN)]
     assert take_home_dates(WEEK[MON], DAILY, {MON}, 1, None) == []
 
 
@@ -98,9 +96,7 @@ def test_max_days_14_without_further_pickup():
 
 def test_max_days_cap_14_with_weekday_dosing():
     result = take_home_dates(WEEK[MON], WEEKDAYS, set(), 14, None)
-    assert result == [
-        d for d in (WEEK[MON] + timedelta(days=k) for k in range(1, 14)) if d.weekday() < 5
-    ]
+    assert result == [d for d in (WEEK[MON] + timedelta(days=k) for k in range(1, 14)) if d.weekday() < 5]
     assert len(result) == 9
 
 
@@ -201,6 +197,7 @@ def test_take_home_properties(day, weekdays, pickups, max_days, last_offset):
 
 # --- local_today -------------------------------------------------------------------
 
+
 def test_local_today_summer_after_midnight():
     assert local_today(datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc), CPH) == date(2026, 7, 1)
 
@@ -229,6 +226,7 @@ def test_local_today_rejects_naive():
 
 
 # --- window_bounds_utc --------------------------------------------------------------
+
 
 def utc(*args) -> datetime:
     return datetime(*args, tzinfo=timezone.utc)

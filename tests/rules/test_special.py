@@ -32,5 +32,8 @@ def test_15_to_17_need_both_consents_given_by_the_day():
 
 def test_flags():
     assert patient_flags(birth_date=date(2010, 1, 1), day=DAY, pregnant=True, children_at_home=True) == [
-        "under_18", "pregnant", "children_at_home"]
+        "under_18",
+        "pregnant",
+        "children_at_home",
+    ]
     assert patient_flags(birth_date=date(1980, 1, 1), day=DAY, pregnant=False, children_at_home=False) == []

@@ -25,6 +25,7 @@ def check(mg: str, n: int, history, policy: Policy = DEFAULT_POLICY, **kw) -> li
 
 # --- first day ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mg", ["5", "30", "30.0", "29.99"])
 def test_first_day_within_limit(mg):
     assert check(mg, 1, []) == []
@@ -58,6 +59,7 @@ def test_first_day_limit_from_policy():
 
 
 # --- step --------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("mg", ["40", "39.5", "30", "35"])
 def test_step_within_limit(mg):
@@ -106,6 +108,7 @@ def test_step_limit_from_policy():
 
 
 # --- weekly ------------------------------------------------------------------
+
 
 def test_equal_dose_after_overridden_jump_passes():
     # 30 -> 60 on day 2 (doctor overrode); re-signing 60 on day 5 needs no new override.
@@ -186,6 +189,7 @@ def test_weekly_limit_from_policy():
 
 # --- decreases ----------------------------------------------------------------
 
+
 @pytest.mark.parametrize("mg", ["80", "70", "10", "0.5"])
 def test_decrease_or_equal_always_passes(mg):
     history = [ch(1, "30"), ch(4, "40"), ch(7, "50"), ch(10, "60"), ch(13, "70"), ch(16, "80")]
@@ -204,6 +208,7 @@ def test_increase_after_decrease_measured_from_window_low():
 
 
 # --- restart -------------------------------------------------------------------
+
 
 def test_restart_within_limit():
     assert check("30", 20, [ch(1, "80")], restart=True) == []

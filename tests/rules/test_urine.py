@@ -45,16 +45,19 @@ def plans(draw_):
     """Random plan inputs: starts, last tests (incl. overdue), weekday sets, 7 <= min < max <= 120."""
     start = draw_(st.dates(date(2020, 1, 1), date(2030, 12, 31)))
     until = start + timedelta(days=draw_(st.integers(-5, 800)))
-    last_test = draw_(
-        st.none() | st.integers(-200, 5).map(lambda d: start + timedelta(days=d))
-    )
+    last_test = draw_(st.none() | st.integers(-200, 5).map(lambda d: start + timedelta(days=d)))
     weekdays = draw_(st.sets(st.integers(0, 6), min_size=1, max_size=7))
     min_gap = draw_(st.integers(7, 119))
     max_gap = draw_(st.integers(min_gap + 1, 120))
     seed = draw_(st.integers(0, 2**64))
     return dict(
-        start=start, until=until, last_test=last_test, attendance_weekdays=weekdays,
-        max_gap_days=max_gap, min_gap_days=min_gap, seed=seed,
+        start=start,
+        until=until,
+        last_test=last_test,
+        attendance_weekdays=weekdays,
+        max_gap_days=max_gap,
+        min_gap_days=min_gap,
+        seed=seed,
     )
 
 
@@ -68,6 +71,7 @@ FAST = settings(max_examples=100, deadline=None)
 
 # --- shape -----------------------------------------------------------------
 
+
 @FAST
 @given(plans())
 def test_days_are_sorted_unique_in_range_and_on_attendance_weekdays(plan):
@@ -78,6 +82,7 @@ def test_days_are_sorted_unique_in_range_and_on_attendance_weekdays(plan):
 
 
 # --- the first test ----------------------------------------------------------
+
 
 @FAST
 @given(plans())
@@ -116,6 +121,7 @@ def test_first_test_within_max_gap_of_last_test_when_possible(plan):
 
 
 # --- gaps ----------------------------------------------------------------------
+
 
 def _chain(plan, days):
     """Consecutive pairs of tests, including from last_test to the first drawn day."""
@@ -174,7 +180,9 @@ def test_plan_is_not_cut_short_before_until(plan):
     mx, mn, wd = plan["max_gap_days"], plan["min_gap_days"], plan["attendance_weekdays"]
     if days or prev + timedelta(days=mx) >= plan["start"]:
         lo, hi = prev + timedelta(days=mn), prev + timedelta(days=mx)
-        next_latest = hi if has_attendance(max(lo, plan["start"]), hi, wd) else first_attendance(max(lo, plan["start"]), wd)
+        next_latest = (
+            hi if has_attendance(max(lo, plan["start"]), hi, wd) else first_attendance(max(lo, plan["start"]), wd)
+        )
         assert plan["until"] < next_latest
     else:
         assert plan["until"] < first_attendance(plan["start"], wd)
@@ -203,8 +211,10 @@ def test_policy_defaults_are_used():
     args = dict(start=date(2025, 1, 1), until=date(2027, 1, 1), last_test=None, attendance_weekdays=WEEKDAYS)
     a = draw_urine_days(rng=random.Random(5), **args)
     b = draw_urine_days(
-        rng=random.Random(5), max_gap_days=DEFAULT_POLICY.urine_max_gap_days,
-        min_gap_days=DEFAULT_POLICY.urine_min_gap_days, **args,
+        rng=random.Random(5),
+        max_gap_days=DEFAULT_POLICY.urine_max_gap_days,
+        min_gap_days=DEFAULT_POLICY.urine_min_gap_days,
+        **args,
     )
     assert a == b
     gaps = [(y - x).days for x, y in zip(a, a[1:])]
@@ -212,6 +222,7 @@ def test_policy_defaults_are_used():
 
 
 # --- validation --------------------------------------------------------------
+
 
 def test_min_gap_longer_than_max_gap_is_refused_with_a_message():
     with pytest.raises(ValueError, match=r"minimum gap .*30 days.* longer than .*maximum gap .*20 days"):
@@ -236,6 +247,7 @@ def test_min_gap_below_one_day_is_refused():
 
 # --- stability and unpredictability ------------------------------------------
 
+
 @FAST
 @given(plans(), st.integers(1, 400))
 def test_same_seed_same_days_and_extending_until_keeps_the_prefix(plan, extra):
@@ -243,7 +255,7 @@ def test_same_seed_same_days_and_extending_until_keeps_the_prefix(plan, extra):
     assert run(plan) == days
     longer = run(dict(plan, until=plan["until"] + timedelta(days=extra)))
     assert longer[: len(days)] == days
-    assert all(d > plan["until"] for d in longer[len(days):])
+    assert all(d > plan["until"] for d in longer[len(days) :])
 
 
 def test_global_random_state_does_not_matter():
@@ -263,8 +275,13 @@ def _drawn_after_first(weekdays, n_days: int, min_gap=14, max_gap=92):
     days: list[date] = []
     seed = 0
     while len(days) < n_days:
-        drawn = draw(seed=seed, attendance_weekdays=weekdays, until=date(2027, 12, 31),
-                     min_gap_days=min_gap, max_gap_days=max_gap)
+        drawn = draw(
+            seed=seed,
+            attendance_weekdays=weekdays,
+            until=date(2027, 12, 31),
+            min_gap_days=min_gap,
+            max_gap_days=max_gap,
+        )
         days += drawn[1:]  # the first test is fixed (treatment start), not random
         seed += 1
     return days[:n_days], seed
@@ -297,6 +314,7 @@ def test_gaps_spread_over_the_allowed_range():
 
 # --- a missed test -------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
 @given(
     st.dates(date(2020, 1, 1), date(2030, 12, 31)),
@@ -324,6 +342,7 @@ def test_missed_test_examples():
 
 
 # --- seeds ---------------------------------------------------------------------
+
 
 def test_seed_is_hmac_sha256_and_stable():
     # Pinned: stored plans are redrawn from this seed, so it must never change silently.

@@ -34,15 +34,25 @@ def _setup(factory_):
     tag = random.randrange(10**9)
     with unit_of_work(factory_) as s:
         admin = create_user(_ctx(s), username=f"adm{tag}", password=PASSWORD, role=Role.ADMIN)
-        doctor = create_user(_ctx(s), username=f"doc{tag}", password=PASSWORD, role=Role.DOCTOR,
-                             can_prescribe_addictive=True)
+        doctor = create_user(
+            _ctx(s), username=f"doc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
+        )
         nurse = create_user(_ctx(s), username=f"nur{tag}", password=PASSWORD, role=Role.NURSE)
         site = sites.create_site(_ctx(s, admin), name=f"Concurrency {tag}", kind="clinic")
         sites.set_windows(_ctx(s, admin), site.id, [sites.WindowSpec(0, time(8), time(12))])
         patient = register_patient(_ctx(s, nurse), cpr=Factory.cpr(), name="Samtidig Sørensen")
-        order = prescriptions.create_order(_ctx(s, doctor), patient.id, prescriptions.OrderTerms(
-            drug=Drug.METHADONE, dose_mg=Decimal("30"), site_id=site.id, start_date=NOW.astimezone(TZ).date(),
-            indication="test", pickup_weekdays=(0, 3)))
+        order = prescriptions.create_order(
+            _ctx(s, doctor),
+            patient.id,
+            prescriptions.OrderTerms(
+                drug=Drug.METHADONE,
+                dose_mg=Decimal("30"),
+                site_id=site.id,
+                start_date=NOW.astimezone(TZ).date(),
+                indication="test",
+                pickup_weekdays=(0, 3),
+            ),
+        )
         prescriptions.sign_order(_ctx(s, doctor), order.id, PASSWORD)
     with unit_of_work(factory_) as s:
         (entry,) = build_roster(_ctx(s, s.get(User, nurse.id)), site.id, NOW.astimezone(TZ).date())
@@ -72,8 +82,9 @@ def test_concurrent_dispenses_of_one_slot_give_exactly_one(real_engine):
         barrier.wait()
         try:
             with unit_of_work(factory_) as s:
-                dispense(_ctx(s, s.get(User, nurse_id)), slot_id, breath_promille=None, supervised=True,
-                         take_home_days=None)
+                dispense(
+                    _ctx(s, s.get(User, nurse_id)), slot_id, breath_promille=None, supervised=True, take_home_days=None
+                )
             result = "dispensed"
         except Conflict:
             result = "conflict"

@@ -25,8 +25,9 @@ def test_a_consultation_falls_due_six_months_after_the_start_or_the_last_one(fac
     followup.record_consultation(doctor(), order.patient_id, held_on=factory.clock.today, plan="Fortsat 30 mg")
     assert order.patient_id not in due_ids()
     with pytest.raises(InvalidInput, match="future"):
-        followup.record_consultation(doctor(), order.patient_id, held_on=factory.clock.today + timedelta(days=1),
-                                     plan="x")
+        followup.record_consultation(
+            doctor(), order.patient_id, held_on=factory.clock.today + timedelta(days=1), plan="x"
+        )
 
 
 def test_antabus_only_patients_are_not_on_the_substitution_consultation_list(factory):
@@ -67,7 +68,8 @@ def test_sib_report_lists_the_months_substitution_with_the_prescribers_authorisa
     cpr = factory.session.get(Patient, order.patient_id).cpr
     rows = [r for r in followup.sib_report(factory.ctx(factory.doctor), 2026, 3) if r.cpr == cpr]
     assert [(r.drug, r.prescriber_authorisation_id, r.first_day, r.last_day) for r in rows] == [
-        ("methadone", "AUTH-42", START, date(2026, 3, 31))]
+        ("methadone", "AUTH-42", START, date(2026, 3, 31))
+    ]
     feb = followup.sib_report(factory.ctx(factory.doctor), 2026, 2)
     assert all(r.cpr != rows[0].cpr for r in feb)
     with pytest.raises(InvalidInput):

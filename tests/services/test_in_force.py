@@ -65,8 +65,15 @@ def test_a_police_pickup_sends_the_patient_to_the_station_through_its_last_day(f
     police = factory.site(SiteKind.POLICE, windows=[sites.WindowSpec(d, time(10), time(11)) for d in range(7)])
     order = factory.order()
     ctx = factory.ctx(factory.doctor)
-    s = sanctions.decide_sanction(ctx, order.patient_id, step=SanctionStep.POLICE_PICKUP, starts_on=MON,
-                                  review_on=MON + timedelta(days=28), reason="Sidemisbrug", site_id=police.id)
+    s = sanctions.decide_sanction(
+        ctx,
+        order.patient_id,
+        step=SanctionStep.POLICE_PICKUP,
+        starts_on=MON,
+        review_on=MON + timedelta(days=28),
+        reason="Sidemisbrug",
+        site_id=police.id,
+    )
     factory.session.commit()
     nurse = factory.ctx(factory.nurse)
     assert patients_sent_to(nurse, police.id, MON + timedelta(days=100)) == {order.patient_id}  # open-ended
@@ -96,13 +103,16 @@ def _reads_through(session, index: str, run) -> bool:
     # A test database is tiny: a table scan would win on cost whatever the indexes are.
     conn.exec_driver_sql("SET LOCAL enable_seqscan = off")
     plan = [r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters)]
-    scan = next((i for i, line in enumerate(plan) if f"Index Scan on {index}" in line
-                 or f"Index Scan using {index}" in line), None)
-    return scan is not None and any("Index Cond" in line and "COALESCE" in line for line in plan[scan:scan + 3])
+    scan = next(
+        (i for i, line in enumerate(plan) if f"Index Scan on {index}" in line or f"Index Scan using {index}" in line),
+        None,
+    )
+    return scan is not None and any("Index Cond" in line and "COALESCE" in line for line in plan[scan : scan + 3])
 
 
-@pytest.mark.parametrize("by, index", [("site", "ix_prescriptions_site_open_end"),
-                                       ("patient", "ix_prescriptions_patient_open_end")])
+@pytest.mark.parametrize(
+    "by, index", [("site", "ix_prescriptions_site_open_end"), ("patient", "ix_prescriptions_patient_open_end")]
+)
 def test_orders_in_force_are_read_through_the_open_end_index(factory, session, by, index):
     order = factory.order()
     ctx = factory.ctx(factory.nurse)

@@ -44,8 +44,12 @@ def test_daily_pickup_refuses_take_home_naming_the_sanction_until_lifted(factory
     sanctions.lift_sanction(factory.ctx(factory.doctor), s.id, ends_on=MON - timedelta(days=1), reason="Stabil igen")
     entry = roster(factory, clinic)[order.patient_id]
     assert entry.take_home_days == 6 and entry.sanctions == ()
-    assert dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=True,
-                    take_home_days=6).dispense.take_home_days == 6
+    assert (
+        dispense(
+            factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=True, take_home_days=6
+        ).dispense.take_home_days
+        == 6
+    )
 
 
 def test_police_pickup_moves_the_slots_to_the_police_station_and_back(factory, police):
@@ -68,8 +72,14 @@ def test_police_pickup_moves_the_slots_to_the_police_station_and_back(factory, p
 def test_a_sanction_is_a_doctors_decision_that_never_starts_in_the_past(factory, police):
     patient = factory.patient()
     with pytest.raises(Forbidden):
-        sanctions.decide_sanction(factory.ctx(factory.nurse), patient.id, step="daily_pickup", starts_on=MON,
-                                  review_on=MON + timedelta(days=7), reason="x")
+        sanctions.decide_sanction(
+            factory.ctx(factory.nurse),
+            patient.id,
+            step="daily_pickup",
+            starts_on=MON,
+            review_on=MON + timedelta(days=7),
+            reason="x",
+        )
     with pytest.raises(InvalidInput, match="past"):
         decide(factory, patient.id, SanctionStep.DAILY_PICKUP, starts_on=MON - timedelta(days=1))
     with pytest.raises(InvalidInput, match="review_on"):
@@ -83,11 +93,20 @@ def test_a_sanction_is_a_doctors_decision_that_never_starts_in_the_past(factory,
 def test_termination_discontinues_the_orders_and_records_the_referral(factory):
     clinic = factory.site()
     order = factory.order(site=clinic)
-    antabus = factory.order(patient=factory.session.get(type(factory.patient()), order.patient_id), site=clinic,
-                            drug=Drug.DISULFIRAM, dose="400")
+    antabus = factory.order(
+        patient=factory.session.get(type(factory.patient()), order.patient_id),
+        site=clinic,
+        drug=Drug.DISULFIRAM,
+        dose="400",
+    )
     ends = MON + timedelta(days=3)
-    s = decide(factory, order.patient_id, SanctionStep.TERMINATION, starts_on=ends,
-               referral_note="Henvist til privat behandlingssted via fritvalgsordningen")
+    s = decide(
+        factory,
+        order.patient_id,
+        SanctionStep.TERMINATION,
+        starts_on=ends,
+        referral_note="Henvist til privat behandlingssted via fritvalgsordningen",
+    )
     assert s.referral_note.startswith("Henvist")
     for o in (order, antabus):
         assert o.status == OrderStatus.DISCONTINUED and o.discontinued_on == ends - timedelta(days=1)
@@ -144,6 +163,5 @@ def test_take_home_stops_before_a_sanction_that_starts_within_the_span(factory, 
     with pytest.raises(InvalidInput, match="more than allowed"):
         dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=True, take_home_days=6)
     other = factory.order(site=clinic, pickup_weekdays=(0,), supervised=False)
-    decide(factory, other.patient_id, SanctionStep.POLICE_PICKUP, site_id=police.id,
-           starts_on=MON + timedelta(days=5))
+    decide(factory, other.patient_id, SanctionStep.POLICE_PICKUP, site_id=police.id, starts_on=MON + timedelta(days=5))
     assert roster(factory, clinic)[other.patient_id].take_home_days == 4  # until the police pickup starts

@@ -45,19 +45,25 @@ def goto(factory, day: date) -> None:
 
 
 def current_plan(session, patient) -> UrinePlan:
-    return session.execute(select(UrinePlan).where(
-        UrinePlan.patient_id == patient.id, UrinePlan.status == UrinePlanStatus.CURRENT)).scalar_one()
+    return session.execute(
+        select(UrinePlan).where(UrinePlan.patient_id == patient.id, UrinePlan.status == UrinePlanStatus.CURRENT)
+    ).scalar_one()
 
 
 def planned_days(session, plan: UrinePlan) -> list[date]:
-    return list(session.execute(select(UrinePlanDay.due_on).where(
-        UrinePlanDay.plan_id == plan.id, UrinePlanDay.status == UrineDayStatus.PLANNED)
-        .order_by(UrinePlanDay.due_on)).scalars())
+    return list(
+        session.execute(
+            select(UrinePlanDay.due_on)
+            .where(UrinePlanDay.plan_id == plan.id, UrinePlanDay.status == UrineDayStatus.PLANNED)
+            .order_by(UrinePlanDay.due_on)
+        ).scalars()
+    )
 
 
 def sample(factory, patient, on: date | None = None, actor=None, **results):
-    return urine.record_test(factory.ctx(actor or factory.nurse), patient.id,
-                             collected_on=on or factory.clock.today, results=NEG | results)
+    return urine.record_test(
+        factory.ctx(actor or factory.nurse), patient.id, collected_on=on or factory.clock.today, results=NEG | results
+    )
 
 
 # --- who is tested, and when -----------------------------------------------------------------------
@@ -72,8 +78,12 @@ def test_no_children_and_no_doctors_order_is_never_due(factory, session):
     patient = in_treatment(factory, children=False)
     for offset in range(0, 200, 3):
         assert not due(factory, patient, MONDAY + timedelta(days=offset))
-    assert session.execute(select(func.count()).select_from(UrinePlan)
-                           .where(UrinePlan.patient_id == patient.id)).scalar_one() == 0
+    assert (
+        session.execute(
+            select(func.count()).select_from(UrinePlan).where(UrinePlan.patient_id == patient.id)
+        ).scalar_one()
+        == 0
+    )
 
 
 def test_children_at_home_without_substitution_treatment_is_not_tested(factory):
@@ -95,8 +105,10 @@ def test_switching_children_at_home_off_ends_the_programme(factory, session):
     assert due(factory, patient)
     update_patient(factory.ctx(factory.nurse), patient.id, {"children_at_home": False})
     assert not due(factory, patient)
-    assert session.execute(select(UrinePlan).where(UrinePlan.patient_id == patient.id)).scalar_one().status \
-        == UrinePlanStatus.SUPERSEDED  # kept, never deleted
+    assert (
+        session.execute(select(UrinePlan).where(UrinePlan.patient_id == patient.id)).scalar_one().status
+        == UrinePlanStatus.SUPERSEDED
+    )  # kept, never deleted
 
 
 def test_the_plan_is_drawn_once_and_stays_stable(factory, session):
@@ -182,7 +194,8 @@ def test_a_refusal_is_a_breach_answers_the_due_day_and_is_audited(factory, sessi
     assert not due(factory, patient)
     breaches = conduct.list_breaches(factory.ctx(factory.doctor), patient.id)
     assert [(b.kind, b.automatic, b.source) for b in breaches] == [
-        (BreachKind.REFUSED_URINE_SAMPLE, True, f"urine_refused:{test.id}")]
+        (BreachKind.REFUSED_URINE_SAMPLE, True, f"urine_refused:{test.id}")
+    ]
     assert test.breach_id == breaches[0].id
     session.commit()  # as the request does: the use case's entries join the chain at its commit
     actions = set(session.execute(select(AuditEntry.action).where(AuditEntry.patient_id == patient.id)).scalars())
@@ -199,8 +212,9 @@ def test_nothing_to_refuse_when_no_test_is_due(factory):
 
 
 def open_alerts(session, patient):
-    return list(session.execute(select(Alert).where(Alert.patient_id == patient.id,
-                                                    Alert.kind == urine.ALERT_KIND)).scalars())
+    return list(
+        session.execute(select(Alert).where(Alert.patient_id == patient.id, Alert.kind == urine.ALERT_KIND)).scalars()
+    )
 
 
 def test_the_prescribed_substance_positive_is_no_side_abuse(factory, session):
@@ -223,11 +237,14 @@ def test_opiates_are_side_abuse_for_a_buprenorphine_patient(factory):
     assert sample(factory, patient, buprenorphine="pos", opioids="pos").side_abuse == ["opioids"]
 
 
-@pytest.mark.parametrize("results, message", [
-    ({"heroin": "pos"}, "Unknown panel item"),
-    ({"cocaine": "positive"}, '"neg" or "pos"'),
-    ({}, "at least one panel item"),
-])
+@pytest.mark.parametrize(
+    "results, message",
+    [
+        ({"heroin": "pos"}, "Unknown panel item"),
+        ({"cocaine": "positive"}, '"neg" or "pos"'),
+        ({}, "at least one panel item"),
+    ],
+)
 def test_an_invalid_panel_is_refused_and_nothing_is_stored(factory, session, results, message):
     patient = in_treatment(factory)
     with pytest.raises(InvalidInput, match=message):
@@ -277,8 +294,7 @@ def test_only_a_doctor_orders_tests_and_a_looser_gap_is_refused_for_children_at_
     with pytest.raises(InvalidInput, match="at least every 92 days"):
         urine.order_tests(factory.ctx(factory.doctor), patient.id, max_gap_days=120, reason="x")
     with pytest.raises(InvalidInput, match="past"):
-        urine.order_tests(factory.ctx(factory.doctor), patient.id, extra_days=[MONDAY - timedelta(days=1)],
-                          reason="x")
+        urine.order_tests(factory.ctx(factory.doctor), patient.id, extra_days=[MONDAY - timedelta(days=1)], reason="x")
 
 
 def test_a_policy_change_redraws_the_plan(factory, session):
@@ -374,13 +390,19 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
     tag = random.randrange(10**9)
     with unit_of_work(factory_) as s:
         admin = create_user(ctx(s), username=f"uadm{tag}", password=PASSWORD, role=Role.ADMIN)
-        doctor = create_user(ctx(s), username=f"udoc{tag}", password=PASSWORD, role=Role.DOCTOR,
-                             can_prescribe_addictive=True)
+        doctor = create_user(
+            ctx(s), username=f"udoc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
+        )
         nurse = create_user(ctx(s), username=f"unur{tag}", password=PASSWORD, role=Role.NURSE)
         site = sites.create_site(ctx(s, admin), name=f"Urine concurrency {tag}", kind="clinic")
         patient = register_patient(ctx(s, nurse), cpr=Factory.cpr(), name="Samtidig Urinsen", children_at_home=True)
-        order = prescriptions.create_order(ctx(s, doctor), patient.id, prescriptions.OrderTerms(
-            drug=Drug.METHADONE, dose_mg=Decimal("30"), site_id=site.id, start_date=MONDAY, indication="test"))
+        order = prescriptions.create_order(
+            ctx(s, doctor),
+            patient.id,
+            prescriptions.OrderTerms(
+                drug=Drug.METHADONE, dose_mg=Decimal("30"), site_id=site.id, start_date=MONDAY, indication="test"
+            ),
+        )
         prescriptions.sign_order(ctx(s, doctor), order.id, PASSWORD)
         nurse_id, patient_id = nurse.id, patient.id
 

@@ -22,8 +22,13 @@ def roster(factory, site, day):
 
 
 def give(factory, entry, *, breath=None, take_home=None, supervised=True):
-    return dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=breath, supervised=supervised,
-                    take_home_days=take_home)
+    return dispense(
+        factory.ctx(factory.nurse),
+        entry.slot.id,
+        breath_promille=breath,
+        supervised=supervised,
+        take_home_days=take_home,
+    )
 
 
 def at(factory, day):
@@ -83,8 +88,9 @@ def test_take_home_is_capped_by_policy_and_by_the_order_end(factory):
 
 def test_antabus_is_due_on_its_weekdays_in_its_own_window_and_never_goes_home(factory):
     W = sites.WindowSpec
-    site = factory.site(windows=[W(0, time(8), time(10), (Drug.METHADONE,)),
-                                 W(0, time(14, 30), time(16), (Drug.DISULFIRAM,))])
+    site = factory.site(
+        windows=[W(0, time(8), time(10), (Drug.METHADONE,)), W(0, time(14, 30), time(16), (Drug.DISULFIRAM,))]
+    )
     order = factory.order(site=site, drug=Drug.DISULFIRAM, dose="800", weekdays=(0, 3))
     entry = roster(factory, site, MON)[order.patient_id]
     assert [(w.start, w.end) for w in entry.windows] == [(time(14, 30), time(16))]
@@ -223,8 +229,13 @@ def test_a_new_order_after_missed_days_meets_the_restart_limit(factory):
     at(factory, MON + timedelta(days=6))  # Tuesday to Saturday missed
     doctor = factory.ctx(factory.doctor)
     prescriptions.discontinue_order(doctor, order.id, factory.clock.today - timedelta(days=1), "Ny ordination")
-    terms = prescriptions.OrderTerms(drug=Drug.METHADONE, dose_mg=Decimal("60"), site_id=site.id,
-                                     start_date=factory.clock.today, indication="genstart")
+    terms = prescriptions.OrderTerms(
+        drug=Drug.METHADONE,
+        dose_mg=Decimal("60"),
+        site_id=site.id,
+        start_date=factory.clock.today,
+        indication="genstart",
+    )
     with pytest.raises(InvalidInput, match="first-day"):  # 5 days without a dose: a new start
         prescriptions.create_order(doctor, order.patient_id, terms)
     terms.dose_mg = Decimal("30")
@@ -238,8 +249,14 @@ def test_an_order_discontinued_and_rewritten_today_still_has_todays_dose(factory
     doctor = factory.ctx(factory.doctor)
     prescriptions.discontinue_order(doctor, order.id, MON - timedelta(days=1), "Forkert præparat")
     assert order.patient_id not in roster(factory, site, MON)
-    terms = prescriptions.OrderTerms(drug=Drug.METHADONE, dose_mg=Decimal("25"), site_id=site.id, start_date=MON,
-                                     indication="ny ordination", product="methadone-tab-5")
+    terms = prescriptions.OrderTerms(
+        drug=Drug.METHADONE,
+        dose_mg=Decimal("25"),
+        site_id=site.id,
+        start_date=MON,
+        indication="ny ordination",
+        product="methadone-tab-5",
+    )
     new = prescriptions.sign_order(doctor, prescriptions.create_order(doctor, order.patient_id, terms).id, PASSWORD)
     entry = roster(factory, site, MON)[order.patient_id]
     assert entry.slot.status == SlotStatus.DUE and entry.order.id == new.id and entry.order.dose_mg == Decimal("25")

@@ -23,8 +23,11 @@ class Ui:
 
     def login(self, user, password: str = PASSWORD):
         self.page("/ui/login")
-        r = self.client.post("/ui/login", data={"username": user.username, "password": password,
-                                                "csrf_token": self.csrf}, follow_redirects=False)
+        r = self.client.post(
+            "/ui/login",
+            data={"username": user.username, "password": password, "csrf_token": self.csrf},
+            follow_redirects=False,
+        )
         if r.status_code == 303:
             self.page("/ui/")  # the new login has a new CSRF token
         return r

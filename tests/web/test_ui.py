@@ -157,8 +157,9 @@ def test_site_staff_see_only_their_own_site(ui, factory, clock, session):
 def test_site_staff_return_a_dose_with_a_reason(ui, factory, session):
     pharmacy = factory.site(SiteKind.PHARMACY)
     order = factory.order(site=pharmacy)
-    d = custody.prepare_for_site(factory.ctx(factory.nurse), slot_of(factory, pharmacy, order.patient_id),
-                                 take_home_days=0)
+    d = custody.prepare_for_site(
+        factory.ctx(factory.nurse), slot_of(factory, pharmacy, order.patient_id), take_home_days=0
+    )
     ui.login(factory.user(Role.SITE_STAFF, site_id=pharmacy.id))
     r = ui.post(f"/ui/site/dispenses/{d.id}/return", {"site_id": pharmacy.id, "reason": "ikke afhentet"})
     assert r.status_code == 303
@@ -193,6 +194,7 @@ def test_missed_days_and_block_show_on_the_roster(ui, factory, clock):
     for d in range(3):
         clock.set(MONDAY + timedelta(days=d))
         from dispensing.services.dispense import record_no_show
+
         record_no_show(factory.ctx(factory.nurse), slot_of(factory, site, order.patient_id, day=clock.today))
     thursday = MONDAY + timedelta(days=3)
     clock.set(thursday)
@@ -289,8 +291,10 @@ def test_breach_from_the_slot_page(ui, factory, session):
     order = factory.order(site=site)
     slot_id = slot_of(factory, site, order.patient_id)
     ui.login(factory.nurse)
-    r = ui.post(f"/ui/patients/{order.patient_id}/breaches",
-                {"slot_id": slot_id, "kind": "threats_or_violence", "occurred_on": MONDAY.isoformat(), "note": "råbte"})
+    r = ui.post(
+        f"/ui/patients/{order.patient_id}/breaches",
+        {"slot_id": slot_id, "kind": "threats_or_violence", "occurred_on": MONDAY.isoformat(), "note": "råbte"},
+    )
     assert r.status_code == 303
     assert "Bruddet er registreret" in ui.page(r.headers["location"]).text
 
@@ -300,8 +304,10 @@ def test_urine_sample_with_a_positive_finding_goes_to_the_doctor(ui, factory, se
     order = factory.order(site=site)
     slot_id = slot_of(factory, site, order.patient_id)
     ui.login(factory.nurse)
-    r = ui.post(f"/ui/patients/{order.patient_id}/urine", {"slot_id": slot_id, "outcome": "sample",
-                                                            "result_methadone": "pos", "result_cocaine": "pos"})
+    r = ui.post(
+        f"/ui/patients/{order.patient_id}/urine",
+        {"slot_id": slot_id, "outcome": "sample", "result_methadone": "pos", "result_cocaine": "pos"},
+    )
     assert r.status_code == 303
     assert "Urinprøven er registreret." in ui.page(r.headers["location"]).text
     ui.post("/ui/logout")
@@ -339,10 +345,18 @@ def test_the_order_form_shows_the_titration_limits_and_checks_before_writing(ui,
     assert "Titreringsgrænser (klinikkens politik)" in form.text
     assert "Første dag: højst 30 mg" in form.text and "Hver stigning: højst 10 mg" in form.text
     assert 'aria-describedby="dose-help limits"' in form.text
-    values = {"patient_id": patient.id, "drug": "methadone", "product": "methadone-oral-1", "dose": "40",
-              "weekdays": [str(d) for d in range(7)], "pickup_weekdays": [str(d) for d in range(7)],
-              "supervised": "1", "site_id": site.id, "start_date": MONDAY.isoformat(),
-              "indication": "Opioidafhængighed"}
+    values = {
+        "patient_id": patient.id,
+        "drug": "methadone",
+        "product": "methadone-oral-1",
+        "dose": "40",
+        "weekdays": [str(d) for d in range(7)],
+        "pickup_weekdays": [str(d) for d in range(7)],
+        "supervised": "1",
+        "site_id": site.id,
+        "start_date": MONDAY.isoformat(),
+        "indication": "Opioidafhængighed",
+    }
     check = ui.post("/ui/doctor/orders", values | {"action": "check"})
     assert check.status_code == 200
     assert "metadon-titreringsgrænserne" in check.text and "exceeds the first-day limit of 30 mg" in check.text
@@ -360,10 +374,18 @@ def test_the_doctor_revises_an_order(ui, factory, session):
     ui.login(factory.doctor)
     form = ui.page(f"/ui/doctor/orders/{order.id}/revise")
     assert "Nuværende dosis: 30 mg" in form.text
-    values = {"product": order.product, "dose": "40", "weekdays": [str(d) for d in range(7)],
-              "pickup_weekdays": [str(d) for d in range(7)], "supervised": "1", "site_id": order.site_id,
-              "start_date": (MONDAY + timedelta(days=1)).isoformat(), "indication": "Opioidafhængighed",
-              "reason": "abstinenser", "action": "create"}
+    values = {
+        "product": order.product,
+        "dose": "40",
+        "weekdays": [str(d) for d in range(7)],
+        "pickup_weekdays": [str(d) for d in range(7)],
+        "supervised": "1",
+        "site_id": order.site_id,
+        "start_date": (MONDAY + timedelta(days=1)).isoformat(),
+        "indication": "Opioidafhængighed",
+        "reason": "abstinenser",
+        "action": "create",
+    }
     r = ui.post(f"/ui/doctor/orders/{order.id}/revise", values)
     assert r.status_code == 303
     revision = session.query(Prescription).filter(Prescription.supersedes_id == order.id).one()
@@ -377,6 +399,7 @@ def test_the_doctor_reviews_a_withheld_dose(ui, factory, session):
     from decimal import Decimal
 
     from dispensing.services.dispense import dispense
+
     dispense(factory.ctx(factory.nurse), slot_id, breath_promille=Decimal("0.3"), supervised=True, take_home_days=0)
     ui.login(factory.doctor)
     desk = ui.page("/ui/doctor")
@@ -394,9 +417,15 @@ def test_every_word_on_the_pages_is_in_the_danish_catalogue(ui, factory):
     factory.order(sign=False)
     slot_id = slot_of(factory, site, order.patient_id)
     ui.login(factory.doctor)
-    for path in ("/ui/doctor", f"/ui/patients/{order.patient_id}", "/ui/patients?q=a",
-                 f"/ui/doctor/orders/new?patient_id={order.patient_id}",
-                 f"/ui/doctor/orders/{order.id}/revise", f"/ui/roster?site_id={site.id}", f"/ui/slots/{slot_id}"):
+    for path in (
+        "/ui/doctor",
+        f"/ui/patients/{order.patient_id}",
+        "/ui/patients?q=a",
+        f"/ui/doctor/orders/new?patient_id={order.patient_id}",
+        f"/ui/doctor/orders/{order.id}/revise",
+        f"/ui/roster?site_id={site.id}",
+        f"/ui/slots/{slot_id}",
+    ):
         assert ui.page(path).status_code == 200, path
     assert i18n.MISSING == set()
 
@@ -406,13 +435,22 @@ def test_the_api_keeps_its_json_errors(client):
     assert r.status_code == 401 and r.json()["detail"]
 
 
-@pytest.mark.parametrize("message,danish", [
-    ("Breath alcohol 0.30 ‰ is above the clinic limit of 0.50 ‰ for methadone", "over klinikkens grænse"),
-    ("A breathalyser reading is required before every disulfiram dose", "Alkometertest mangler"),
-    ("4 consecutive missed days: dose blocked until a doctor reviews; restart at most 30 mg.", "Genstart højst 30 mg"),
-    ("Slot 3 (2026-03-02) is already covered by a take-home dose: nothing to hand out.", "dækket af en hjemmedosis"),
-    ("something nobody foresaw", "Handlingen blev afvist."),
-])
+@pytest.mark.parametrize(
+    "message,danish",
+    [
+        ("Breath alcohol 0.30 ‰ is above the clinic limit of 0.50 ‰ for methadone", "over klinikkens grænse"),
+        ("A breathalyser reading is required before every disulfiram dose", "Alkometertest mangler"),
+        (
+            "4 consecutive missed days: dose blocked until a doctor reviews; restart at most 30 mg.",
+            "Genstart højst 30 mg",
+        ),
+        (
+            "Slot 3 (2026-03-02) is already covered by a take-home dose: nothing to hand out.",
+            "dækket af en hjemmedosis",
+        ),
+        ("something nobody foresaw", "Handlingen blev afvist."),
+    ],
+)
 def test_common_refusals_have_plain_danish(message, danish):
     assert danish in i18n.danish_error(message)
 
