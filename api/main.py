@@ -2,7 +2,8 @@
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -12,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import web
 from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
+from dispensing import messages
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
@@ -60,9 +62,9 @@ def create_app(
     _redact_access_log()
 
     @app.exception_handler(DispensingError)
-    async def domain_error(_: Request, exc: DispensingError):
+    async def domain_error(request: Request, exc: DispensingError):
         headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.message}, status_code=exc.status_code, headers=headers)
+        return JSONResponse(error_body(exc, request), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError):
@@ -102,6 +104,23 @@ def create_app(
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
     return app
+
+
+def error_body(exc: DispensingError, request: Request) -> dict:
+    """The API's error body: the message (Danish with `Accept-Language: da`), its stable code, its values."""
+    locale = messages.negotiate(request.headers.get("accept-language"))
+    return {"detail": exc.text(locale), "code": exc.code, "params": {k: _plain(v) for k, v in exc.params.items()}}
+
+
+def _plain(value):
+    """A parameter as JSON: decimals as strings (doses are never binary floats), dates in ISO form."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    return value
 
 
 def jsonable(errors: list[dict]) -> list[dict]:
