@@ -33,13 +33,19 @@ class DispensingError(Exception):
         self.keep_changes = keep_changes
         if status_code is not None:
             self.status_code = status_code
-        super().__init__(self.code if self._sentence is None else self._sentence)
+        # str(error) is the English sentence (logs, tracebacks); clients and tests read `code`.
+        super().__init__(messages.text(self.code, params, "en") if self._sentence is None else self._sentence)
 
     def text(self, locale: str = "en") -> str:
         """The message in `locale` ("en" or "da"), with its values formatted for that language."""
         if self._sentence is not None:
             return self._sentence
         return messages.text(self.code, self.params, locale)
+
+    @classmethod
+    def of(cls, outcome: "messages.Message | messages.RuleViolation", status_code: int | None = None):
+        """The refusal for a rule's outcome (a Message or a RuleViolation), with its code and values."""
+        return cls(outcome.code, status_code, **outcome.params)
 
     @property
     def message(self) -> str:

@@ -70,7 +70,7 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
         try:
             reading = parse_promille(body.breath_alcohol_promille)
         except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput.of(exc) from exc
     result = svc.dispense(
         ctx, slot_id, breath_promille=reading, supervised=body.supervised, take_home_days=body.take_home_days
     )

@@ -29,7 +29,7 @@ def _drug(code: str) -> Drug:
     try:
         return Drug(code)
     except ValueError:
-        raise InvalidInput(f"Unknown drug '{code}'.") from None
+        raise InvalidInput("order.unknown_drug", code=code) from None
 
 
 def _patients(ctx: Ctx, ids) -> dict[int, Patient]:
@@ -251,7 +251,7 @@ def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | N
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{what} must be a date (YYYY-MM-DD).") from None
+        raise InvalidInput("input.date_format", what=what) from None
 
 
 def _dose(text: str) -> Decimal | str:

@@ -31,7 +31,7 @@ def _site_page(
     if user.role == Role.SITE_STAFF:
         site_id = site_id or user.site_id  # another site's id is refused by labels.site_dispenses
     if site_id is None:
-        raise InvalidInput("Choose a pickup site.")
+        raise InvalidInput("site.choose")
     day = parse_date(day_text, ctx.today)
     items = labels.site_dispenses(ctx, site_id, day)
     site = get_site(ctx, site_id)

@@ -123,10 +123,10 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
         try:
             reading = parse_promille(breath)
         except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput.of(exc) from exc
     days = take_home_days.strip() or "0"
     if not days.isdigit():
-        raise InvalidInput("take_home_days must be a whole number of days (0 or more).")
+        raise InvalidInput("dispense.take_home_days_format")
     return window.dispense(ctx, slot_id, breath_promille=reading, supervised=supervised, take_home_days=int(days))
 
 
@@ -147,7 +147,7 @@ def prepare(request: Request, ctx: PostCtx, slot_id: int, take_home_days: Annota
     """A pickup site's dose, prepared and labelled at the clinic (custody.prepare_for_site)."""
     days = take_home_days.strip() or "0"
     if not days.isdigit():
-        error = InvalidInput("take_home_days must be a whole number of days (0 or more).")
+        error = InvalidInput("dispense.take_home_days_format")
         return _slot_page(request, ctx, slot_id, error=error, status=422)
     d, error = attempt(ctx, custody.prepare_for_site, slot_id, take_home_days=int(days))
     if error is not None:

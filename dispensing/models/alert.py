@@ -4,6 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    JSON,
     ForeignKey,
     String,
     Text,
@@ -31,6 +32,9 @@ class Alert(Base):
     drug: Mapped[Drug | None] = mapped_column(str_enum(Drug, 32))
     slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"))
     message: Mapped[str] = mapped_column(Text)
+    # The message as a code and its values (messages.to_json), so the desk shows it in Danish.
+    code: Mapped[str | None] = mapped_column(String(80))
+    params: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

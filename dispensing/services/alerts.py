@@ -24,11 +24,11 @@ def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
     doctor = ctx.require(Role.DOCTOR)
     alert = ctx.session.get(Alert, alert_id)
     if alert is None:
-        raise NotFound(f"Alert {alert_id} does not exist.")
+        raise NotFound("alert.not_found", alert_id=alert_id)
     if alert.resolved_at is not None:
-        raise Conflict(f"Alert {alert_id} was resolved already.")
+        raise Conflict("alert.resolved_already", alert_id=alert_id)
     if not resolution or not resolution.strip():
-        raise InvalidInput("resolution is required: note what you decided.")
+        raise InvalidInput("alert.resolution_required")
     alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, resolution.strip()
     audit.record(
         ctx,

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.messages import Message, Promille, to_json
 from dispensing.models import (
     Alert,
     AlertKind,
@@ -32,16 +33,6 @@ from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
 
-STATUS_WORDS = {
-    SlotStatus.DISPENSED: "already dispensed",
-    SlotStatus.COVERED: "already covered by a take-home dose",
-    SlotStatus.WITHHELD: "withheld earlier today",
-    SlotStatus.MISSED: "recorded as missed",
-    SlotStatus.CANCELLED: "cancelled (no order in force)",
-    SlotStatus.PREPARED: "already prepared for the pickup site",
-}
-
-
 @dataclass
 class DispenseResult:
     status: str  # "dispensed" | "withheld"
@@ -55,14 +46,14 @@ def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
         select(Slot).where(Slot.id == slot_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one_or_none()
     if slot is None:
-        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
+        raise NotFound("slot.not_found", slot_id=slot_id)
     return slot
 
 
 def require_due(slot: Slot) -> None:
     if slot.status != SlotStatus.DUE:
         raise Conflict(
-            f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. Reload the roster."
+            "slot.not_due", slot_id=slot.id, slot_date=slot.slot_date, state=slot.status
         )
 
 
@@ -74,7 +65,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
         state = missed_states(ctx, [order], as_of).get((order.patient_id, order.drug))
         problem = state.blocked_reason if state else None
     if problem:
-        raise Conflict(problem)
+        raise Conflict.of(problem)
     return order
 
 
@@ -82,12 +73,9 @@ def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangemen
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
     plan = arrangement_today(ctx, order, slot.slot_date)
     if plan.treatment_ended or plan.site_id != slot.site_id:
-        why = (
-            f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
-            if plan.in_force
-            else "This dose is no longer handed out here"
-        )
-        raise Conflict(f"{why}: reload the roster.")
+        if plan.in_force:
+            raise Conflict("slot.moved_by_sanction", sanction=plan.in_force[0].step)
+        raise Conflict("slot.no_longer_here")
     return plan
 
 
@@ -96,18 +84,15 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
     allowed = allowed_take_home(ctx, order, slot.slot_date, plan)
     wanted = len(allowed) if requested is None else requested
     if wanted < 0:
-        raise InvalidInput("take_home_days cannot be negative.")
+        raise InvalidInput("dispense.take_home_negative")
     sanction = plan.no_take_home_because
     if wanted > 0 and sanction is not None:
         raise InvalidInput(
-            f"No take-home while the {sanction.describe()} is in force: every due dose is picked "
-            "up and taken supervised. Hand out today's dose only (take_home_days 0)."
+            "dispense.no_take_home_under_sanction", sanction=sanction.step
         )
     if wanted > len(allowed):
         raise InvalidInput(
-            f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
-            f"day(s) from {slot.slot_date} (until the next pickup day, at most {ctx.policy.take_home_max_days} "
-            "days per pickup, never past the order's end). Give at most that."
+            "dispense.take_home_over", wanted=wanted, order_id=order.id, allowed=len(allowed), slot_date=slot.slot_date, take_home_max_days=ctx.policy.take_home_max_days
         )
     return allowed[:wanted]
 
@@ -147,7 +132,7 @@ def record_dispense(
     try:
         ctx.session.flush()
     except IntegrityError as exc:  # the unique slot_id: a concurrent request won the race
-        raise Conflict(f"Slot {slot.id} was handled by another request just now: reload the roster.") from exc
+        raise Conflict("slot.handled_concurrently", slot_id=slot.id) from exc
     slot.status = SlotStatus.PREPARED if status == DispenseStatus.PREPARED else SlotStatus.DISPENSED
     slot.updated_at = ctx.now
     for s in covered:  # locked by _cover until commit: no need to read them again
@@ -182,24 +167,23 @@ def dispense(
     require_due(slot)
     if slot.slot_date != ctx.today:
         raise Conflict(
-            f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
-            "only on its own day. Open today's roster."
+            "slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today
         )
     site = ctx.session.get(Site, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict(
-            f"This dose is handed out at {site.name}: prepare it for the site "
-            f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
+            "dispense.prepare_for_site", site=site.name, slot_id=slot.id
         )
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     if plan.supervised and not supervised:
-        why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
-        raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
+        if order.supervised:
+            raise InvalidInput("dispense.supervised_by_order")
+        raise InvalidInput("dispense.supervised_by_sanction", sanction=plan.in_force[0].step)
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
     if decision.outcome == BreathOutcome.MISSING:
-        raise InvalidInput(decision.reason)
+        raise InvalidInput.of(decision.reason)
     breath = None
     if breath_promille is not None:
         breath = BreathTest(
@@ -247,8 +231,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict(
-                f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
-                f"(up to the day before {s.slot_date})."
+                "dispense.take_home_day_handled", slot_date=s.slot_date, state=s.status
             )
     return slots
 
@@ -267,16 +250,19 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     )
 
 
-def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str) -> DispenseResult:
+def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: Message) -> DispenseResult:
     """No dose to an intoxicated patient: record it and put it on the doctor's list."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
+    withheld = Message("alert.withheld", drug=order.drug, day=slot.slot_date, promille=Promille(breath.promille), reason=reason)
     ctx.session.add(
         Alert(
             patient_id=slot.patient_id,
             kind=AlertKind.WITHHELD_DOSE,
             drug=order.drug,
             slot_id=slot.id,
-            message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
+            message=withheld.text("en"),
+            code=withheld.code,
+            params=to_json(withheld.params),
             created_at=ctx.now,
         )
     )
@@ -297,7 +283,7 @@ def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date > ctx.today:
-        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
+        raise Conflict("slot.no_show_future", slot_id=slot.id, slot_date=slot.slot_date)
     slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
     audit.record(
         ctx,
@@ -315,7 +301,7 @@ def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
     doctor = ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: note the review (e.g. dose kept, patient seen).")
+        raise InvalidInput("block.reason_required")
     _refuse_release_above_restart_cap(ctx, patient_id, drug)
     release = BlockRelease(
         patient_id=patient_id,
@@ -360,7 +346,5 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     policy = ctx.policy
     if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
         raise Conflict(
-            f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
-            f"(order {order.id} is {order.dose_mg} mg). Revise the order to the restart dose (or give an override "
-            "reason in the revision) instead of releasing the block."
+            "block.release_above_restart_cap", missed=state.missed, restart_max_mg=policy.methadone_restart_max_mg, order_id=order.id, dose_mg=order.dose_mg
         )

@@ -83,7 +83,7 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
 
 def _template(name: str) -> str:
     if name not in available_templates():
-        raise InvalidInput(f"Unknown label template '{name}': use one of {', '.join(available_templates())}.")
+        raise InvalidInput("label.unknown_template", name=name, templates=', '.join(available_templates()))
     return name
 
 
@@ -92,12 +92,12 @@ def dispense_label_pdf(ctx: Ctx, dispense_id: int, template: str = "roll_89x36")
     ctx.require(*STAFF)
     d = ctx.session.get(Dispense, dispense_id)
     if d is None:
-        raise NotFound(f"Dispense {dispense_id} does not exist.")
+        raise NotFound("dispense.not_found", dispense_id=dispense_id)
     if d.status == DispenseStatus.VOID:
-        raise Conflict(f"Dispense {d.number} is void: its labels must not be printed again.")
+        raise Conflict("label.void", number=d.number)
     labels = build_labels(ctx, d)
     if not labels:
-        raise Conflict(f"Dispense {d.number} has no take-home doses: nothing leaves the clinic, so no label.")
+        raise Conflict("label.no_take_home", number=d.number)
     audit.record(
         ctx,
         "label.print",
@@ -113,9 +113,9 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
     """Everything prepared for a site for a day (site staff see only their own site)."""
     user = ctx.require(*STAFF, Role.SITE_STAFF)
     if user.role == Role.SITE_STAFF and user.site_id != site_id:
-        raise Forbidden("You work at another site: you can only see your own site's list.")
+        raise Forbidden("site.other_site")
     if ctx.session.get(Site, site_id) is None:
-        raise NotFound(f"Site {site_id} does not exist.")
+        raise NotFound("site.not_found", site_id=site_id)
     items = list(
         ctx.session.execute(
             select(Dispense)
@@ -148,7 +148,7 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
     labels = [label for d in items for label in build_labels(ctx, d)]
     del loaded
     if not labels:
-        raise NotFound(f"Nothing is prepared for site {site_id} on {day}: prepare doses first.")
+        raise NotFound("label.nothing_prepared", site_id=site_id, day=day)
     audit.record(
         ctx,
         "label.print_site",

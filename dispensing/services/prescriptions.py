@@ -122,16 +122,16 @@ def _dose(value: Any) -> Decimal:
     try:
         dose = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput(f"dose_mg '{value}' is not a number: give milligrams, e.g. 80 or \"2.5\".") from exc
+        raise InvalidInput("order.dose_not_number", value=value) from exc
     if not dose.is_finite() or dose <= 0:
-        raise InvalidInput("dose_mg must be more than 0 mg.")
+        raise InvalidInput("order.dose_not_positive")
     return dose
 
 
 def _weekdays(days: Any, what: str) -> tuple[int, ...]:
     days = tuple(sorted(set(days)))
     if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-        raise InvalidInput(f"{what} must be a non-empty list of weekdays 0 (Monday) to 6 (Sunday).")
+        raise InvalidInput("order.weekdays_invalid", field=what)
     return days
 
 
@@ -141,34 +141,31 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     product = info.product(t.product)
     if product is None:
         codes = ", ".join(p.code for p in info.products)
-        raise InvalidInput(f"Unknown product '{t.product}' for {t.drug.value}: choose one of {codes}.")
+        raise InvalidInput("order.unknown_product", product=t.product, drug=t.drug, codes=codes)
     t.dose_mg = _dose(t.dose_mg)
     if t.dose_mg > info.max_dose_mg:
         raise InvalidInput(
-            f"{t.dose_mg} mg {info.name} is above the catalogue's limit of {info.max_dose_mg} mg per dose: "
-            "check for a typing error."
+            "order.dose_above_max", dose_mg=t.dose_mg, name=info.name, max_dose_mg=info.max_dose_mg
         )
     if t.dose_mg % product.dose_step_mg != 0:
         raise InvalidInput(
-            f"{t.dose_mg} mg cannot be measured out with {product.name}: the dose must be a multiple "
-            f"of {product.dose_step_mg} mg."
+            "order.dose_step", dose_mg=t.dose_mg, name=product.name, dose_step_mg=product.dose_step_mg
         )
     t.weekdays = _weekdays(t.weekdays, "weekdays")
     t.pickup_weekdays = t.weekdays if t.pickup_weekdays is None else _weekdays(t.pickup_weekdays, "pickup_weekdays")
     if not set(t.pickup_weekdays) <= set(t.weekdays):
-        raise InvalidInput("pickup_weekdays must be days on which a dose is due (a subset of weekdays).")
+        raise InvalidInput("order.pickup_not_due")
     if t.drug == Drug.DISULFIRAM:
         if t.pickup_weekdays != t.weekdays or not t.supervised:
             raise InvalidInput(
-                "Antabus is given supervised, one dose at a time, after a breathalyser reading: "
-                "no take-home days and supervised must be true."
+                "order.disulfiram_supervised"
             )
     if t.end_date is not None and t.end_date < t.start_date:
-        raise InvalidInput("end_date is before start_date.")
+        raise InvalidInput("order.end_before_start")
     if not t.indication or not t.indication.strip():
-        raise InvalidInput("indication is required: state why the medicine is given.")
+        raise InvalidInput("order.indication_required")
     if ctx.session.get(Site, t.site_id) is None:
-        raise NotFound(f"Site {t.site_id} does not exist: choose the pickup site by its id (GET /sites).")
+        raise NotFound("site.not_found", site_id=t.site_id)
     return t, product.code
 
 
@@ -216,7 +213,7 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
 
 def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
     if problems and not (override_reason and override_reason.strip()):
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput("titration.exceeded", problems=problems)
 
 
 def _overlapping_order(ctx: Ctx, patient_id: int, drug: Drug, start: date, end: date | None) -> Prescription | None:
@@ -237,7 +234,7 @@ def _require_consent(ctx: Ctx, patient_id: int, start: date) -> None:
     patient = load_patient(ctx, patient_id)
     problem = consent_problem(patient.birth_date, start, patient.parental_consent_on, patient.own_consent_on)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput.of(problem)
 
 
 def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
@@ -246,12 +243,11 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
     _require_consent(ctx, patient_id, terms.start_date)
     terms, product = validate_terms(ctx, terms)
     if terms.start_date < ctx.today:
-        raise InvalidInput(f"start_date {terms.start_date} is in the past: an order starts today or later.")
+        raise InvalidInput("order.start_in_past", start_date=terms.start_date)
     existing = _overlapping_order(ctx, patient_id, terms.drug, terms.start_date, terms.end_date)
     if existing is not None:
         raise Conflict(
-            f"Order {existing.id} for {terms.drug.value} is in force for this patient: revise it "
-            f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
+            "order.in_force_revise", order_id=existing.id, drug=terms.drug
         )
     _check_titration(
         ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date), terms.override_reason
@@ -313,7 +309,7 @@ def get_order(ctx: Ctx, order_id: int, *, lock: bool = False) -> Prescription:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     order = ctx.session.execute(stmt).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.")
+        raise NotFound("order.not_found", order_id=order_id)
     return order
 
 
@@ -335,8 +331,7 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
     order = get_order(ctx, order_id, lock=True)
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
         raise Forbidden(
-            f"Only a doctor with the right to prescribe addictive medicine (autorisationsloven §41) may sign "
-            f"{order.drug.value} orders: ask such a doctor to sign order {order.id}."
+            "order.sign_needs_addictive_right", drug=order.drug, order_id=order.id
         )
     if not verify_password(doctor.password_hash, password):
         audit.record(
@@ -347,24 +342,22 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             patient_id=order.patient_id,
             detail={"why": "wrong password"},
         )
-        raise InvalidInput("The password you re-entered is wrong: the order was not signed.", keep_changes=True)
+        raise InvalidInput("order.sign_wrong_password", keep_changes=True)
     if order.status != OrderStatus.DRAFT:
-        raise Conflict(f"Order {order.id} is {order.status.value}, not a draft: only drafts are signed.")
+        raise Conflict("order.not_draft", order_id=order.id, status=order.status)
     previous = get_order(ctx, order.supersedes_id, lock=True) if order.supersedes_id else None
     if order.start_date < ctx.today:
         raise Conflict(
-            f"Order {order.id} would take effect on {order.start_date}, which has passed: "
-            "revise it with an effective date of today or later."
+            "order.sign_start_passed", order_id=order.id, start_date=order.start_date
         )
     if previous is not None and previous.status != OrderStatus.ACTIVE:
         raise Conflict(
-            f"Order {previous.id}, which this draft revises, is {previous.status.value}: "
-            "write the revision against the order now in force."
+            "order.revised_not_in_force", order_id=previous.id, status=previous.status
         )
     if previous is None:
         clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
         if clash is not None:
-            raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
+            raise Conflict("order.in_force_revise", order_id=clash.id, drug=order.drug)
     _check_titration(
         ctx,
         titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
@@ -411,18 +404,18 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
     doctor = ctx.require(Role.DOCTOR)
     current = get_order(ctx, order_id)
     if current.status != OrderStatus.ACTIVE:
-        raise Conflict(f"Order {current.id} is {current.status.value}: only an active order can be revised.")
+        raise Conflict("order.revise_not_active", order_id=current.id, status=current.status)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: state the medical reason for the change.")
+        raise InvalidInput("order.revise_reason_required")
     if effective_date < ctx.today:
-        raise InvalidInput(f"effective_date {effective_date} is in the past: a change applies from today or later.")
+        raise InvalidInput("order.effective_in_past", effective_date=effective_date)
     if effective_date < current.start_date:
-        raise InvalidInput(f"effective_date is before the order starts ({current.start_date}).")
+        raise InvalidInput("order.effective_before_start", start_date=current.start_date)
     unknown = set(changes) - set(REVISABLE)
     if unknown:
-        raise InvalidInput(f"Cannot revise {', '.join(sorted(unknown))}: revisable fields are {', '.join(REVISABLE)}.")
+        raise InvalidInput("order.field_not_revisable", fields=', '.join(sorted(unknown)), revisable=', '.join(REVISABLE))
     if "drug" in changes and Drug(changes["drug"]) != current.drug:
-        raise InvalidInput("A revision keeps the drug: discontinue this order and write a new one for another drug.")
+        raise InvalidInput("order.revise_keeps_drug")
     terms = OrderTerms(
         drug=current.drug,
         product=changes.get("product", current.product),
@@ -515,7 +508,7 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
     ctx.require(Role.DOCTOR)
     order = get_order(ctx, order_id, lock=True)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: state why the order is stopped.")
+        raise InvalidInput("order.discontinue_reason_required")
     if order.status == OrderStatus.DRAFT:  # never signed: it never applied, so it is withdrawn, not ended
         order.status, order.discontinue_reason = OrderStatus.WITHDRAWN, reason.strip()
         audit.record(
@@ -528,15 +521,14 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
         )
         return Discontinued(order, [])
     if order.status != OrderStatus.ACTIVE:
-        raise Conflict(f"Order {order.id} is {order.status.value}: nothing to discontinue.")
+        raise Conflict("order.discontinue_not_active", order_id=order.id, status=order.status)
     yesterday = ctx.today - timedelta(days=1)
     if end_date < yesterday:
         raise InvalidInput(
-            f"end_date {end_date} is in the past: the last day can be yesterday at the earliest "
-            "(doses already given stay on record)."
+            "order.end_in_past", end_date=end_date
         )
     if order.last_day is not None and end_date > order.last_day:
-        raise InvalidInput(f"end_date {end_date} is after the order already ends ({order.last_day}).")
+        raise InvalidInput("order.end_after_end", end_date=end_date, last_day=order.last_day)
     order.discontinued_on = end_date
     order.discontinue_reason = reason.strip()
     order.status = OrderStatus.DISCONTINUED

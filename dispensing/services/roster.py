@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import NotFound
+from dispensing.messages import Message, to_json
 from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
@@ -42,7 +43,7 @@ class RosterEntry:
     breathalyser_required: bool
     urine_sample_due: bool
     missed_consecutive: int
-    blocked_reason: str | None
+    blocked_reason: Message | None
     take_home_dates: list[date]  # the following due days this visit may cover
     plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
@@ -71,15 +72,12 @@ def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arr
     return [d for d in dates if arrangement.changes_on is None or d < arrangement.changes_on]
 
 
-def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
+def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> Message | None:
     """Why no dose may be given against this order on `day`, or None."""
     if not order.governs(day):
-        return f"Order {order.id} is not in force on {day} ({order.status.value}): ask the doctor for a signed order."
+        return Message("order.not_in_force", order_id=order.id, day=day, status=order.status)
     if not signature_valid(ctx, order):
-        return (
-            f"Order {order.id} does not match its signature (changed after signing): give nothing, "
-            "tell the doctor and the administrator."
-        )
+        return Message("order.signature_mismatch", order_id=order.id)
     return None
 
 
@@ -262,7 +260,7 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
     slot = ctx.session.get(Slot, slot_id)
     if slot is None:
-        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
+        raise NotFound("slot.not_found", slot_id=slot_id)
     day = slot.slot_date
     order = ctx.session.get(Prescription, slot.prescription_id)
     patient = ctx.session.get(Patient, slot.patient_id)
@@ -317,6 +315,8 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
                 drug=e.slot.drug,
                 slot_id=e.slot.id,
                 message=e.blocked_reason,
+                code=e.blocked_reason.code,
+                params=to_json(e.blocked_reason.params),
                 created_at=ctx.now,
             )
             ctx.session.add(alert)
@@ -329,6 +329,7 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
                 kind=BreachKind.MISSED_PICKUPS,
                 occurred_on=e.slot.slot_date,
                 note=e.blocked_reason,
+                note_message=e.blocked_reason,
                 source=f"missed_run_alert:{alert.id}",
                 automatic=True,
             )

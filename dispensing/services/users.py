@@ -28,19 +28,19 @@ def create_user(
     """Create a user. site_staff must be bound to a site; only doctors may carry the prescribing right."""
     username = username.strip()
     if not username:
-        raise InvalidInput("Username is empty: give a login name.")
+        raise InvalidInput("user.username_required")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput("user.password_too_short", min_length=MIN_PASSWORD_LENGTH)
     if role == Role.SITE_STAFF and site_id is None:
-        raise InvalidInput("A site_staff user is bound to one site: give --site-id.")
+        raise InvalidInput("user.site_staff_needs_site")
     if can_prescribe_addictive and role != Role.DOCTOR:
         raise InvalidInput(
-            "Only a doctor can carry the right to prescribe addictive medicine (autorisationsloven §41)."
+            "user.addictive_right_doctor_only"
         )
     if site_id is not None and ctx.session.get(Site, site_id) is None:
-        raise NotFound(f"Site {site_id} does not exist: create it first or pick another site id.")
+        raise NotFound("site.not_found", site_id=site_id)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict(f"Username '{username}' is taken: choose another.")
+        raise Conflict("user.username_taken", username=username)
     user = User(
         username=username,
         full_name=full_name or username,
@@ -75,7 +75,7 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
         audit.record(
             ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
         )
-        raise NotAuthenticated("Wrong username or password.", keep_changes=True)
+        raise NotAuthenticated("auth.wrong_credentials", keep_changes=True)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
     return user
 
