@@ -67,7 +67,8 @@ def text(code: str, params: dict[str, Any], locale: str = "en") -> str:
     template = catalogue(locale).get(code) or catalogue("en").get(code)
     if template is None:
         return code
-    values = {k: formatted(v, locale) for k, v in params.items()}
+    # An id or a running number is a name, not a quantity: no thousands separator.
+    values = {k: str(v) if k.endswith("_id") or k == "number" else formatted(v, locale) for k, v in params.items()}
     try:
         return template.format(**values)
     except (KeyError, IndexError, ValueError):  # a placeholder without a value: say the rest plainly
@@ -101,8 +102,6 @@ def to_json(value: Any) -> Any:
         return {"$m": value.code, "p": to_json(value.params)}
     if isinstance(value, Enum):
         return {"$m": enum_code(value), "p": {}}
-    if isinstance(value, Promille):
-        return format_decimal(value, format="0.00", locale=locale)
     if isinstance(value, Promille):
         return {"$p": str(value)}
     if isinstance(value, Decimal):
