@@ -10,7 +10,6 @@ from typing import Any
 from dispensing import messages
 
 
-
 class DispensingError(Exception):
     status_code = 400
     code = "request.refused"
