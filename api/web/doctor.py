@@ -1,6 +1,6 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
@@ -8,11 +8,11 @@ from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
 from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
-from api.web.views import titration_limits
+from api.web.views import dose_text, titration_limits
 from dispensing.catalogue import CATALOGUE
-from dispensing.enums import Drug, Role
+from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import Patient, Prescription
+from dispensing.models import Patient, Prescription, User
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services import alerts, conduct, followup, prescriptions, sanctions
 from dispensing.services.context import Ctx
@@ -65,7 +65,21 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         today=ctx.today,
         error=refusal(error),
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+        doses={o.id: dose_text(o.drug, CATALOGUE[o.drug].product(o.product), o.dose_mg) for o in drafts},
+        sites={s.id: s.name for s in list_sites(ctx)},
+        authors={u.id: u.full_name for u in _users(ctx, [o.created_by_id for o in drafts])},
+        me=ctx.actor.id,
+        written={o.id: _when(o.created_at, ctx) for o in drafts},
     )
+
+
+def _when(at: datetime, ctx: Ctx) -> str:
+    local = at.astimezone(ctx.tz)
+    return i18n.gettext("{day} at {time}", day=i18n.day(local.date()), time=f"{local:%H:%M}")
+
+
+def _users(ctx: Ctx, ids) -> list[User]:
+    return [u for u in (ctx.session.get(User, i) for i in set(ids)) if u is not None]
 
 
 @router.get("/doctor")
@@ -74,8 +88,20 @@ def desk(request: Request, ctx: WebCtx):
 
 
 @router.post("/doctor/orders/{order_id}/sign")
-def sign(request: Request, ctx: PostCtx, order_id: int, password: Annotated[str, Form()] = ""):
-    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited)."""
+def sign(
+    request: Request,
+    ctx: PostCtx,
+    order_id: int,
+    password: Annotated[str, Form()] = "",
+    colleague_confirmed: Annotated[str | None, Form()] = None,
+):
+    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited). A draft
+    another doctor wrote is signed only with a tick that the signer read it: the signer owns the order."""
+    draft = ctx.session.get(Prescription, order_id)
+    if draft is not None and draft.created_by_id != ctx.actor.id and colleague_confirmed is None:
+        author = ctx.session.get(User, draft.created_by_id)
+        error = InvalidInput("order.sign_colleague_unconfirmed", author=author.full_name if author else "")
+        return _desk(request, ctx, error=error, status=error.status_code)
     _, error = attempt(ctx, prescriptions.sign_order, order_id, password)
     if error is not None:
         return _desk(request, ctx, error=error, status=error.status_code)
@@ -181,7 +207,7 @@ def _order_page(
         info=info,
         values=values,
         current=current,
-        sites=list_sites(ctx),
+        sites=[s for s in list_sites(ctx) if s.kind != SiteKind.POLICE],
         limits=titration_limits(ctx.policy),
         error=refusal(error),
         problems=problems,
@@ -191,14 +217,13 @@ def _order_page(
 
 
 def _defaults(ctx: Ctx, drug: Drug) -> dict:
-    sites = list_sites(ctx)
     return {
         "product": CATALOGUE[drug].products[0].code,
         "dose": "",
         "weekdays": ALL_DAYS,
         "pickup_weekdays": ALL_DAYS,
         "supervised": True,
-        "site_id": sites[0].id if sites else None,
+        "site_id": None,  # no default: the doctor chooses (never the police station, rules 6 and 8)
         "start_date": ctx.today.isoformat(),
         "end_date": "",
         "indication": "",

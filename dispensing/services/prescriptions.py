@@ -11,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from dispensing.catalogue import CATALOGUE
-from dispensing.enums import Drug, Role
+from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import (
     PRESCRIPTION_OPEN_END,
@@ -164,8 +164,13 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
         raise InvalidInput("order.end_before_start")
     if not t.indication or not t.indication.strip():
         raise InvalidInput("order.indication_required")
-    if ctx.session.get(Site, t.site_id) is None:
+    if not t.site_id:
+        raise InvalidInput("order.site_required")
+    site = ctx.session.get(Site, t.site_id)
+    if site is None:
         raise NotFound("site.not_found", site_id=t.site_id)
+    if site.kind == SiteKind.POLICE:  # DOMAIN rules 6, 8: police pickup is a sanction, never an order's site
+        raise InvalidInput("order.site_police", site=site.name)
     return t, product.code
 
 
@@ -563,13 +568,14 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
 
 
 def drafts_to_sign(ctx: Ctx) -> list[Prescription]:
-    """The doctor's queue: drafts waiting for a signature."""
-    ctx.require(Role.DOCTOR)
+    """The doctor's queue: drafts waiting for a signature, the doctor's own first, oldest first."""
+    doctor = ctx.require(Role.DOCTOR)
     drafts = list(
         ctx.session.execute(
             select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
         ).scalars()
     )
+    drafts.sort(key=lambda p: p.created_by_id != doctor.id)  # stable: the time order stays within each group
     audit.record_list(ctx, "prescription.list_drafts", (p.patient_id for p in drafts))
     return drafts
 
