@@ -9,6 +9,12 @@
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
     if (e.key === "/" && search && !typing) { e.preventDefault(); search.focus(); search.select(); }
   });
+  // A form with data-confirm asks before it changes something that is hard to take back (no-show,
+  // void, corrections): the question names the patient. Without JavaScript the form still works.
+  document.addEventListener("submit", function (e) {
+    var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { e.preventDefault(); }
+  });
   // The login ends on the server after the idle time; clear the screen then too, so no patient's
   // data stays on an unattended window (the login page says why and leads back here).
   var idle = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);

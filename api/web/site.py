@@ -26,8 +26,13 @@ def _site_page(
     *,
     error: DispensingError | None = None,
     status: int = 200,
+    token: str = "",
 ):
     user = ctx.require(Role.SITE_STAFF, Role.NURSE, Role.DOCTOR, Role.ADMIN)
+    label = None
+    if token.strip() and error is None:
+        label, error = _check_label(ctx, token.strip())
+        status = error.status_code if error else status
     if user.role == Role.SITE_STAFF:
         site_id = site_id or user.site_id  # another site's id is refused by labels.site_dispenses
     if site_id is None:
@@ -51,19 +56,37 @@ def _site_page(
         catalogue=CATALOGUE,
         today=ctx.today,
         other_sites=other_sites,
+        label=label,
     )
 
 
+def _check_label(ctx: Ctx, token: str) -> tuple[dict | None, DispensingError | None]:
+    """The label's QR (typed by a USB scanner): genuine and this site's, or a refusal to show."""
+    checked, error = attempt(ctx, labels.verify, token)
+    if error is None and not checked["valid"]:
+        error = InvalidInput("label.token_invalid")
+    return (checked if error is None else None), error
+
+
 @router.get("/site")
-def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: str | None = None):
-    """The site's doses for the day (site staff: only their own site)."""
-    return _site_page(request, ctx, site_id, date)
+def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: str | None = None, token: str = ""):
+    """The site's doses for the day (site staff: only their own site); `token` is a label's QR to check."""
+    return _site_page(request, ctx, site_id, date, token=token)
 
 
 @router.post("/site/dispenses/{dispense_id}/handout")
 def handout(
-    request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()], date: Annotated[str, Form()] = ""
+    request: Request,
+    ctx: PostCtx,
+    dispense_id: int,
+    site_id: Annotated[int, Form()],
+    date: Annotated[str, Form()] = "",
+    identity_checked: Annotated[str | None, Form()] = None,
 ):
+    """Hand out a prepared dose: only after the staff ticked that they checked the patient's identity."""
+    if identity_checked is None:
+        error = InvalidInput("custody.identity_unchecked")
+        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
     _, error = attempt(ctx, custody.hand_out, dispense_id)
     if error is not None:
         return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)

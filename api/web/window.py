@@ -12,7 +12,7 @@ from api.web.session import save
 from api.web.views import roster_rows, search_rows, slot_view
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import BreachKind
+from dispensing.models import BreachKind, Patient
 from dispensing.rules.breath import parse_promille
 from dispensing.services import conduct, custody, labels, urine
 from dispensing.services import dispense as window
@@ -138,7 +138,7 @@ def no_show(request: Request, ctx: PostCtx, slot_id: int):
     return redirect(
         request,
         f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",
-        i18n.gettext("Recorded: the patient did not come."),
+        i18n.gettext("Recorded: {name} did not come.", name=ctx.session.get(Patient, s.patient_id).name),
     )
 
 
@@ -158,6 +158,10 @@ def prepare(request: Request, ctx: PostCtx, slot_id: int, take_home_days: Annota
 @router.get("/dispenses/{dispense_id}")
 def dispense_result(request: Request, ctx: WebCtx, dispense_id: int):
     """What was handed out (or prepared), with the label to print and the way back to the roster."""
+    return _dispense_page(request, ctx, dispense_id)
+
+
+def _dispense_page(request: Request, ctx: Ctx, dispense_id: int, *, error=None, status: int = 200):
     require(ctx, *WINDOW_ROLES)
     d = custody.get_dispense(ctx, dispense_id)
     view = slot_view(ctx, d.slot_id)
@@ -171,7 +175,19 @@ def dispense_result(request: Request, ctx: WebCtx, dispense_id: int):
         has_labels=has_labels,
         covers=[date.fromisoformat(x) for x in d.covers],
         at=i18n.clock_time(d.dispensed_at, ctx.tz),
+        can_void=ctx.actor.role in (Role.NURSE, Role.DOCTOR) and d.status.value in ("prepared", "dispensed"),
+        error=refusal(error),
+        status=status,
     )
+
+
+@router.post("/dispenses/{dispense_id}/void")
+def void(request: Request, ctx: PostCtx, dispense_id: int, reason: Annotated[str, Form()] = ""):
+    """Void a dispense (custody.void_dispense): the form asks first (data-confirm) and needs a reason."""
+    d, error = attempt(ctx, custody.void_dispense, dispense_id, reason)
+    if error is not None:
+        return _dispense_page(request, ctx, dispense_id, error=error, status=error.status_code)
+    return redirect(request, f"/ui/dispenses/{d.id}", i18n.gettext("Dispense {number} was voided.", number=d.number))
 
 
 @router.get("/dispenses/{dispense_id}/label.pdf")

@@ -161,12 +161,15 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
 
 def verify(ctx: Ctx, token: str) -> dict:
     """Is this label genuine, what does it cover, and what is its dispense's status now?"""
-    ctx.require(*STAFF, Role.SITE_STAFF)
+    user = ctx.require(*STAFF, Role.SITE_STAFF)
     claims = verify_label(token, ctx.label_key.public_key()) if token else None
     d = ctx.session.get(Dispense, claims.dispense_id) if claims else None
     if claims is None or d is None:
         audit.record(ctx, "label.verify_failed", "label", detail={"token_prefix": (token or "")[:12]})
         return {"valid": False}
+    if user.role == Role.SITE_STAFF and user.site_id not in (d.site_id, claims.site_id):
+        # Another site's label: its staff see neither the patient nor the dose (nothing to hand out here).
+        raise Forbidden("label.other_site")
     patient = ctx.session.get(Patient, d.patient_id)
     site = ctx.session.get(Site, claims.site_id)
     audit.record(ctx, "label.verify", "dispense", d.id, patient_id=d.patient_id, detail={"copy_no": claims.copy_no})

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 from api.web import i18n
 from dispensing.enums import Drug, Role, SiteKind
-from dispensing.models import AuditEntry, Dispense, Prescription, Slot
+from dispensing.models import AuditEntry, Dispense, Patient, Prescription, Slot
 from dispensing.services import custody
 from dispensing.services.roster import build_roster
 from tests.conftest import PASSWORD
@@ -142,8 +142,12 @@ def test_site_staff_see_only_their_own_site(ui, factory, clock, session):
     assert ui.page(f"/ui/slots/{slot_id}").status_code == 403
 
     stranger = factory.user(Role.SITE_STAFF, site_id=other.id)
-    ui2_post = ui.post(f"/ui/site/dispenses/{d.id}/handout", {"site_id": pharmacy.id})
-    assert ui2_post.status_code == 303  # their own dose: handed out
+    unchecked = ui.post(f"/ui/site/dispenses/{d.id}/handout", {"site_id": pharmacy.id})
+    assert unchecked.status_code == 422 and "Tjek patientens identitet" in unchecked.text  # no tick: nothing done
+    session.expire_all()
+    assert session.get(Dispense, d.id).status.value == "prepared"
+    ui2_post = ui.post(f"/ui/site/dispenses/{d.id}/handout", {"site_id": pharmacy.id, "identity_checked": "1"})
+    assert ui2_post.status_code == 303  # their own dose, identity checked: handed out
     session.expire_all()
     assert session.get(Dispense, d.id).status.value == "dispensed"
     ui.post("/ui/logout")
@@ -278,9 +282,11 @@ def test_no_show_from_the_slot_page(ui, factory, session):
     order = factory.order(site=site)
     slot_id = slot_of(factory, site, order.patient_id)
     ui.login(factory.nurse)
+    name = session.get(Patient, order.patient_id).name
+    assert f'data-confirm="Registrér, at {name} ikke kom i dag?"' in ui.page(f"/ui/slots/{slot_id}").text
     r = ui.post(f"/ui/slots/{slot_id}/no-show")
     assert r.status_code == 303 and r.headers["location"].startswith("/ui/roster")
-    assert "Registreret: patienten kom ikke." in ui.page(r.headers["location"]).text
+    assert f"Registreret: {name} kom ikke." in ui.page(r.headers["location"]).text
     assert status_of(session, slot_id) == "missed"
 
 
