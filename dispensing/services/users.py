@@ -80,5 +80,35 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
     return user
 
 
+def list_users(ctx: Ctx) -> list[User]:
+    """Every account, by username (the operator's CLI)."""
+    return list(ctx.session.execute(select(User).order_by(User.username)).scalars())
+
+
+def _by_username(ctx: Ctx, username: str) -> User:
+    user = ctx.session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user.not_found", username=username)
+    return user
+
+
+def disable_user(ctx: Ctx, username: str) -> User:
+    """The account can no longer log in (its history stays: a user is never deleted)."""
+    user = _by_username(ctx, username)
+    user.active = False
+    audit.record(ctx, "user.disable", "user", user.id, detail={"username": user.username})
+    return user
+
+
+def reset_password(ctx: Ctx, username: str, password: str) -> User:
+    """A new password, e.g. after a forgotten one; the old one stops working at once."""
+    user = _by_username(ctx, username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("user.password_too_short", min_length=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    audit.record(ctx, "user.reset_password", "user", user.id, detail={"username": user.username})
+    return user
+
+
 def get_user(ctx: Ctx, user_id: int) -> User | None:
     return ctx.session.get(User, user_id)
