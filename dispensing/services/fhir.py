@@ -22,7 +22,7 @@ SUPPORT_TYPES = ("Organization", "Location", "Practitioner")  # what the patient
 def _load_record(ctx: Ctx, patient_id: int) -> fb.Record:
     patient = ctx.session.get(Patient, patient_id)
     if patient is None:
-        raise NotFound("fhir.patient_not_found", patient_id=patient_id)
+        raise NotFound("fhir.patient_not_found", patient_id=str(patient_id))  # an id, not a number to format
 
     def rows(model, *order_by):
         stmt = select(model).where(model.patient_id == patient_id).order_by(*order_by, model.id)
