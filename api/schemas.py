@@ -267,7 +267,9 @@ class ReleaseRequest(Strict):
 
 class AlertRead(Model):
     id: int
-    patient_id: int
+    patient_id: int | None  # None: a site alert (controlled-drug stock)
+    site_id: int | None = None
+    code: str | None = None
     kind: str
     drug: Drug | None
     slot_id: int | None
