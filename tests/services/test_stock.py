@@ -35,7 +35,9 @@ def receive(factory, site, witness, product="methadone-oral-1", quantity="1000",
     kw.setdefault("batch", "B-1")
     kw.setdefault("expiry", MON + timedelta(days=365))
     kw.setdefault("supplier", "Region Midtjylland Sygehusapotek")
-    entry = stock.receive(factory.ctx(factory.nurse), site.id, product=product, quantity=quantity, witness=witness, **kw)
+    entry = stock.receive(
+        factory.ctx(factory.nurse), site.id, product=product, quantity=quantity, witness=witness, **kw
+    )
     factory.session.commit()
     return entry
 

@@ -71,7 +71,9 @@ def _setup(factory_):
         )
         site_id, nurse_ids = site.id, [n.id for n in nurses]
     with unit_of_work(factory_) as s:
-        slots = [e.slot.id for e in build_roster(_ctx(s, s.get(User, nurse_ids[0])), site_id, NOW.astimezone(TZ).date())]
+        slots = [
+            e.slot.id for e in build_roster(_ctx(s, s.get(User, nurse_ids[0])), site_id, NOW.astimezone(TZ).date())
+        ]
     return site_id, nurse_ids, slots, f"w{tag}"
 
 
