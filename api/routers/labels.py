@@ -8,7 +8,7 @@ from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CtxDep
 from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest
-from api.schemas_stock import ReturnRequest, VoidRequest
+from api.schemas.stock import ReturnRequest, VoidRequest
 from dispensing.labels import public_key_pem
 from dispensing.models import Dispense, DispenseStatus, Patient, Site
 from dispensing.rules.cpr import mask_cpr

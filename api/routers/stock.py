@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
 from api.deps import CtxDep
-from api.schemas_stock import (
+from api.schemas.stock import (
     BalanceRead,
     CorrectionCreate,
     CountCreate,

@@ -7,7 +7,7 @@ from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispensing.enums import SanctionStep
-from dispensing.models.core import Base, open_end, str_enum
+from dispensing.models.base import Base, open_end, str_enum
 from dispensing.types import UTCDateTime
 
 

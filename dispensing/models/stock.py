@@ -13,7 +13,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dispensing.models.core import Base, str_enum
+from dispensing.models.base import Base, str_enum
 from dispensing.types import UTCDateTime
 
 __all__ = ["StockBalance", "StockEntry", "StockEntryKind", "Quantity"]

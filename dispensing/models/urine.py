@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from dispensing.models.core import Base, str_enum
+from dispensing.models.base import Base, str_enum
 from dispensing.types import UTCDateTime
 
 

@@ -6,7 +6,7 @@ stock_balances as the one row per (site, item) that a movement locks, and site a
 differences, negative balances): alerts.patient_id becomes nullable and gains site_id, code, params.
 
 Revision ID: st0ck0000001
-Revises: p3rf00000002
+Revises: mu1t10000001
 Create Date: 2026-12-04 20:59:39.295290
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import dispensing.types
 
 revision: str = 'st0ck0000001'
-down_revision: str | None = 'p3rf00000002'
+down_revision: str | None = 'mu1t10000001'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

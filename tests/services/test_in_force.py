@@ -1,6 +1,6 @@
 """Orders and sanctions in force on a day: exact at every edge, and read through the open-end indexes.
 
-The indexes (models.core.open_end) bound the rows a roster reads to those that may still be in force,
+The indexes (models.base.open_end) bound the rows a roster reads to those that may still be in force,
 so the roster's cost does not grow with the years of order versions and sanctions behind it.
 """
 

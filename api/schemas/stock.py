@@ -9,7 +9,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from api.schemas import DecimalStr, Model, ReasonRequest, Strict
+from api.schemas.common import DecimalStr, Model, Strict
+from api.schemas.window import ReasonRequest
 
 QuantityIn = Decimal | str | int
 

@@ -1,0 +1,141 @@
+"""The window: a slot per patient, drug and day, its breath tests, its dispense, missed-dose releases."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispensing.enums import Drug
+from dispensing.models.base import Base, str_enum
+from dispensing.types import Milligrams, Promille, UTCDateTime
+
+
+class SlotStatus(StrEnum):
+    """due -> dispensed | withheld | missed; due -> covered (by a take-home dispense);
+    due -> prepared (for an external site) -> dispensed (site handed it out) | missed (returned);
+    due -> cancelled (its order stopped governing the day before anything happened).
+    A void dispense puts its slots from today on back to due."""
+
+    DUE = "due"
+    PREPARED = "prepared"
+    DISPENSED = "dispensed"
+    WITHHELD = "withheld"
+    MISSED = "missed"
+    COVERED = "covered"
+    CANCELLED = "cancelled"
+
+
+class Slot(Base):
+    """One patient's dose of one drug on one day. Unique per (patient, drug, day), so a
+    revision of the order can never open a second slot for a day already dispensed."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("patient_id", "drug", "slot_date", name="uq_slots_patient_drug_day"),
+        Index("ix_slots_site_day", "site_id", "slot_date"),
+        # The roster's "these patients' slots on this day": without it each patient's whole history is read.
+        Index("ix_slots_day_patient", "slot_date", "patient_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    slot_date: Mapped[date] = mapped_column(Date)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus, 20))
+    reason: Mapped[str | None] = mapped_column(Text)
+    covered_by_dispense_id: Mapped[int | None] = mapped_column(ForeignKey("dispenses.id", use_alter=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BreathTest(Base):
+    """A breathalyser reading at the window (FHIR Observation, LOINC 104133-4)."""
+
+    __tablename__ = "breath_tests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
+    promille: Mapped[Decimal] = mapped_column(Promille())
+    threshold: Mapped[Decimal | None] = mapped_column(Promille())
+    outcome: Mapped[str] = mapped_column(String(20))  # allow | withhold
+    taken_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class DispenseStatus(StrEnum):
+    """At the window: dispensed. For an external site: prepared -> dispensed (handed out there)
+    | returned (not collected, back at the clinic). Either -> void (spilt, broken, wrong dose)."""
+
+    PREPARED = "prepared"
+    DISPENSED = "dispensed"
+    RETURNED = "returned"
+    VOID = "void"
+
+
+class Dispense(Base):
+    """A handout at the window (today's dose plus take-home days), or doses prepared at the
+    clinic for an external site, which hands them out and confirms it."""
+
+    __tablename__ = "dispenses"
+    __table_args__ = (Index("ix_dispenses_site_first_day", "site_id", "first_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # unique: the database itself guarantees at most one dispense per slot
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    dose_mg: Mapped[Decimal] = mapped_column(Milligrams())
+    supervised: Mapped[bool] = mapped_column(Boolean)
+    take_home_days: Mapped[int] = mapped_column(Integer, default=0)
+    total_mg: Mapped[Decimal] = mapped_column(Milligrams())
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    covers: Mapped[list[str]] = mapped_column(JSON)  # ISO dates, first is the slot's own day
+    breath_test_id: Mapped[int | None] = mapped_column(ForeignKey("breath_tests.id"))
+    status: Mapped[DispenseStatus] = mapped_column(str_enum(DispenseStatus, 20))
+    void_reason: Mapped[str | None] = mapped_column(Text)
+    dispensed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dispensed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Chain of custody at an external site (pharmacy, police, home nursing)
+    handed_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    handed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    returned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    returned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    return_reason: Mapped[str | None] = mapped_column(Text)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def number(self) -> str:
+        """The dispense number printed on labels."""
+        return f"U-{self.id:06d}"
+
+
+class BlockRelease(Base):
+    """A doctor's review that lets the next dose through after a run of missed days."""
+
+    __tablename__ = "block_releases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
+    released_on: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
