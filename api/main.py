@@ -23,6 +23,7 @@ from api.routers import (
     prescriptions,
     review,
     sites,
+    stock,
     urine,
     window,
 )
@@ -126,6 +127,7 @@ def create_app(
         policy,
         urine,
         fhir,
+        stock,
     ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
