@@ -13,7 +13,21 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import web
-from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
+from api.routers import (
+    auth,
+    conduct,
+    fhir,
+    followup,
+    labels,
+    patients,
+    policy,
+    prescriptions,
+    review,
+    sites,
+    stock,
+    urine,
+    window,
+)
 from dispensing import messages
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
@@ -99,9 +113,32 @@ def create_app(
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
         return JSONResponse(error_body(DispensingError("state.concurrent_change", 409), request), status_code=409)
 
-    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
+    for module in (
+        auth,
+        sites,
+        patients,
+        prescriptions,
+        window,
+        labels,
+        conduct,
+        followup,
+        review,
+        policy,
+        urine,
+        fhir,
+        stock,
+    ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
+    return app
+
+
+def serve_app() -> FastAPI:
+    """The app of one worker process of `dispensing serve --workers N` (settings from the environment)."""
+    from dispensing.runtime import tune_garbage_collector
+
+    app = create_app()
+    tune_garbage_collector()
     return app
 
 

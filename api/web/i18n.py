@@ -119,3 +119,10 @@ def short_day(value: date) -> str:
 
 def clock_time(value: datetime | None, tz) -> str:
     return value.astimezone(tz).strftime("%H:%M") if value else ""
+
+
+def stock_alert_text(alert) -> str:
+    """A site alert of the controlled-drug ledger in Danish (from its code and values)."""
+    from dispensing.services.stock import alert_text
+
+    return alert_text(alert.code, alert.params or {}, "da") if alert.code else alert.message
