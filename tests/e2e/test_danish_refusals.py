@@ -25,7 +25,10 @@ from dispensing.services.labels import build_labels
 from tests.e2e.test_browser import LOGINS, log_in, roster_row
 
 # Words of an English sentence or of the system's insides; none may reach a Danish screen.
-ENGLISH = re.compile(r"\b(the|is|must|does|not|order \d+|Slot \d+|dispense \d+)\b|POST /|GET /|_id\b|\d\.\d{3} mg")
+ENGLISH = re.compile(
+    r"\b(the|is|must|does|not|until|and|of|with|days|dose|reviews|order \d+|Slot \d+|dispense \d+)\b"
+    r"|POST /|GET /|_id\b|\d\.\d{3} mg"
+)
 
 
 def refusal_text(page: Page) -> str:
