@@ -28,9 +28,9 @@ def _codes_in_source() -> dict[str, str]:
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.args):
                 continue
             name, first = node.func.id, node.args[0]
-            if name in RAISING | {"Message", "RuleViolation", "InvalidCpr"}:
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    found[first.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
+            named = name in RAISING | {"Message", "RuleViolation", "InvalidCpr"}
+            if named and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found[first.value] = f"{path.relative_to(ROOT)}:{node.lineno}"
     return found
 
 

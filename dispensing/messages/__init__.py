@@ -25,6 +25,7 @@ LANGUAGES = ("en", "da")
 class Promille(Decimal):
     """A breath reading or limit: always shown with two decimals (0,50 ‰), unlike a dose (50 mg)."""
 
+
 _HERE = Path(__file__).resolve().parent
 
 

@@ -9,7 +9,6 @@ from dispensing.messages import Message
 from dispensing.policy import Policy
 
 
-
 @dataclass(frozen=True)
 class DoseChange:
     effective: date

@@ -90,9 +90,7 @@ def record_breach(
     try:
         kind = BreachKind(kind)
     except ValueError as exc:
-        raise InvalidInput(
-            "breach.unknown_kind", kind=kind, kinds=', '.join(k.value for k in BreachKind)
-        ) from exc
+        raise InvalidInput("breach.unknown_kind", kind=kind, kinds=", ".join(k.value for k in BreachKind)) from exc
     if occurred_on > ctx.today:
         raise InvalidInput("breach.occurred_in_future", occurred_on=occurred_on)
     if source:

@@ -6,7 +6,6 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Role

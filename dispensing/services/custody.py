@@ -33,14 +33,10 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
     if site.kind == SiteKind.CLINIC:
         raise Conflict("custody.clinic_dose", slot_id=slot.id)
     if slot.drug == Drug.DISULFIRAM:
-        raise Conflict(
-            "custody.disulfiram_at_clinic"
-        )
+        raise Conflict("custody.disulfiram_at_clinic")
     ahead = ctx.policy.prepare_ahead_days
     if not ctx.today <= slot.slot_date <= ctx.today + timedelta(days=ahead):
-        raise Conflict(
-            "custody.prepare_window", slot_id=slot.id, slot_date=slot.slot_date, ahead=ahead
-        )
+        raise Conflict("custody.prepare_window", slot_id=slot.id, slot_date=slot.slot_date, ahead=ahead)
     order = usable_order(ctx, slot, as_of=ctx.today)
     take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
     d = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
@@ -78,9 +74,7 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
     _site_user(ctx, d)
     _require_prepared(d)
     if ctx.today != d.first_day:
-        raise Conflict(
-            "custody.wrong_day", number=d.number, first_day=d.first_day, today=ctx.today
-        )
+        raise Conflict("custody.wrong_day", number=d.number, first_day=d.first_day, today=ctx.today)
     slot = ctx.session.execute(
         select(Slot).where(Slot.id == d.slot_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()

@@ -33,6 +33,7 @@ from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
 
+
 @dataclass
 class DispenseResult:
     status: str  # "dispensed" | "withheld"
@@ -52,9 +53,7 @@ def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
 
 def require_due(slot: Slot) -> None:
     if slot.status != SlotStatus.DUE:
-        raise Conflict(
-            "slot.not_due", slot_id=slot.id, slot_date=slot.slot_date, state=slot.status
-        )
+        raise Conflict("slot.not_due", slot_id=slot.id, slot_date=slot.slot_date, state=slot.status)
 
 
 def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
@@ -87,12 +86,15 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
         raise InvalidInput("dispense.take_home_negative")
     sanction = plan.no_take_home_because
     if wanted > 0 and sanction is not None:
-        raise InvalidInput(
-            "dispense.no_take_home_under_sanction", sanction=sanction.step
-        )
+        raise InvalidInput("dispense.no_take_home_under_sanction", sanction=sanction.step)
     if wanted > len(allowed):
         raise InvalidInput(
-            "dispense.take_home_over", wanted=wanted, order_id=order.id, allowed=len(allowed), slot_date=slot.slot_date, take_home_max_days=ctx.policy.take_home_max_days
+            "dispense.take_home_over",
+            wanted=wanted,
+            order_id=order.id,
+            allowed=len(allowed),
+            slot_date=slot.slot_date,
+            take_home_max_days=ctx.policy.take_home_max_days,
         )
     return allowed[:wanted]
 
@@ -166,14 +168,10 @@ def dispense(
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date != ctx.today:
-        raise Conflict(
-            "slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today
-        )
+        raise Conflict("slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today)
     site = ctx.session.get(Site, slot.site_id)
     if site.kind != SiteKind.CLINIC:
-        raise Conflict(
-            "dispense.prepare_for_site", site=site.name, slot_id=slot.id
-        )
+        raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     if plan.supervised and not supervised:
@@ -231,9 +229,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     slots = _slots_for(ctx, order, dates)
     for s in slots:
         if s.status != SlotStatus.DUE:
-            raise Conflict(
-                "dispense.take_home_day_handled", slot_date=s.slot_date, state=s.status
-            )
+            raise Conflict("dispense.take_home_day_handled", slot_date=s.slot_date, state=s.status)
     return slots
 
 
@@ -254,7 +250,9 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
 def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: Message) -> DispenseResult:
     """No dose to an intoxicated patient: record it and put it on the doctor's list."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
-    withheld = Message("alert.withheld", drug=order.drug, day=slot.slot_date, promille=Promille(breath.promille), reason=reason)
+    withheld = Message(
+        "alert.withheld", drug=order.drug, day=slot.slot_date, promille=Promille(breath.promille), reason=reason
+    )
     ctx.session.add(
         Alert(
             patient_id=slot.patient_id,
@@ -347,5 +345,9 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     policy = ctx.policy
     if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
         raise Conflict(
-            "block.release_above_restart_cap", missed=state.missed, restart_max_mg=policy.methadone_restart_max_mg, order_id=order.id, dose_mg=order.dose_mg
+            "block.release_above_restart_cap",
+            missed=state.missed,
+            restart_max_mg=policy.methadone_restart_max_mg,
+            order_id=order.id,
+            dose_mg=order.dose_mg,
         )

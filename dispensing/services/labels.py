@@ -83,7 +83,7 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
 
 def _template(name: str) -> str:
     if name not in available_templates():
-        raise InvalidInput("label.unknown_template", name=name, templates=', '.join(available_templates()))
+        raise InvalidInput("label.unknown_template", name=name, templates=", ".join(available_templates()))
     return name
 
 

@@ -143,7 +143,9 @@ def update_patient(ctx: Ctx, patient_id: int, changes: dict) -> Patient:
     patient = load_patient(ctx, patient_id)
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
-        raise InvalidInput("patient.field_not_changeable", fields=', '.join(sorted(unknown)), changeable=', '.join(UPDATABLE))
+        raise InvalidInput(
+            "patient.field_not_changeable", fields=", ".join(sorted(unknown)), changeable=", ".join(UPDATABLE)
+        )
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:

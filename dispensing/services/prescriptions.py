@@ -144,22 +144,16 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
         raise InvalidInput("order.unknown_product", product=t.product, drug=t.drug, codes=codes)
     t.dose_mg = _dose(t.dose_mg)
     if t.dose_mg > info.max_dose_mg:
-        raise InvalidInput(
-            "order.dose_above_max", dose_mg=t.dose_mg, name=info.name, max_dose_mg=info.max_dose_mg
-        )
+        raise InvalidInput("order.dose_above_max", dose_mg=t.dose_mg, name=info.name, max_dose_mg=info.max_dose_mg)
     if t.dose_mg % product.dose_step_mg != 0:
-        raise InvalidInput(
-            "order.dose_step", dose_mg=t.dose_mg, name=product.name, dose_step_mg=product.dose_step_mg
-        )
+        raise InvalidInput("order.dose_step", dose_mg=t.dose_mg, name=product.name, dose_step_mg=product.dose_step_mg)
     t.weekdays = _weekdays(t.weekdays, "weekdays")
     t.pickup_weekdays = t.weekdays if t.pickup_weekdays is None else _weekdays(t.pickup_weekdays, "pickup_weekdays")
     if not set(t.pickup_weekdays) <= set(t.weekdays):
         raise InvalidInput("order.pickup_not_due")
     if t.drug == Drug.DISULFIRAM:
         if t.pickup_weekdays != t.weekdays or not t.supervised:
-            raise InvalidInput(
-                "order.disulfiram_supervised"
-            )
+            raise InvalidInput("order.disulfiram_supervised")
     if t.end_date is not None and t.end_date < t.start_date:
         raise InvalidInput("order.end_before_start")
     if not t.indication or not t.indication.strip():
@@ -251,9 +245,7 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
         raise InvalidInput("order.start_in_past", start_date=terms.start_date)
     existing = _overlapping_order(ctx, patient_id, terms.drug, terms.start_date, terms.end_date)
     if existing is not None:
-        raise Conflict(
-            "order.in_force_revise", order_id=existing.id, drug=terms.drug
-        )
+        raise Conflict("order.in_force_revise", order_id=existing.id, drug=terms.drug)
     _check_titration(
         ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date), terms.override_reason
     )
@@ -335,9 +327,7 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
     ctx.session.execute(select(Patient.id).where(Patient.id == order.patient_id).with_for_update())
     order = get_order(ctx, order_id, lock=True)
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
-        raise Forbidden(
-            "order.sign_needs_addictive_right", drug=order.drug, order_id=order.id
-        )
+        raise Forbidden("order.sign_needs_addictive_right", drug=order.drug, order_id=order.id)
     if not verify_password(doctor.password_hash, password):
         audit.record(
             ctx,
@@ -352,13 +342,9 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         raise Conflict("order.not_draft", order_id=order.id, status=order.status)
     previous = get_order(ctx, order.supersedes_id, lock=True) if order.supersedes_id else None
     if order.start_date < ctx.today:
-        raise Conflict(
-            "order.sign_start_passed", order_id=order.id, start_date=order.start_date
-        )
+        raise Conflict("order.sign_start_passed", order_id=order.id, start_date=order.start_date)
     if previous is not None and previous.status != OrderStatus.ACTIVE:
-        raise Conflict(
-            "order.revised_not_in_force", order_id=previous.id, status=previous.status
-        )
+        raise Conflict("order.revised_not_in_force", order_id=previous.id, status=previous.status)
     if previous is None:
         clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
         if clash is not None:
@@ -418,7 +404,9 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
         raise InvalidInput("order.effective_before_start", start_date=current.start_date)
     unknown = set(changes) - set(REVISABLE)
     if unknown:
-        raise InvalidInput("order.field_not_revisable", fields=', '.join(sorted(unknown)), revisable=', '.join(REVISABLE))
+        raise InvalidInput(
+            "order.field_not_revisable", fields=", ".join(sorted(unknown)), revisable=", ".join(REVISABLE)
+        )
     if "drug" in changes and Drug(changes["drug"]) != current.drug:
         raise InvalidInput("order.revise_keeps_drug")
     terms = OrderTerms(
@@ -529,9 +517,7 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
         raise Conflict("order.discontinue_not_active", order_id=order.id, status=order.status)
     yesterday = ctx.today - timedelta(days=1)
     if end_date < yesterday:
-        raise InvalidInput(
-            "order.end_in_past", end_date=end_date
-        )
+        raise InvalidInput("order.end_in_past", end_date=end_date)
     if order.last_day is not None and end_date > order.last_day:
         raise InvalidInput("order.end_after_end", end_date=end_date, last_day=order.last_day)
     order.discontinued_on = end_date
@@ -590,7 +576,7 @@ def governing_orders(
         .where(
             Prescription.status.in_(SIGNED),
             Prescription.start_date <= day,
-            PRESCRIPTION_OPEN_END >= day,  # the index's bound; the exact conditions follow
+            day <= PRESCRIPTION_OPEN_END,  # the index's bound; the exact conditions follow
             or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
             or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),
             or_(Prescription.superseded_on.is_(None), Prescription.superseded_on > day),

@@ -26,7 +26,7 @@ def terms(s: Sanction) -> SanctionTerms:
 
 
 def _in_force_on(day: date, until: date | None = None):
-    return (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
+    return (Sanction.starts_on <= (until or day)) & (day <= SANCTION_OPEN_END)  # ends_on null or >= day
 
 
 def sanctions_in_force(
@@ -94,13 +94,11 @@ def decide_sanction(
     try:
         step = SanctionStep(step)
     except ValueError as exc:
-        raise InvalidInput("sanction.unknown_step", step=step, steps=', '.join(s.value for s in SanctionStep)) from exc
+        raise InvalidInput("sanction.unknown_step", step=step, steps=", ".join(s.value for s in SanctionStep)) from exc
     if not reason or not reason.strip():
         raise InvalidInput("sanction.reason_required")
     if starts_on < ctx.today:
-        raise InvalidInput(
-            "sanction.start_in_past", starts_on=starts_on
-        )
+        raise InvalidInput("sanction.start_in_past", starts_on=starts_on)
     if review_on <= starts_on:
         raise InvalidInput("sanction.review_before_start")
     if meeting_on is not None and meeting_on > ctx.today:
@@ -112,9 +110,7 @@ def decide_sanction(
     elif site_id is not None:
         raise InvalidInput("sanction.site_only_for_police", step=step)
     if step == SanctionStep.TERMINATION and not (referral_note and referral_note.strip()):
-        raise InvalidInput(
-            "sanction.termination_needs_referral"
-        )
+        raise InvalidInput("sanction.termination_needs_referral")
     breaches = _open_breaches(ctx, patient_id, breach_ids or [])
     sanction = Sanction(
         patient_id=patient_id,
@@ -193,9 +189,7 @@ def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> 
     if s.ends_on is not None:
         raise Conflict("sanction.lifted_already", sanction_id=sanction_id, ends_on=s.ends_on)
     if s.step == SanctionStep.TERMINATION:
-        raise Conflict(
-            "sanction.termination_not_lifted"
-        )
+        raise Conflict("sanction.termination_not_lifted")
     if not reason or not reason.strip():
         raise InvalidInput("sanction.lift_reason_required")
     if ends_on < ctx.today - timedelta(days=1) or ends_on < s.starts_on - timedelta(days=1):

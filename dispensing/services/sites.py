@@ -29,7 +29,7 @@ def create_site(ctx: Ctx, *, name: str, kind: SiteKind, address: str = "") -> Si
     try:
         kind = SiteKind(kind)
     except ValueError as exc:
-        raise InvalidInput("site.unknown_kind", kind=kind, kinds=', '.join(k.value for k in SiteKind)) from exc
+        raise InvalidInput("site.unknown_kind", kind=kind, kinds=", ".join(k.value for k in SiteKind)) from exc
     if ctx.session.execute(select(Site.id).where(Site.name == name)).first():
         raise Conflict("site.name_taken", name=name)
     site = Site(name=name, kind=kind, address=address, created_at=ctx.now)
@@ -67,7 +67,12 @@ def set_windows(ctx: Ctx, site_id: int, specs: list[WindowSpec]) -> Site:
             shared = a.drugs is None or b.drugs is None or set(a.drugs) & set(b.drugs)
             if a.weekday == b.weekday and shared and a.start < b.end and b.start < a.end:
                 raise InvalidInput(
-                    "site.windows_overlap", weekday=a.weekday, start=f"{a.start:%H:%M}", end=f"{a.end:%H:%M}", start2=f"{b.start:%H:%M}", end2=f"{b.end:%H:%M}"
+                    "site.windows_overlap",
+                    weekday=a.weekday,
+                    start=f"{a.start:%H:%M}",
+                    end=f"{a.end:%H:%M}",
+                    start2=f"{b.start:%H:%M}",
+                    end2=f"{b.end:%H:%M}",
                 )
     ctx.session.execute(delete(DispensingWindow).where(DispensingWindow.site_id == site_id))
     for spec in specs:

@@ -470,12 +470,10 @@ def status(ctx: Ctx, patient_id: int, day: date | None = None) -> UrineStatus:
 def _validate_results(results: Any) -> dict[str, str]:
     panel = ", ".join(PANEL)
     if not isinstance(results, dict) or not results:
-        raise InvalidInput(
-            "urine.results_empty", panel=panel
-        )
+        raise InvalidInput("urine.results_empty", panel=panel)
     unknown = sorted(str(k) for k in results if k not in PANEL)
     if unknown:
-        raise InvalidInput("urine.unknown_panel_item", items=', '.join(unknown), panel=panel)
+        raise InvalidInput("urine.unknown_panel_item", items=", ".join(unknown), panel=panel)
     bad = sorted(k for k, v in results.items() if v not in RESULT_VALUES)
     if bad:
         raise InvalidInput("urine.result_invalid", items=", ".join(bad))
@@ -550,23 +548,17 @@ def record_test(
         if on
     ]
     if len(modes) != 1:
-        raise InvalidInput(
-            "urine.exactly_one_outcome"
-        )
+        raise InvalidInput("urine.exactly_one_outcome")
     mode = modes[0]
 
     if mode == "sample":
         if collected_on is None:
             raise InvalidInput("urine.collected_on_required")
         if collected_on > today:
-            raise InvalidInput(
-                "urine.collected_in_future", collected_on=collected_on, today=today
-            )
+            raise InvalidInput("urine.collected_in_future", collected_on=collected_on, today=today)
         registered = local_today(patient.created_at, ctx.tz)
         if collected_on < registered:
-            raise InvalidInput(
-                "urine.collected_before_registration", collected_on=collected_on, registered=registered
-            )
+            raise InvalidInput("urine.collected_before_registration", collected_on=collected_on, registered=registered)
         clean = _validate_results(results)
         if (
             ctx.session.execute(
@@ -578,20 +570,14 @@ def record_test(
             ).first()
             is not None
         ):
-            raise Conflict(
-                "urine.sample_recorded_already", collected_on=collected_on, patient_id=patient_id
-            )
+            raise Conflict("urine.sample_recorded_already", collected_on=collected_on, patient_id=patient_id)
     elif mode == "not_possible" and not reason:
-        raise InvalidInput(
-            "urine.not_possible_reason_required"
-        )
+        raise InvalidInput("urine.not_possible_reason_required")
 
     current = status(ctx, patient_id, today)
     open_days = _open_days(ctx, current.plan_id, today)
     if mode != "sample" and not open_days:
-        raise Conflict(
-            "urine.not_due"
-        )
+        raise Conflict("urine.not_due")
 
     test = UrineTest(
         patient_id=patient_id,
@@ -762,14 +748,10 @@ def order_tests(
         raise InvalidInput("urine.order_needs_gap_or_days")
     if max_gap_days is not None:
         if not MIN_ORDER_GAP_DAYS <= max_gap_days <= MAX_ORDER_GAP_DAYS:
-            raise InvalidInput(
-                "urine.order_gap_range", min_days=MIN_ORDER_GAP_DAYS, max_days=MAX_ORDER_GAP_DAYS
-            )
+            raise InvalidInput("urine.order_gap_range", min_days=MIN_ORDER_GAP_DAYS, max_days=MAX_ORDER_GAP_DAYS)
         policy_max = ctx.policy.urine_max_gap_days
         if patient.children_at_home and max_gap_days > policy_max:
-            raise InvalidInput(
-                "urine.order_gap_children", policy_max=policy_max
-            )
+            raise InvalidInput("urine.order_gap_children", policy_max=policy_max)
     if ends_on is not None and ends_on < today:
         raise InvalidInput("urine.order_end_in_past", ends_on=ends_on)
     for d in extra:

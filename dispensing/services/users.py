@@ -34,9 +34,7 @@ def create_user(
     if role == Role.SITE_STAFF and site_id is None:
         raise InvalidInput("user.site_staff_needs_site")
     if can_prescribe_addictive and role != Role.DOCTOR:
-        raise InvalidInput(
-            "user.addictive_right_doctor_only"
-        )
+        raise InvalidInput("user.addictive_right_doctor_only")
     if site_id is not None and ctx.session.get(Site, site_id) is None:
         raise NotFound("site.not_found", site_id=site_id)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
