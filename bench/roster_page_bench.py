@@ -35,7 +35,7 @@ from sqlalchemy import select  # noqa: E402
 from api.main import create_app  # noqa: E402
 from dispensing import security  # noqa: E402
 from dispensing.config import Settings  # noqa: E402
-from dispensing.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
+from dispensing.db import make_engine, make_session_factory, transaction  # noqa: E402
 from dispensing.enums import Drug, Role, SiteKind  # noqa: E402
 from dispensing.migrate import upgrade_to_head  # noqa: E402
 from dispensing.runtime import tune_garbage_collector  # noqa: E402
@@ -77,7 +77,7 @@ def build_database(url: str, n: int, rng: random.Random) -> None:
     upgrade_to_head(engine)
     factory = make_session_factory(engine)
     start = TODAY - timedelta(days=HISTORY_DAYS)
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         system = Ctx(session=s, actor=None, now=at(start), tz=TZ, secret=SECRET.encode())
         admin = create_user(system, username="admin", password=PASSWORD, role=Role.ADMIN)
         as_admin = Ctx(session=s, actor=admin, now=at(start), tz=TZ, secret=SECRET.encode())
@@ -123,7 +123,7 @@ def build_database(url: str, n: int, rng: random.Random) -> None:
     # The window's history since the orders started: most patients come, some do not.
     for back in range(HISTORY_DAYS, 0, -1):
         day = TODAY - timedelta(days=back)
-        with unit_of_work(factory) as s:
+        with transaction(factory) as s:
             nurse = s.execute(select(User).where(User.username == "sygeplejerske")).scalar_one()
             ctx = Ctx(session=s, actor=nurse, now=at(day), tz=TZ, secret=SECRET.encode())
             for e in build_roster(ctx, clinic.id, day):

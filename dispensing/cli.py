@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import click
 
 from dispensing.config import get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Role
 from dispensing.errors import DispensingError
 from dispensing.migrate import upgrade_to_head
@@ -39,7 +39,7 @@ def serve(host: str, port: int, demo: bool) -> None:
     if demo:
         from dispensing.demo import load_demo
 
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             logins = load_demo(session, settings)
         if logins:
             click.echo("Demo clinic loaded. Logins (username / password / role):")
@@ -91,7 +91,7 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     settings, engine = _engine()
     upgrade_to_head(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )

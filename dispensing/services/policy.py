@@ -3,19 +3,13 @@
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from dispensing.enums import Role
 from dispensing.errors import InvalidInput
 from dispensing.models import ClinicPolicy
 from dispensing.policy import Policy
 from dispensing.services import audit
-from dispensing.services.context import Ctx
-
-
-def load_policy(session) -> Policy:
-    row = session.execute(select(ClinicPolicy).where(ClinicPolicy.id == 1)).scalar_one_or_none()
-    return Policy(**row.values) if row else Policy()
+from dispensing.services.context import Ctx, load_policy
 
 
 def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
