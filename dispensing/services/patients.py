@@ -6,11 +6,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import or_, select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import Patient
 from dispensing.rules.cpr import InvalidCpr, parse_cpr
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
@@ -94,10 +95,7 @@ def _weight(value) -> Decimal | None:
 
 def load_patient(ctx: Ctx, patient_id: int) -> Patient:
     """The patient, or 404 (no audit: callers audit what they do with it)."""
-    patient = ctx.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"Patient {patient_id} does not exist.")
-    return patient
+    return get_or_404(ctx.session, Patient, patient_id)
 
 
 def read_patient(ctx: Ctx, patient_id: int) -> Patient:

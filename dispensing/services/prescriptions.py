@@ -12,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
-from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.models import (
     PRESCRIPTION_OPEN_END,
     OrderStatus,
@@ -30,6 +30,7 @@ from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
+from dispensing.services.records import get_or_404, not_found
 from dispensing.services.sql import among
 
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
@@ -167,8 +168,7 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
         raise InvalidInput("end_date is before start_date.")
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
-    if ctx.session.get(Site, t.site_id) is None:
-        raise NotFound(f"Site {t.site_id} does not exist: choose the pickup site by its id (GET /sites).")
+    get_or_404(ctx.session, Site, t.site_id)
     return t, product.code
 
 
@@ -313,7 +313,7 @@ def get_order(ctx: Ctx, order_id: int, *, lock: bool = False) -> Prescription:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     order = ctx.session.execute(stmt).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.")
+        raise not_found("Order", order_id)
     return order
 
 

@@ -32,9 +32,8 @@ from typing import Any
 from sqlalchemy import and_, func, or_, select, update
 
 from dispensing.enums import OPIOIDS, Drug, Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import (
-    Alert,
     BreachKind,
     Patient,
     Prescription,
@@ -52,10 +51,12 @@ from dispensing.models import (
 from dispensing.rules.schedule import local_today
 from dispensing.rules.urine import draw_urine_days, seed_for
 from dispensing.services import audit
+from dispensing.services.alerts import raise_alert
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import SIGNED, governing_orders
+from dispensing.services.records import get_or_404
 from dispensing.services.sql import among
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
@@ -623,20 +624,14 @@ def record_test(
             d.status, d.test_id, d.closed_at = closed, test.id, ctx.now
     if mode == "sample" and test.side_abuse:
         names = ", ".join(PANEL[k][0].lower() for k in test.side_abuse)
-        alert = Alert(
-            patient_id=patient_id,
-            kind=ALERT_KIND,
-            drug=None,
-            slot_id=None,
-            created_at=ctx.now,
-            message=(
-                f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
-                "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
-                "the doctor decides. No sanction has been applied."
-            ),
+        alert = raise_alert(
+            ctx,
+            patient_id,
+            ALERT_KIND,
+            f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
+            "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
+            "the doctor decides. No sanction has been applied.",
         )
-        ctx.session.add(alert)
-        ctx.session.flush()
         test.alert_id = alert.id
     if mode == "refused":
         breach = record_breach(
@@ -828,9 +823,7 @@ def order_tests(
 def end_order(ctx: Ctx, order_id: int, reason: str) -> UrineOrder:
     """Doctor: stop a urine order early; the plan is redrawn without it."""
     doctor = ctx.require(Role.DOCTOR)
-    order = ctx.session.get(UrineOrder, order_id)
-    if order is None:
-        raise NotFound(f"Urine order {order_id} does not exist.")
+    order = get_or_404(ctx.session, UrineOrder, order_id, what="Urine order")
     _lock_patients(ctx, [order.patient_id])
     if order.status != UrineOrderStatus.ACTIVE:
         raise Conflict(f"Urine order {order_id} is {order.status.value} already.")
