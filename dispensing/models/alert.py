@@ -18,6 +18,7 @@ from dispensing.types import UTCDateTime
 class AlertKind(StrEnum):
     WITHHELD_DOSE = "withheld_dose"
     MISSED_DOSE_BLOCK = "missed_dose_block"
+    POSITIVE_URINE = "positive_urine"  # side abuse in a urine sample (services/urine.py)
 
 
 class Alert(Base):

@@ -24,6 +24,7 @@ from dispensing.models import (
     User,
     weekdays_to_str,
 )
+from dispensing.rules import order_terms
 from dispensing.rules.special import consent_problem
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
@@ -144,28 +145,12 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
         codes = ", ".join(p.code for p in info.products)
         raise InvalidInput(f"Unknown product '{t.product}' for {t.drug.value}: choose one of {codes}.")
     t.dose_mg = _dose(t.dose_mg)
-    if t.dose_mg > info.max_dose_mg:
-        raise InvalidInput(
-            f"{t.dose_mg} mg {info.name} is above the catalogue's limit of {info.max_dose_mg} mg per dose: "
-            "check for a typing error."
-        )
-    if t.dose_mg % product.dose_step_mg != 0:
-        raise InvalidInput(
-            f"{t.dose_mg} mg cannot be measured out with {product.name}: the dose must be a multiple "
-            f"of {product.dose_step_mg} mg."
-        )
+    order_terms.check_dose(t.dose_mg, info, product)
     t.weekdays = _weekdays(t.weekdays, "weekdays")
     t.pickup_weekdays = t.weekdays if t.pickup_weekdays is None else _weekdays(t.pickup_weekdays, "pickup_weekdays")
-    if not set(t.pickup_weekdays) <= set(t.weekdays):
-        raise InvalidInput("pickup_weekdays must be days on which a dose is due (a subset of weekdays).")
-    if t.drug == Drug.DISULFIRAM:
-        if t.pickup_weekdays != t.weekdays or not t.supervised:
-            raise InvalidInput(
-                "Antabus is given supervised, one dose at a time, after a breathalyser reading: "
-                "no take-home days and supervised must be true."
-            )
-    if t.end_date is not None and t.end_date < t.start_date:
-        raise InvalidInput("end_date is before start_date.")
+    order_terms.check_pickup_days(t.weekdays, t.pickup_weekdays)
+    order_terms.check_antabus(t.drug, t.weekdays, t.pickup_weekdays, t.supervised)
+    order_terms.check_period(t.start_date, t.end_date)
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
     get_or_404(ctx.session, Site, t.site_id)
