@@ -74,7 +74,7 @@ def _check_server_keys(settings, engine) -> None:
         "label_key": label_key_fingerprint(load_or_create_signing_key(settings.label_key_path)),
     }
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             check_server_keys(session, fingerprints, datetime.now(UTC))
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
