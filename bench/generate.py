@@ -38,6 +38,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -293,7 +294,8 @@ def check_foreign_keys(engine: Engine, tables: Iterable[str]) -> None:
                 child, parent = fk.parent, fk.column
                 broken = conn.execute(
                     text(
-                        f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p ON p.{parent.name} = c.{child.name} "
+                        f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p "
+                        f"ON p.{parent.name} = c.{child.name} "
                         f"WHERE c.{child.name} IS NOT NULL AND p.{parent.name} IS NULL"
                     )
                 ).scalar()
@@ -719,7 +721,7 @@ class Region:
                         )
                     )
         c.versions = versions
-        for prev, nxt in zip(versions, versions[1:]):
+        for prev, nxt in pairwise(versions):
             prev.last_day = nxt.start - timedelta(days=1)
         versions[-1].last_day = c.ended_on
         doctor = rng.choice(self.doctors)

@@ -38,8 +38,8 @@ from dispensing.config import Settings  # noqa: E402
 from dispensing.db import make_engine, make_session_factory, transaction  # noqa: E402
 from dispensing.enums import Drug, Role, SiteKind  # noqa: E402
 from dispensing.migrate import upgrade_to_head  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
 from dispensing.models import User  # noqa: E402
+from dispensing.runtime import tune_garbage_collector  # noqa: E402
 from dispensing.services import dispense, prescriptions, sites  # noqa: E402
 from dispensing.services.context import Ctx  # noqa: E402
 from dispensing.services.patients import register_patient  # noqa: E402

@@ -23,8 +23,8 @@ import sys
 import threading
 import time as timer
 from dataclasses import dataclass
-from decimal import Decimal
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +39,13 @@ from dispensing.db import make_engine, make_session_factory  # noqa: E402
 from dispensing.enums import Drug, Role, SiteKind  # noqa: E402
 from dispensing.labels import load_or_create_signing_key, render_labels  # noqa: E402
 from dispensing.migrate import upgrade_to_head  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
 from dispensing.models import Dispense, Patient, Site, Slot, SlotStatus, User  # noqa: E402
+from dispensing.runtime import tune_garbage_collector  # noqa: E402
 from dispensing.security import create_access_token  # noqa: E402
+from dispensing.services import labels as label_service  # noqa: E402
 from dispensing.services.context import Ctx  # noqa: E402
 from dispensing.services.custody import prepare_for_site  # noqa: E402
 from dispensing.services.dispense import dispense  # noqa: E402
-from dispensing.services import labels as label_service  # noqa: E402
 from dispensing.services.labels import site_labels_pdf  # noqa: E402
 from dispensing.services.roster import build_roster  # noqa: E402
 
@@ -248,7 +248,9 @@ def run_nurses(
         with lock:
             results.extend(mine)
 
-    threads = [threading.Thread(target=nurse, args=(n, t, w)) for n, (t, w) in enumerate(zip(tokens, work))]
+    threads = [
+        threading.Thread(target=nurse, args=(n, t, w)) for n, (t, w) in enumerate(zip(tokens, work, strict=True))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -335,7 +337,7 @@ def measure(target: Target, args) -> dict:
         ]
         for c in clinics
     ]
-    pool = [item for group in zip(*queues) for item in group]
+    pool = [item for group in zip(*queues, strict=False) for item in group]
     pool += [item for q in queues for item in q[min(map(len, queues)) :]]
 
     # 2. Dispenses in-process, one at a time: statements and time without HTTP or concurrency.

@@ -117,7 +117,7 @@ def label_values(label: LabelData, fmt: Formats) -> dict[str, str]:
 # --- layout prepared once per template ------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(font: Font) -> str:
     """Register the TrueType font once per process; the PDF base font if it is missing."""
     for folder in font.search_dirs:

@@ -94,7 +94,7 @@ def _signed_values(p: Prescription) -> tuple:
 
 def _content(values: tuple) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
-    c = dict(zip(SIGNED_COLUMNS, values))
+    c = dict(zip(SIGNED_COLUMNS, values, strict=True))
     c["drug"] = c["drug"].value
     c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
     for key in ("start_date", "course_start", "end_date", "signed_at"):

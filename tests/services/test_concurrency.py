@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import func, select
 
 from dispensing.db import make_engine, make_session_factory, transaction
-from dispensing.migrate import upgrade_to_head
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict
+from dispensing.migrate import upgrade_to_head
 from dispensing.models import Dispense, Slot, SlotStatus, User
 from dispensing.services import audit, prescriptions, sites
 from dispensing.services.context import Ctx
