@@ -63,8 +63,9 @@ def record(
 
 # Chaining an entry locks the chain's head, and every other writer waits for that lock until the
 # commit. Taken while the use case ran, the lock was held across the hand-back to the web
-# framework and its commit on another thread: 100-270 ms under 20 nurses, a queue behind every
-# dispense. Taken here, just before COMMIT on the same thread, it is held for a few statements.
+# framework and its commit on another thread, a queue behind every dispense under 20 nurses
+# (BENCHMARKS.md, "Measured reasons in the code"). Taken here, just before COMMIT on the same
+# thread, it is held for a few statements.
 _PENDING = "audit_pending"
 # A request logs one to a few entries. The one-statement form binds every value of every row (~6,000
 # rows would pass libpq's 65,535 parameters) and is compiled once per row count: keep it for few rows.

@@ -84,7 +84,7 @@ _values_by_attribute = attrgetter(*SIGNED_COLUMNS, "signature")
 
 def _signed_values(p: Prescription) -> tuple:
     """The signed columns and the signature. A loaded row holds its values in its __dict__; reading
-    them there skips ~20 ORM descriptor calls per order, 5 % of a 400-entry roster. A row with an
+    them there skips ~20 ORM descriptor calls per order (BENCHMARKS.md, "Measured reasons in the code"). A row with an
     expired or unloaded column goes through the attributes, which load it."""
     try:
         return _values_in_state(p.__dict__)

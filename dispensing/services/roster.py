@@ -111,9 +111,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
 
     patient_ids = {o.patient_id for o in orders}
     slots = _day_slots(session, site_id, day, patient_ids)
-    # Only the first look of the day has slots to create; a reload inserts nothing (its ~400 conflicting
-    # rows cost ~20 ms on PostgreSQL). A slot of the patient and drug at any site is found above and
-    # would have stopped the insert (unique per patient, drug and day) all the same.
+    # Only the first look of the day has slots to create; a reload inserts nothing (conflicting rows
+    # cost time: BENCHMARKS.md, "Measured reasons in the code"). A slot of the patient and drug at any
+    # site is found above and would have stopped the insert (unique per patient, drug and day) all the same.
     have = {(s.patient_id, s.drug) for s in slots}
     missing = [o for o in orders if (o.patient_id, o.drug) not in have]
     if missing:
@@ -210,7 +210,7 @@ def _day_slots(session: Session, site_id: int, day: date, patient_ids: set[int])
 
     Two index lookups rather than one `site OR patients` condition: SQLite answered that by reading
     every slot of the day in the whole region (10,000 at a region's scale) to test the site of each.
-    (As one UNION ALL statement PostgreSQL planned a parallel scan whose workers took 13 ms to start.)
+    (One UNION ALL statement made PostgreSQL plan a slow parallel scan: BENCHMARKS.md, "Measured reasons".)
     """
     queries = [select(Slot).where(Slot.site_id == site_id, Slot.slot_date == day)]
     if patient_ids:

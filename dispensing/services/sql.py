@@ -18,15 +18,15 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dic
         return
     dialect = postgresql if is_postgresql(session) else sqlite
     # The rows as executemany parameters, not a multi-row VALUES: that one is compiled afresh on every
-    # call (a roster's 400 slots took ~120 ms to compile); this statement is compiled once and cached.
+    # call (BENCHMARKS.md, "Measured reasons in the code"); this statement is compiled once and cached.
     session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
 
 
 def among(session: Session, column: ColumnElement[int], ids: Collection[int]) -> ColumnElement[bool]:
     """`column IN ids` for integer ids; on PostgreSQL as `column = ANY(:array)`.
 
-    PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (3-6 ms a
-    query, five such queries); one array parameter gives the same statement text whatever the count,
+    PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (BENCHMARKS.md,
+    "Measured reasons in the code"); one array parameter gives the same statement text whatever the count,
     so the server prepares it once. SQLite has no arrays and its IN list is cheap.
     """
     ids = sorted(set(ids))
