@@ -2,12 +2,12 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dispensing.models import AuditEntry, AuditHead
 from dispensing.security import canonical_json
@@ -99,12 +99,12 @@ def _chain_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous) -> None:
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:  # the use cases never use savepoints; the entries go with their transaction
         session.info.pop(_PENDING, None)
 
 
-def record_list(ctx: Ctx, action: str, patient_ids) -> None:
+def record_list(ctx: Ctx, action: str, patient_ids: Iterable[int]) -> None:
     """A list showing patients' data was read: one entry naming whom it showed."""
     record(ctx, action, "patient", detail={"patient_ids": sorted(set(patient_ids))})
 

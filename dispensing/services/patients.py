@@ -2,6 +2,7 @@
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import or_, select
 
@@ -81,7 +82,7 @@ def _not_future(ctx: Ctx, label: str, day: date | None) -> None:
         raise InvalidInput(f"{label} {day} is in the future: record it when it has happened.")
 
 
-def _weight(value) -> Decimal | None:
+def _weight(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
@@ -135,7 +136,7 @@ UPDATABLE = (
 DATES = ("first_contact_on", "parental_consent_on", "own_consent_on")
 
 
-def update_patient(ctx: Ctx, patient_id: int, changes: dict) -> Patient:
+def update_patient(ctx: Ctx, patient_id: int, changes: dict[str, Any]) -> Patient:
     """Change what staff may change (not the CPR); audited with the fields changed."""
     ctx.require(*STAFF)
     patient = load_patient(ctx, patient_id)

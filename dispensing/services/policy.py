@@ -14,7 +14,7 @@ from dispensing.services.context import Ctx, load_policy
 
 def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     """Change policy settings (doctor only); unknown keys or bad values change nothing."""
-    ctx.require(Role.DOCTOR)
+    doctor = ctx.require(Role.DOCTOR)
     current = load_policy(ctx.session)
     merged = current.model_dump(mode="json") | changes
     try:
@@ -24,9 +24,9 @@ def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     row = ctx.session.get(ClinicPolicy, 1)
     values = policy.model_dump(mode="json")
     if row is None:
-        ctx.session.add(ClinicPolicy(id=1, values=values, updated_at=ctx.now, updated_by_id=ctx.actor.id))
+        ctx.session.add(ClinicPolicy(id=1, values=values, updated_at=ctx.now, updated_by_id=doctor.id))
     else:
-        row.values, row.updated_at, row.updated_by_id = values, ctx.now, ctx.actor.id
+        row.values, row.updated_at, row.updated_by_id = values, ctx.now, doctor.id
     audit.record(ctx, "policy.update", "policy", 1, detail={"changes": changes})
     ctx.__dict__.pop("policy", None)  # drop the cached copy
     return policy

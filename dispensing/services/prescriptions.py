@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
@@ -82,17 +82,17 @@ _values_in_state = itemgetter(*SIGNED_COLUMNS, "signature")
 _values_by_attribute = attrgetter(*SIGNED_COLUMNS, "signature")
 
 
-def _signed_values(p: Prescription) -> tuple:
+def _signed_values(p: Prescription) -> tuple[Any, ...]:
     """The signed columns and the signature. A loaded row holds its values in its __dict__; reading
-    them there skips ~20 ORM descriptor calls per order (BENCHMARKS.md, "Measured reasons in the code"). A row with an
-    expired or unloaded column goes through the attributes, which load it."""
+    them there skips ~20 ORM descriptor calls per order (BENCHMARKS.md, "Measured reasons in the code").
+    A row with an expired or unloaded column goes through the attributes, which load it."""
     try:
-        return _values_in_state(p.__dict__)
+        return cast(tuple[Any, ...], _values_in_state(p.__dict__))
     except KeyError:
         return _values_by_attribute(p)
 
 
-def _content(values: tuple) -> dict[str, Any]:
+def _content(values: tuple[Any, ...]) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
     c = dict(zip(SIGNED_COLUMNS, values, strict=True))
     c["drug"] = c["drug"].value
@@ -113,7 +113,7 @@ def signature_valid(ctx: Ctx, p: Prescription) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _signature_matches(secret: bytes, values: tuple) -> bool:
+def _signature_matches(secret: bytes, values: tuple[Any, ...]) -> bool:
     # Every roster load checks ~400 signed orders, and a signed order never changes: remember the
     # verdict per exact stored columns and signature (a changed row is another key, checked afresh).
     *content, signature = values
@@ -131,10 +131,10 @@ def _dose(value: Any) -> Decimal:
 
 
 def _weekdays(days: Any, what: str) -> tuple[int, ...]:
-    days = tuple(sorted(set(days)))
-    if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+    checked: tuple[int, ...] = tuple(sorted(set(days)))
+    if not checked or any(not isinstance(d, int) or not 0 <= d <= 6 for d in checked):
         raise InvalidInput(f"{what} must be a non-empty list of weekdays 0 (Monday) to 6 (Sunday).")
-    return days
+    return checked
 
 
 def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
@@ -464,7 +464,9 @@ class Discontinued:
     warnings: list[str]
 
 
-def _open_slots(ctx: Ctx, order_id: int, *, from_day: date, statuses=(SlotStatus.DUE,)) -> list[Slot]:
+def _open_slots(
+    ctx: Ctx, order_id: int, *, from_day: date, statuses: tuple[SlotStatus, ...] = (SlotStatus.DUE,)
+) -> list[Slot]:
     """The order's slots from a day on, locked in date order (the order a dispense locks them in)."""
     return list(
         ctx.session.execute(

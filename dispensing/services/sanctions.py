@@ -3,8 +3,9 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from dispensing.enums import Role, SanctionStep, SiteKind
 from dispensing.errors import Conflict, InvalidInput
@@ -26,8 +27,9 @@ def terms(s: Sanction) -> SanctionTerms:
     )
 
 
-def _in_force_on(day: date, until: date | None = None):
-    return (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
+def _in_force_on(day: date, until: date | None = None) -> ColumnElement[bool]:
+    in_force = (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
+    return cast(ColumnElement[bool], in_force)
 
 
 def sanctions_in_force(

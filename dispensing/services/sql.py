@@ -3,16 +3,30 @@
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, Table, and_, any_, bindparam, func
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+def insert_ignoring_conflicts(
+    session: Session, table: Table | FromClause, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two nurses opening the same roster race harmlessly."""
     if not rows:
         return
@@ -22,7 +36,7 @@ def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dic
     session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
 
 
-def among(session: Session, column: ColumnElement[int], ids: Collection[int]) -> ColumnElement[bool]:
+def among(session: Session, column: SQLCoreOperations[int], ids: Collection[int]) -> ColumnElement[bool]:
     """`column IN ids` for integer ids; on PostgreSQL as `column = ANY(:array)`.
 
     PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (BENCHMARKS.md,
@@ -36,8 +50,12 @@ def among(session: Session, column: ColumnElement[int], ids: Collection[int]) ->
 
 
 def among_pairs(
-    session: Session, stmt: Select, a: ColumnElement, b: ColumnElement, pairs: Collection[tuple[Any, Any]]
-) -> Select:
+    session: Session,
+    stmt: Select[Any],
+    a: SQLCoreOperations[Any],
+    b: SQLCoreOperations[Any],
+    pairs: Collection[tuple[Any, Any]],
+) -> Select[Any]:
     """`stmt` limited to rows whose (a, b) is one of `pairs`, by an index on (a, b, ...).
 
     PostgreSQL joins the pairs as two unnested arrays, so the index is entered once per pair with
