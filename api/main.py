@@ -12,7 +12,21 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import web
-from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
+from api.routers import (
+    auth,
+    conduct,
+    fhir,
+    followup,
+    labels,
+    patients,
+    policy,
+    prescriptions,
+    review,
+    sites,
+    stock,
+    urine,
+    window,
+)
 from dispensing import messages
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
@@ -100,7 +114,21 @@ def create_app(
             status_code=409,
         )
 
-    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
+    for module in (
+        auth,
+        sites,
+        patients,
+        prescriptions,
+        window,
+        labels,
+        conduct,
+        followup,
+        review,
+        policy,
+        urine,
+        fhir,
+        stock,
+    ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
     return app
