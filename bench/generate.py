@@ -332,7 +332,7 @@ LEFT_EMPTY: dict[str, tuple[str, ...]] = {
     "slots": (),
     "breath_tests": (),
     "dispenses": ("void_reason", "returned_by_id", "returned_at", "return_reason", "voided_by_id", "voided_at"),
-    "alerts": (),
+    "alerts": ("site_id", "code", "params"),  # site alerts of the stock ledger are not generated
     "block_releases": (),
     "urine_tests": (),
 }
