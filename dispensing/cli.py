@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dispensing.config import get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Role
 from dispensing.errors import DispensingError
 from dispensing.migrate import upgrade_to_head
@@ -67,7 +67,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if demo:
         from dispensing.demo import load_demo
 
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             logins = load_demo(session, settings)
         if logins:
             click.echo("Demo clinic loaded. Logins (username / password / role):")
@@ -97,7 +97,7 @@ def _check_server_keys(settings, engine) -> None:
         "label_key": label_key_fingerprint(load_or_create_signing_key(settings.label_key_path)),
     }
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             check_server_keys(session, fingerprints, datetime.now(UTC))
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
@@ -164,7 +164,7 @@ def _operator():
     """A unit of work for the operator at the console (no logged-in user; audited as the system)."""
     settings, engine = _engine()
     upgrade_to_head(engine)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with transaction(make_session_factory(engine)) as session:
         yield Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret())
 
 
@@ -230,7 +230,7 @@ def export_fhir(patient_id: int, base_url: str) -> None:
     settings, engine = _engine()
     upgrade_to_head(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )

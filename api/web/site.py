@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
+from api.web.common import Draw, PageRefusal, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Role
 from dispensing.errors import DispensingError, InvalidInput
@@ -61,11 +61,20 @@ def _site_page(
 
 
 def _check_label(ctx: Ctx, token: str) -> tuple[dict | None, DispensingError | None]:
-    """The label's QR (typed by a USB scanner): genuine and this site's, or a refusal to show."""
-    checked, error = attempt(ctx, labels.verify, token)
-    if error is None and not checked["valid"]:
-        error = InvalidInput("label.token_invalid")
-    return (checked if error is None else None), error
+    """The label's QR (typed by a USB scanner): genuine and this site's, or a refusal to show.
+    Nothing is written but the audit entry of the check, so the page's transaction keeps it."""
+    try:
+        checked = labels.verify(ctx, token)
+    except DispensingError as exc:
+        return None, exc
+    if not checked["valid"]:
+        return None, InvalidInput("label.token_invalid")
+    return checked, None
+
+
+def _site_page_for(request: Request, site_id: int | None, day_text: str | None) -> Draw:
+    """The site's page with a refusal on it."""
+    return lambda ctx, error: _site_page(request, ctx, site_id, day_text, error=error, status=error.status_code)
 
 
 @router.get("/site")
@@ -85,11 +94,8 @@ def handout(
 ):
     """Hand out a prepared dose: only after the staff ticked that they checked the patient's identity."""
     if identity_checked is None:
-        error = InvalidInput("custody.identity_unchecked")
-        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
-    _, error = attempt(ctx, custody.hand_out, dispense_id)
-    if error is not None:
-        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+        raise PageRefusal(InvalidInput("custody.identity_unchecked"), _site_page_for(request, site_id, date))
+    attempt(ctx, custody.hand_out, dispense_id, on_refusal=_site_page_for(request, site_id, date))
     return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Handed out to the patient."))
 
 
@@ -102,7 +108,5 @@ def return_(
     date: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ):
-    _, error = attempt(ctx, custody.return_to_clinic, dispense_id, reason)
-    if error is not None:
-        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+    attempt(ctx, custody.return_to_clinic, dispense_id, reason, on_refusal=_site_page_for(request, site_id, date))
     return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Returned to the clinic."))

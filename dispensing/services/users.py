@@ -10,6 +10,7 @@ from dispensing.models import Site, User
 from dispensing.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404
 
 log = logging.getLogger("dispensing.auth")
 
@@ -35,8 +36,8 @@ def create_user(
         raise InvalidInput("user.site_staff_needs_site")
     if can_prescribe_addictive and role != Role.DOCTOR:
         raise InvalidInput("user.addictive_right_doctor_only")
-    if site_id is not None and ctx.session.get(Site, site_id) is None:
-        raise NotFound("site.not_found", site_id=site_id)
+    if site_id is not None:
+        get_or_404(ctx.session, Site, site_id)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict("user.username_taken", username=username)
     user = User(

@@ -15,7 +15,7 @@ def test_each_error_status_has_its_code(api, factory, client):
     body = expect(nurse_signs, 403)
     assert body["code"] == "auth.role_required" and body["params"]["have"] == "nurse"
     body = expect(api.get("/patients/987654", factory.nurse), 404)
-    assert body["code"] == "patient.not_found" and body["params"] == {"patient_id": 987654}
+    assert body["code"] == "record.not_found" and body["params"] == {"record": "Patient", "id": "987654"}
     (line,) = api.roster(site.id, MONDAY)
     expect(api.dispense(line["slot_id"], breath_alcohol_promille="0.00"), 201)
     again = expect(api.dispense(line["slot_id"], breath_alcohol_promille="0.00"), 409)
