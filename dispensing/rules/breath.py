@@ -53,7 +53,7 @@ def check_breath(drug: Drug, reading: Decimal | None, policy: Policy) -> BreathD
         if breath_required(drug, policy):
             return BreathDecision(
                 BreathOutcome.MISSING,
-                Message("breath.required", drug=drug, limit=Promille(threshold)),
+                Message("breath.required", drug=drug, limit=Promille(threshold or 0)),
             )
         return BreathDecision(BreathOutcome.ALLOW, None)
     # Validate even a Decimal: a negative or absurd reading is a typing or device error.

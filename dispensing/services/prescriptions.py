@@ -13,6 +13,7 @@ from sqlalchemy.orm import contains_eager
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput
+from dispensing.messages import Message
 from dispensing.models import (
     PRESCRIPTION_OPEN_END,
     OrderStatus,
@@ -161,7 +162,7 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     return t, product.code
 
 
-def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date) -> list[str]:
+def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date) -> list[Message]:
     """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
 
     Tolerance follows the doses actually taken: after a gap since the last dispensed or covered
@@ -203,7 +204,7 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
     return check_methadone_titration(dose, effective, history, policy, restart=restart)
 
 
-def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
+def _check_titration(ctx: Ctx, problems: list[Message], override_reason: str | None) -> None:
     if problems and not (override_reason and override_reason.strip()):
         raise InvalidInput("titration.exceeded", problems=problems)
 
