@@ -415,7 +415,7 @@ def test_the_doctor_reviews_a_withheld_dose(ui, factory, session):
 
 
 def test_every_word_on_the_pages_is_in_the_danish_catalogue(ui, factory):
-    """Renders the main pages; a message id missing from i18n.DA would show up in English."""
+    """Renders the main pages; a message id missing from api/web/locale/da.po would show up in English."""
     i18n.MISSING.clear()
     site = factory.site()
     order = factory.order(site=site, pickup_weekdays=(0, 3))
