@@ -16,7 +16,7 @@ except ImportError:  # locally without the test extras: skip; in CI it is a fail
         raise
     pytest.skip("the playwright package is not installed", allow_module_level=True)
 
-from dispensing.db import unit_of_work
+from dispensing.db import transaction
 from dispensing.enums import Drug
 from dispensing.models import Dispense, Patient, Prescription, User
 from dispensing.services import prescriptions
@@ -111,7 +111,7 @@ def test_the_window_refuses_in_danish_and_a_no_show_asks_first(page: Page, live_
 
 
 def test_the_doctors_desk_refuses_in_danish_and_the_order_form_asks_for_the_site(page: Page, browser, live_server):
-    with unit_of_work(live_server.app.state.session_factory) as s:
+    with transaction(live_server.app.state.session_factory) as s:
         laege = ctx_of(live_server, s, "laege")
         niels = s.query(Patient).filter(Patient.name == "Niels Ravn").one()
         niels_id = niels.id
@@ -172,7 +172,7 @@ def test_the_doctors_desk_refuses_in_danish_and_the_order_form_asks_for_the_site
     card.get_by_role("button", name="Underskriv").click()
     assert "autorisationslovens §41" in refusal_text(other)
     other.context.close()
-    with unit_of_work(live_server.app.state.session_factory) as s:
+    with transaction(live_server.app.state.session_factory) as s:
         assert s.get(Prescription, draft_id).status.value == "draft"
 
 
@@ -184,7 +184,7 @@ def test_a_prepared_dose_and_the_pharmacys_label_check(page: Page, browser, live
     expect(page.get_by_role("heading", level=1)).to_contain_text("Klargjort til")
     expect(page.locator("dl")).not_to_contain_text("Udleveret")
     dispense_id = int(page.url.rsplit("/", 1)[1])
-    with unit_of_work(live_server.app.state.session_factory) as s:
+    with transaction(live_server.app.state.session_factory) as s:
         nurse = ctx_of(live_server, s, "sygeplejerske")
         tokens = [label.token for label in build_labels(nurse, s.get(Dispense, dispense_id))]
 
