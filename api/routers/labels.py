@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CtxDep
-from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest, ReasonRequest
+from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest, ReasonRequest, VoidRequest
 from dispensing.labels import public_key_pem
 from dispensing.models import Dispense, DispenseStatus, Patient, Site
 from dispensing.rules.cpr import mask_cpr
@@ -43,6 +43,8 @@ def dispense_read(ctx: Ctx, d: Dispense) -> DispenseRead:
         return_reason=d.return_reason,
         voided_at=d.voided_at,
         void_reason=d.void_reason,
+        void_witness_id=d.void_witness_id,
+        outside_window_reason=d.outside_window_reason,
         label_url=f"/dispenses/{d.id}/label.pdf" if has_labels else None,
     )
 
@@ -71,9 +73,11 @@ def label_pdf(dispense_id: int, ctx: CtxDep, template: Template = None):
 
 
 @router.post("/dispenses/{dispense_id}/void", response_model=DispenseRead)
-def void(dispense_id: int, body: ReasonRequest, ctx: CtxDep):
-    """Spilt, broken or wrong: the dispense and its labels become void; unused days are due again."""
-    return dispense_read(ctx, custody.void_dispense(ctx, dispense_id, body.reason))
+def void(dispense_id: int, body: VoidRequest, ctx: CtxDep):
+    """Spilt, broken or wrong: the dispense and its labels become void; unused days are due again.
+    A dose already handed over is voided before a witness who re-enters their password."""
+    witness = (body.witness.username, body.witness.password) if body.witness else None
+    return dispense_read(ctx, custody.void_dispense(ctx, dispense_id, body.reason, witness))
 
 
 @router.post("/dispenses/{dispense_id}/handout", response_model=DispenseRead)

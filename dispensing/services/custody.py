@@ -13,6 +13,7 @@ from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.corrections import verify_witness
 from dispensing.services.dispense import (
     current_arrangement,
     lock_slot,
@@ -148,9 +149,12 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     return d
 
 
-def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+def void_dispense(
+    ctx: Ctx, dispense_id: int, reason: str, witness: tuple[str | None, str | None] | None = None
+) -> Dispense:
     """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
-    its labels stop being valid and the days not yet used are due again."""
+    its labels stop being valid and the days not yet used are due again. A dose already handed over
+    (spilt or vomited at the window) is voided before a witness, (username, password) re-entered."""
     user = ctx.require(Role.NURSE, Role.DOCTOR)
     d = _lock_dispense(ctx, dispense_id)
     if not reason or not reason.strip():
@@ -158,6 +162,8 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     if d.status not in (DispenseStatus.PREPARED, DispenseStatus.DISPENSED):
         raise Conflict(f"Dispense {d.number} is {d.status.value}: it cannot be voided.")
     was_prepared = d.status == DispenseStatus.PREPARED
+    if not was_prepared:
+        d.void_witness_id = verify_witness(ctx, *(witness or (None, None))).id
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)
@@ -167,7 +173,12 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
         "dispense",
         d.id,
         patient_id=d.patient_id,
-        detail={"reason": reason.strip(), "total_mg": d.total_mg, "reopened": reopened},
+        detail={
+            "reason": reason.strip(),
+            "total_mg": d.total_mg,
+            "reopened": reopened,
+            "witness_id": d.void_witness_id,
+        },
     )
     return d
 

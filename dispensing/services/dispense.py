@@ -17,7 +17,6 @@ from dispensing.models import (
     Dispense,
     DispenseStatus,
     Prescription,
-    Site,
     Slot,
     SlotStatus,
 )
@@ -30,7 +29,9 @@ from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
+from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.windows import no_show_needs_reason, require_window_or_reason
 
 STATUS_WORDS = {
     SlotStatus.DISPENSED: "already dispensed",
@@ -174,9 +175,16 @@ def record_dispense(
 
 
 def dispense(
-    ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool, take_home_days: int | None
+    ctx: Ctx,
+    slot_id: int,
+    *,
+    breath_promille: Decimal | None,
+    supervised: bool,
+    take_home_days: int | None,
+    outside_window_reason: str | None = None,
 ) -> DispenseResult:
-    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
+    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
+    Outside every window for the drug at the site only with the nurse's reason (rule 14)."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
@@ -185,7 +193,7 @@ def dispense(
             f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
             "only on its own day. Open today's roster."
         )
-    site = ctx.session.get(Site, slot.site_id)
+    site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict(
             f"This dose is handed out at {site.name}: prepare it for the site "
@@ -193,6 +201,7 @@ def dispense(
         )
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
+    late_reason = require_window_or_reason(ctx, slot, site, outside_window_reason)
     if plan.supervised and not supervised:
         why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
         raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
@@ -219,6 +228,16 @@ def dispense(
     item = record_dispense(
         ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
     )
+    if late_reason is not None:
+        item.outside_window_reason = late_reason
+        audit.record(
+            ctx,
+            "dispense.outside_window",
+            "dispense",
+            item.id,
+            patient_id=slot.patient_id,
+            detail={"drug": order.drug.value, "site_id": slot.site_id, "reason": late_reason},
+        )
     return DispenseResult("dispensed", item)
 
 
@@ -291,21 +310,25 @@ def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, rea
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
-    """The patient did not come: the slot is missed (today or earlier only)."""
+def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only). Before the end of the
+    patient's last window that day only with a reason (e.g. the patient called off), rule 13."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
-    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
+    why = reason.strip() if reason and reason.strip() else None
+    if why is None and no_show_needs_reason(ctx, get_site(ctx, slot.site_id), slot):
+        raise Conflict("slot.no_show_window_ahead")
+    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, why or "no-show", ctx.now
     audit.record(
         ctx,
         "slot.no_show",
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"date": slot.slot_date, "drug": slot.drug.value},
+        detail={"date": slot.slot_date, "drug": slot.drug.value, "reason": why},
     )
     return slot
 

@@ -85,9 +85,7 @@ def test_next_opening_after_the_last_window_is_the_next_day_with_one():
     assert next_opening(SITE, Drug.DISULFIRAM, at(MONDAY, 20, 24)) == Opening(thursday, time(8, 30), time(10, 30))
     assert next_opening(SITE, Drug.DISULFIRAM, at(thursday, 11, 0)) == Opening(thursday, time(14, 30), time(16))
     # Thursday evening: round the week to Monday
-    assert next_opening(SITE, Drug.DISULFIRAM, at(thursday, 17, 0)) == Opening(
-        date(2026, 3, 9), time(14, 30), time(16)
-    )
+    assert next_opening(SITE, Drug.DISULFIRAM, at(thursday, 17, 0)) == Opening(date(2026, 3, 9), time(14, 30), time(16))
 
 
 def test_a_weekly_window_on_the_same_weekday_is_found_a_week_later():
