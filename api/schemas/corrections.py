@@ -13,16 +13,6 @@ class NoShowRequest(Strict):
     reason: str | None = None  # required while the patient's window that day is still ahead
 
 
-class Witness(Strict):
-    username: str
-    password: str
-
-
-class VoidRequest(Strict):
-    reason: str
-    witness: Witness | None = None  # required when the dose was already handed over
-
-
 class SignOverrideRead(Model):
     kind: str  # no_window | opioid_overlap
     reason: str

@@ -9,8 +9,7 @@ from sqlalchemy import select
 
 from dispensing.enums import Role
 from dispensing.errors import Conflict, InvalidInput
-from dispensing.models import IN_EFFECT, Alert, AlertKind, Dispense, Slot, SlotStatus, User
-from dispensing.security import verify_password
+from dispensing.models import IN_EFFECT, Alert, AlertKind, Dispense, Slot, SlotStatus
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import lock_slot
@@ -96,18 +95,3 @@ def undo_no_show(ctx: Ctx, slot_id: int, reason: str | None) -> Slot:
         detail={"date": slot.slot_date, "drug": slot.drug.value, "reason": why},
     )
     return slot
-
-
-def verify_witness(ctx: Ctx, username: str | None, password: str | None) -> User:
-    """A second, different member of the clinic staff who re-enters their password (refused 422 otherwise,
-    without saying whether the name or the password was wrong)."""
-    if not username or not password:
-        raise InvalidInput("dispense.void_witness_required")
-    witness = ctx.session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
-    ok = verify_password(witness.password_hash if witness else None, password)
-    if not ok or witness is None or not witness.active or witness.role not in (Role.NURSE, Role.DOCTOR):
-        audit.record(ctx, "dispense.void_witness_refused", "user", witness.id if witness else None)
-        raise InvalidInput("dispense.void_witness_invalid", keep_changes=True)
-    if witness.id == ctx.actor.id:
-        raise InvalidInput("dispense.void_witness_self")
-    return witness

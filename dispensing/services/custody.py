@@ -11,9 +11,8 @@ from sqlalchemy import select
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
-from dispensing.services import audit
+from dispensing.services import audit, stock
 from dispensing.services.context import Ctx
-from dispensing.services.corrections import verify_witness
 from dispensing.services.dispense import (
     current_arrangement,
     lock_slot,
@@ -45,7 +44,9 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
         )
     order = usable_order(ctx, slot, as_of=ctx.today)
     take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
-    return record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
+    d = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
+    stock.dispensed(ctx, d, order.product)  # leaves the clinic's stock now (controlled drugs only)
+    return d
 
 
 def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
@@ -124,7 +125,7 @@ def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
     return reopened
 
 
-def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = False) -> Dispense:
     """Site staff (or the clinic nurse receiving them): not collected, back to the clinic."""
     d = _lock_dispense(ctx, dispense_id)
     _site_user(ctx, d, Role.NURSE)
@@ -138,6 +139,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
         reason.strip(),
     )
     reopened = _reopen_days(ctx, d, include_own=True)
+    stock.returned(ctx, d, opened=opened, reason=reason.strip())  # unopened back into stock, opened to waste
     audit.record(
         ctx,
         "dispense.returned",
@@ -150,7 +152,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
 
 
 def void_dispense(
-    ctx: Ctx, dispense_id: int, reason: str, witness: tuple[str | None, str | None] | None = None
+    ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False, witness: stock.Witness | None = None
 ) -> Dispense:
     """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
     its labels stop being valid and the days not yet used are due again. A dose already handed over
@@ -162,11 +164,14 @@ def void_dispense(
     if d.status not in (DispenseStatus.PREPARED, DispenseStatus.DISPENSED):
         raise Conflict(f"Dispense {d.number} is {d.status.value}: it cannot be voided.")
     was_prepared = d.status == DispenseStatus.PREPARED
-    if not was_prepared:
-        d.void_witness_id = verify_witness(ctx, *(witness or (None, None))).id
+    if not was_prepared:  # handed over: a second person confirms it was spilt or lost (rule 13)
+        if witness is None:
+            raise InvalidInput("dispense.void_witness_required")
+        d.void_witness_id = stock.verify_witness(ctx, witness).id
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)
+    stock.voided(ctx, d, was_prepared=was_prepared, back_to_stock=back_to_stock, reason=reason.strip())
     audit.record(
         ctx,
         "dispense.void",

@@ -5,7 +5,7 @@ rule 13). The plain unique `dispenses.slot_id` becomes a partial unique index ov
 effect (prepared or dispensed), which both SQLite and PostgreSQL enforce under concurrent requests.
 
 Revision ID: corr00000001
-Revises: mu1t10000001
+Revises: st0ck0000001
 Create Date: 2026-12-04 21:30:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import dispensing.types
 
 revision: str = "corr00000001"
-down_revision: str | None = "mu1t10000001"
+down_revision: str | None = "st0ck0000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

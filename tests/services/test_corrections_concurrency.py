@@ -20,6 +20,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.dispense import dispense, record_no_show
 from dispensing.services.patients import register_patient
 from dispensing.services.roster import build_roster
+from dispensing.services.stock import Witness
 from dispensing.services.users import create_user
 from tests.conftest import PASSWORD, SECRET, TZ, Factory
 
@@ -140,7 +141,14 @@ def test_reopen_undo_and_dispense_at_once_give_one_outcome(real_engine, how):
         _nurse_dispenses(factory_, ids)()
         with unit_of_work(factory_) as s:
             first = s.scalar(select(Dispense.id).where(Dispense.slot_id == slot_id))
-        _as(factory_, ids["nurse"], custody.void_dispense, first, "Kastede op", (ids["witness"], PASSWORD))
+        _as(
+            factory_,
+            ids["nurse"],
+            custody.void_dispense,
+            first,
+            "Kastede op",
+            witness=Witness(ids["witness"], PASSWORD),
+        )
 
     actions = (
         [("reopen", lambda: _as(factory_, ids["doctor"], corrections.reopen_slot, slot_id, "ny vurdering"))] * EACH
