@@ -2,6 +2,7 @@
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,6 +25,6 @@ class SignOverride(Base):
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     kind: Mapped[SignOverrideKind] = mapped_column(str_enum(SignOverrideKind, 20))
     reason: Mapped[str] = mapped_column(Text)
-    detail: Mapped[dict] = mapped_column(JSON)  # what was flagged: weekdays, or the other order
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)  # what was flagged: weekdays, or the other order
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,6 +2,8 @@
 due weekdays the patient comes (pickup days) without a window for the drug at the site, and two opioids in
 force on the same day."""
 
+from typing import Any
+
 from sqlalchemy import select
 
 from dispensing.catalogue import CATALOGUE
@@ -77,7 +79,7 @@ def check_before_signing(
 
 
 def _keep(
-    ctx: Ctx, order: Prescription, doctor: User, kind: SignOverrideKind, reason: str, detail: dict
+    ctx: Ctx, order: Prescription, doctor: User, kind: SignOverrideKind, reason: str, detail: dict[str, Any]
 ) -> SignOverride:
     item = SignOverride(
         prescription_id=order.id,
