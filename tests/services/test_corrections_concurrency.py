@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import DispensingError
 from dispensing.migrate import upgrade_to_head
@@ -47,7 +47,7 @@ def real_engine(request, tmp_path):
 def _setup(factory_, kind: SiteKind = SiteKind.CLINIC) -> dict:
     """Committed: staff, a site open 08:00-12:00 every day, a methadone patient due today; the slot's id."""
     tag = random.randrange(10**9)
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         admin = create_user(_ctx(s), username=f"cadm{tag}", password=PASSWORD, role=Role.ADMIN)
         doctor = create_user(
             _ctx(s), username=f"cdoc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
@@ -66,7 +66,7 @@ def _setup(factory_, kind: SiteKind = SiteKind.CLINIC) -> dict:
         )
         prescriptions.sign_order(_ctx(s, doctor), order.id, PASSWORD)
         ids = {"doctor": doctor.id, "nurse": nurse.id, "witness": witness.username, "site": site.id}
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         (entry,) = build_roster(_ctx(s, s.get(User, ids["nurse"])), ids["site"], TODAY)
         ids["slot"] = entry.slot.id
     return ids
@@ -74,7 +74,7 @@ def _setup(factory_, kind: SiteKind = SiteKind.CLINIC) -> dict:
 
 def _as(factory_, user_id: int, fn, *args, **kw):
     """One use case in its own committed transaction; the id of what it returns."""
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         result = fn(_ctx(s, s.get(User, user_id)), *args, **kw)
         return getattr(result, "id", None)
 
@@ -139,7 +139,7 @@ def test_reopen_undo_and_dispense_at_once_give_one_outcome(real_engine, how):
         )
     else:
         _nurse_dispenses(factory_, ids)()
-        with unit_of_work(factory_) as s:
+        with transaction(factory_) as s:
             first = s.scalar(select(Dispense.id).where(Dispense.slot_id == slot_id))
         _as(
             factory_,
@@ -160,7 +160,7 @@ def test_reopen_undo_and_dispense_at_once_give_one_outcome(real_engine, how):
     assert ok.count("reopen") == 1  # from withheld or voided only once; then it is due or dispensed
     assert ok.count("undo") == 0  # it was never a no-show
     assert ok.count("dispense") <= 1
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         slot = s.get(Slot, slot_id)
         assert _in_effect(s, slot_id) == ok.count("dispense")
         assert slot.status == (SlotStatus.DISPENSED if "dispense" in ok else SlotStatus.DUE)
@@ -176,7 +176,7 @@ def test_undo_a_no_show_and_dispense_at_once_give_one_dose(real_engine):
     ] * EACH
     ok = [name for name, result in _race(factory_, actions) if result == "ok"]
     assert ok.count("undo") == 1 and ok.count("dispense") <= 1
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         assert _in_effect(s, ids["slot"]) == ok.count("dispense")
 
 
@@ -190,7 +190,7 @@ def test_preparing_a_voided_pickup_dose_again_at_once_gives_exactly_one(real_eng
     ]
     outcomes = _race(factory_, actions * (2 * EACH))
     assert sorted(result for _, result in outcomes).count("ok") == 1
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         statuses = sorted(s.scalars(select(Dispense.status).where(Dispense.slot_id == ids["slot"])))
         assert statuses == sorted([DispenseStatus.VOID, DispenseStatus.PREPARED])
 
