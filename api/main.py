@@ -16,6 +16,7 @@ from api import web
 from api.routers import (
     auth,
     conduct,
+    corrections,
     fhir,
     followup,
     labels,
@@ -119,6 +120,7 @@ def create_app(
         patients,
         prescriptions,
         window,
+        corrections,
         labels,
         conduct,
         followup,

@@ -10,6 +10,7 @@ from api.schemas import (
     DispenseCreated,
     DispenseRequest,
     DispenseWithheld,
+    NoShowRequest,
     PatientBrief,
     ReleaseRequest,
     RosterItem,
@@ -46,6 +47,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         missed_consecutive=e.missed_consecutive,
         blocked_reason=e.blocked_reason,
         take_home_days=e.take_home_days,
+        outside_window=e.outside_window,
         sanctions=[s.step.value for s in e.sanctions],
         flags=list(e.flags),
     )
@@ -72,7 +74,12 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
         except ValueError as exc:
             raise InvalidInput.of(exc) from exc
     result = svc.dispense(
-        ctx, slot_id, breath_promille=reading, supervised=body.supervised, take_home_days=body.take_home_days
+        ctx,
+        slot_id,
+        breath_promille=reading,
+        supervised=body.supervised,
+        take_home_days=body.take_home_days,
+        outside_window_reason=body.outside_window_reason,
     )
     if result.status == "withheld":
         return JSONResponse(DispenseWithheld(reason=result.reason).model_dump(), status_code=200)
@@ -88,8 +95,9 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
 
 
 @router.post("/slots/{slot_id}/no-show", response_model=SlotRead)
-def no_show(slot_id: int, ctx: CtxDep):
-    s = svc.record_no_show(ctx, slot_id)
+def no_show(slot_id: int, ctx: CtxDep, body: NoShowRequest | None = None):
+    """The patient did not come; while their window that day is still ahead only with a reason."""
+    s = svc.record_no_show(ctx, slot_id, body.reason if body else None)
     return SlotRead(
         slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value, reason=s.reason
     )

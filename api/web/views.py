@@ -32,6 +32,7 @@ from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services.context import Ctx
+from dispensing.services.corrections import latest_dispense
 from dispensing.services.patients import read_patient
 from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
@@ -66,6 +67,7 @@ class RosterRow:
     sanctions: list[str]
     take_home: int
     cpr: str  # digits, for the search only; never rendered
+    outside_window: bool = False
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -103,6 +105,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
+                outside_window=e.outside_window,
             )
         )
     return rows
@@ -144,6 +147,22 @@ class SlotView:
     handed_out_by: str = ""  # a prepared dose: who at the site handed it out (once they have)
     withheld_reason: str = ""  # in Danish, from the doctor's alert for this slot
     notes: list[str] = field(default_factory=list)
+    outside_window: bool = False  # no window for the drug is open now: dispensing needs a reason
+    today: date | None = None
+
+    @property
+    def can_reopen(self) -> bool:
+        """Today's dose withheld, or its dispense voided: the doctor may re-open it (rule 13)."""
+        if self.slot.slot_date != self.today:
+            return False
+        if self.slot.status == SlotStatus.WITHHELD:
+            return True
+        voided = self.dispense is not None and self.dispense.slot_id == self.slot.id and not self.dispense.in_effect
+        return self.slot.status in (SlotStatus.DISPENSED, SlotStatus.PREPARED) and voided
+
+    @property
+    def can_undo_no_show(self) -> bool:
+        return self.slot.slot_date == self.today and self.slot.status == SlotStatus.MISSED
 
     @property
     def at_clinic(self) -> bool:
@@ -179,8 +198,10 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         sanctions=e.sanctions,
         urine_due=e.urine_sample_due,
         prescriber=prescriber.full_name if prescriber else "",
+        outside_window=e.outside_window,
+        today=ctx.today,
     )
-    d = ctx.session.execute(select(Dispense).where(Dispense.slot_id == slot.id)).scalar_one_or_none()
+    d = latest_dispense(ctx, slot.id)  # the one in effect, else the latest voided or returned one
     if d is None and slot.covered_by_dispense_id:
         d = ctx.session.get(Dispense, slot.covered_by_dispense_id)
     if d is not None:
@@ -190,9 +211,11 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         staff = ctx.session.get(User, d.handed_out_by_id) if d.handed_out_by_id else None
         view.handed_out_by = staff.full_name if staff else ""
     if slot.status == SlotStatus.WITHHELD:
-        alert = ctx.session.execute(
-            select(Alert).where(Alert.slot_id == slot.id, Alert.kind == AlertKind.WITHHELD_DOSE)
-        ).scalar_one_or_none()
+        alert = ctx.session.scalars(  # the latest: a re-opened dose may be withheld again
+            select(Alert)
+            .where(Alert.slot_id == slot.id, Alert.kind == AlertKind.WITHHELD_DOSE)
+            .order_by(Alert.id.desc())
+        ).first()
         view.withheld_reason = i18n.stored(alert.code, alert.params, alert.message) if alert else slot.reason or ""
     read_patient(ctx, e.patient.id)
     return view

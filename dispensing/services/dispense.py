@@ -18,7 +18,6 @@ from dispensing.models import (
     Dispense,
     DispenseStatus,
     Prescription,
-    Site,
     Slot,
     SlotStatus,
 )
@@ -33,7 +32,9 @@ from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.records import get_or_404
 from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
+from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.windows import no_show_needs_reason, require_window_or_reason
 
 
 @dataclass
@@ -158,19 +159,27 @@ def record_dispense(
 
 
 def dispense(
-    ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool, take_home_days: int | None
+    ctx: Ctx,
+    slot_id: int,
+    *,
+    breath_promille: Decimal | None,
+    supervised: bool,
+    take_home_days: int | None,
+    outside_window_reason: str | None = None,
 ) -> DispenseResult:
-    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
+    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
+    Outside every window for the drug at the site only with the nurse's reason (rule 14)."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date != ctx.today:
         raise Conflict("slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today)
-    site = ctx.session.get(Site, slot.site_id)
+    site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
+    late_reason = require_window_or_reason(ctx, slot, site, outside_window_reason)
     if plan.supervised and not supervised:
         if order.supervised:
             raise InvalidInput("dispense.supervised_by_order")
@@ -199,6 +208,16 @@ def dispense(
         ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
     )
     stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
+    if late_reason is not None:
+        item.outside_window_reason = late_reason
+        audit.record(
+            ctx,
+            "dispense.outside_window",
+            "dispense",
+            item.id,
+            patient_id=slot.patient_id,
+            detail={"drug": order.drug.value, "site_id": slot.site_id, "reason": late_reason},
+        )
     return DispenseResult("dispensed", item)
 
 
@@ -269,21 +288,25 @@ def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, rea
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
-    """The patient did not come: the slot is missed (today or earlier only)."""
+def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only). Before the end of the
+    patient's last window that day only with a reason (e.g. the patient called off), rule 13."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict("slot.no_show_future", slot_id=slot.id, slot_date=slot.slot_date)
-    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
+    why = reason.strip() if reason and reason.strip() else None
+    if why is None and no_show_needs_reason(ctx, get_site(ctx, slot.site_id), slot):
+        raise Conflict("slot.no_show_window_ahead")
+    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, why or "no-show", ctx.now
     audit.record(
         ctx,
         "slot.no_show",
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"date": slot.slot_date, "drug": slot.drug.value},
+        detail={"date": slot.slot_date, "drug": slot.drug.value, "reason": why},
     )
     return slot
 

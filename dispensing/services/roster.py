@@ -13,6 +13,7 @@ from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
+from dispensing.rules.windows import is_open
 from dispensing.services import audit
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import MissedState, missed_states
@@ -24,6 +25,7 @@ from dispensing.services.sanctions import arrangement, arrangement_today, patien
 from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
+from dispensing.services.windows import local_now
 
 SHOWN = (
     SlotStatus.DUE,
@@ -48,6 +50,7 @@ class RosterEntry:
     take_home_dates: list[date]  # the following due days this visit may cover
     plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
+    outside_window: bool = False  # due today, and no window for its drug is open at this minute (rule 14)
 
     @property
     def take_home_days(self) -> int:
@@ -233,6 +236,7 @@ def _entry(
     """What the window shows for one slot; `plan` is None when no order governs it here any more."""
     day = slot.slot_date
     due = slot.status == SlotStatus.DUE
+    outside = due and day == ctx.today and not is_open(windows, slot.drug, local_now(ctx))
     blocked = (unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)) if due else None
     return RosterEntry(
         slot=slot,
@@ -245,6 +249,7 @@ def _entry(
         blocked_reason=blocked,
         take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [],
         plan=plan,
+        outside_window=outside,
         flags=tuple(
             patient_flags(
                 birth_date=patient.birth_date,
