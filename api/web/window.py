@@ -14,7 +14,7 @@ from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import BreachKind, Patient
 from dispensing.rules.breath import parse_promille
-from dispensing.services import conduct, custody, labels, urine
+from dispensing.services import conduct, custody, labels, stock, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
 from dispensing.services.roster import build_roster
@@ -220,9 +220,25 @@ def _dispense_page_for(request: Request, dispense_id: int) -> Draw:
 
 
 @router.post("/dispenses/{dispense_id}/void")
-def void(request: Request, ctx: PostCtx, dispense_id: int, reason: Annotated[str, Form()] = ""):
-    """Void a dispense (custody.void_dispense): the form asks first (data-confirm) and needs a reason."""
-    d = attempt(ctx, custody.void_dispense, dispense_id, reason, on_refusal=_dispense_page_for(request, dispense_id))
+def void(
+    request: Request,
+    ctx: PostCtx,
+    dispense_id: int,
+    reason: Annotated[str, Form()] = "",
+    witness_username: Annotated[str, Form()] = "",
+    witness_password: Annotated[str, Form()] = "",
+):
+    """Void a dispense (custody.void_dispense): the form asks first (data-confirm) and needs a reason; a dose
+    already handed over is voided before a witness who re-enters their password (rule 13)."""
+    witness = stock.Witness(witness_username.strip(), witness_password) if witness_username.strip() else None
+    d = attempt(
+        ctx,
+        custody.void_dispense,
+        dispense_id,
+        reason,
+        witness=witness,
+        on_refusal=_dispense_page_for(request, dispense_id),
+    )
     return redirect(request, f"/ui/dispenses/{d.id}", i18n.gettext("Dispense {number} was voided.", number=d.number))
 
 

@@ -22,6 +22,7 @@ from dispensing.models import Dispense, Patient, Prescription, User
 from dispensing.services import prescriptions
 from dispensing.services.context import Ctx
 from dispensing.services.labels import build_labels
+from dispensing.services.patients import register_patient
 from tests.e2e.test_browser import LOGINS, log_in, roster_row
 
 # Words of an English sentence or of the system's insides; none may reach a Danish screen.
@@ -52,7 +53,26 @@ def ctx_of(live_server, session, username: str) -> Ctx:
     )
 
 
+def new_patient_on_methadone(live_server, cpr: str, name: str) -> None:
+    """A patient of this test alone (the demo's are shared with the other browser tests)."""
+    with transaction(live_server.app.state.session_factory) as s:
+        doctor = ctx_of(live_server, s, "laege")
+        patient = register_patient(doctor, cpr=cpr, name=name)
+        terms = prescriptions.OrderTerms(
+            drug=Drug.METHADONE,
+            dose_mg=Decimal("30"),
+            site_id=1,
+            start_date=doctor.today,
+            indication="Opioidafhængighed",
+            product="methadone-oral-1",
+        )
+        order = prescriptions.create_order(doctor, patient.id, terms)
+        prescriptions.sign_order(doctor, order.id, LOGINS["laege"])
+
+
 def test_the_window_refuses_in_danish_and_a_no_show_asks_first(page: Page, live_server):
+    new_patient_on_methadone(live_server, "0202802468", "Ida Afvist Holm")
+    new_patient_on_methadone(live_server, "0303803578", "Ole Udebleven Berg")
     requested: list[str] = []
     page.on("request", lambda r: requested.append(r.url))
     log_in(page, "sygeplejerske")
@@ -70,7 +90,7 @@ def test_the_window_refuses_in_danish_and_a_no_show_asks_first(page: Page, live_
 
     # Breath readings a nurse might type wrongly, then a dose without the supervision the order asks.
     page.goto("/ui/roster")
-    roster_row(page, "Anna Kjær").get_by_role("link", name="Anna Kjær").click()
+    roster_row(page, "Ida Afvist Holm").get_by_role("link", name="Ida Afvist Holm").click()
     for typed, danish in (
         ("abc", "Ugyldig alkometerværdi"),
         ("7", "ikke sandsynlig"),
@@ -98,15 +118,16 @@ def test_the_window_refuses_in_danish_and_a_no_show_asks_first(page: Page, live_
 
     # A no-show asks first, naming the patient, and names them after.
     page.goto("/ui/roster")
-    roster_row(page, "Peter Nørgaard").get_by_role("link", name="Peter Nørgaard").click()
+    roster_row(page, "Ole Udebleven Berg").get_by_role("link", name="Ole Udebleven Berg").click()
+    page.get_by_label(re.compile("^Begrundelse \\(påkrævet, mens")).fill("Meldte afbud i telefonen")
     asked: list[str] = []
     page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
     page.get_by_role("button", name="Registrér udeblivelse").click()
-    assert asked == ["Registrér, at Peter Nørgaard ikke kom i dag?"]
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Peter Nørgaard")  # dismissed: nothing happened
+    assert asked == ["Registrér, at Ole Udebleven Berg ikke kom i dag?"]
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Ole Udebleven Berg")  # dismissed: nothing happened
     page.once("dialog", lambda d: d.accept())
     page.get_by_role("button", name="Registrér udeblivelse").click()
-    expect(page.locator(".flash")).to_have_text("Registreret: Peter Nørgaard kom ikke.")
+    expect(page.locator(".flash")).to_have_text("Registreret: Ole Udebleven Berg kom ikke.")
     assert not [u for u in requested if "favicon" in u]
 
 

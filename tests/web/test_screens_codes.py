@@ -118,7 +118,13 @@ def test_void_from_the_dispense_page_with_a_reason(ui, factory, session):
     assert 'data-confirm="Annullér udlevering nr.' in page
     no_reason = ui.post(f"/ui/dispenses/{dispense_id}/void", {"reason": " "})
     assert no_reason.status_code == 422 and "Skriv en grund til annulleringen" in no_reason.text
-    done = ui.post(f"/ui/dispenses/{dispense_id}/void", {"reason": "flaske knust"})
+    no_witness = ui.post(f"/ui/dispenses/{dispense_id}/void", {"reason": "flaske knust"})
+    assert no_witness.status_code == 422 and 'name="witness_username"' in no_witness.text
+    witness = factory.user(Role.NURSE)
+    done = ui.post(
+        f"/ui/dispenses/{dispense_id}/void",
+        {"reason": "flaske knust", "witness_username": witness.username, "witness_password": PASSWORD},
+    )
     assert done.status_code == 303 and "er annulleret" in ui.page(done.headers["location"]).text
     session.expire_all()
     assert session.get(Dispense, dispense_id).status.value == "void"
