@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.deps import CtxDep
 from api.schemas import (
     DiscontinueRequest,
+    DoseStepRead,
     DrugRead,
     PrescriptionCreate,
     PrescriptionRead,
@@ -15,6 +16,7 @@ from api.schemas import (
 from dispensing.catalogue import CATALOGUE
 from dispensing.models import Prescription, User
 from dispensing.rules.breath import breath_required
+from dispensing.rules.steps import Step, parse_steps
 from dispensing.services import prescriptions as svc
 from dispensing.services.conduct import current_agreement
 from dispensing.services.context import Ctx
@@ -64,6 +66,9 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         superseded_on=p.superseded_on,
         discontinued_on=p.discontinued_on,
         discontinue_reason=p.discontinue_reason,
+        steps=[DoseStepRead(from_date=s.from_date, dose_mg=s.dose_mg) for s in parse_steps(p.dose_steps)]
+        if p.dose_steps
+        else [],
         warnings=warnings,
     )
 
@@ -98,6 +103,7 @@ def create(body: PrescriptionCreate, ctx: CtxDep):
         end_date=body.end_date,
         indication=body.indication,
         override_reason=body.override_reason,
+        steps=tuple(Step(s.from_date, s.dose_mg) for s in body.steps),
     )
     return order_read(ctx, svc.create_order(ctx, body.patient_id, terms))
 
@@ -129,6 +135,8 @@ def sign(order_id: int, body: SignRequest, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/revise", status_code=201, response_model=PrescriptionRead)
 def revise(order_id: int, body: PrescriptionRevise, ctx: CtxDep):
     changes = body.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
+    if changes.get("steps"):
+        changes["steps"] = [Step(s.from_date, s.dose_mg) for s in body.steps]
     return order_read(ctx, svc.revise_order(ctx, order_id, changes, body.effective_date, body.reason))
 
 

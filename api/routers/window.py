@@ -36,7 +36,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         prescription_id=e.order.id,
         drug=e.slot.drug,
         product_name=product.name if product else e.order.product,
-        dose_mg=e.order.dose_mg,
+        dose_mg=e.dose_mg,
         supervised=e.order.supervised,
         window=windows[0] if windows else None,
         windows=windows,

@@ -9,6 +9,18 @@ from api.schemas.common import DecimalStr, Model, Strict
 from dispensing.enums import Drug
 
 
+class DoseStep(Strict):
+    """A step of a dose schedule (rule 18): the day's dose from this date until the next step."""
+
+    from_date: date
+    dose_mg: Decimal
+
+
+class DoseStepRead(Model):
+    from_date: date
+    dose_mg: DecimalStr
+
+
 class PrescriptionCreate(Strict):
     patient_id: int
     drug: Drug
@@ -22,6 +34,7 @@ class PrescriptionCreate(Strict):
     end_date: date | None = None
     indication: str
     override_reason: str | None = None
+    steps: list[DoseStep] = []  # a signed taper or build-up
 
 
 class PrescriptionRevise(Strict):
@@ -39,6 +52,7 @@ class PrescriptionRevise(Strict):
     end_date: date | None = None
     indication: str | None = None
     override_reason: str | None = None
+    steps: list[DoseStep] | None = None  # the revision's own schedule; the old one's remaining steps end
 
     @model_validator(mode="after")
     def no_nulls_where_a_value_is_needed(self):
@@ -48,10 +62,7 @@ class PrescriptionRevise(Strict):
         return self
 
 
-NULLABLE_ON_REVISE = {"end_date", "override_reason"}
-
-
-NULLABLE_ON_REVISE = {"end_date", "override_reason"}
+NULLABLE_ON_REVISE = {"end_date", "override_reason", "steps"}
 
 
 class SignRequest(Strict):
@@ -93,6 +104,7 @@ class PrescriptionRead(Model):
     superseded_on: date | None
     discontinued_on: date | None
     discontinue_reason: str | None
+    steps: list[DoseStepRead] = []
     warnings: list[str] = []
 
 

@@ -67,10 +67,10 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
         wkey = tuple(w.id for w in e.windows)
         if wkey not in windows:
             windows[wkey] = windows_text(e.windows)
-        dkey = (order.drug, order.product, order.dose_mg)
+        dkey = (order.drug, order.product, e.dose_mg)
         if dkey not in doses:
             product = CATALOGUE[order.drug].product(order.product)
-            doses[dkey] = (dose_text(order.drug, product, order.dose_mg), product.name if product else order.product)
+            doses[dkey] = (dose_text(order.drug, product, e.dose_mg), product.name if product else order.product)
         dose, product_name = doses[dkey]
         patient = e.patient
         rows.append(
@@ -153,7 +153,7 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         order=order,
         site=site,
         product=product,
-        dose=dose_text(order.drug, product, order.dose_mg),
+        dose=dose_text(order.drug, product, e.dose_mg),
         windows=windows_text(e.windows),
         breath_required=e.breathalyser_required,
         breath_limit=breath_threshold(slot.drug, ctx.policy),

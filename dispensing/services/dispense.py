@@ -23,7 +23,7 @@ from dispensing.models import (
 )
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit
+from dispensing.services import audit, calendar
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
@@ -80,7 +80,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
 
 def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangement:
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
-    plan = arrangement_today(ctx, order, slot.slot_date)
+    plan = calendar.with_move(ctx, order, slot.slot_date, arrangement_today(ctx, order, slot.slot_date))
     if plan.treatment_ended or plan.site_id != slot.site_id:
         why = (
             f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
@@ -131,10 +131,10 @@ def record_dispense(
         prescription_id=order.id,
         site_id=slot.site_id,
         drug=order.drug,
-        dose_mg=order.dose_mg,
+        dose_mg=order.dose_on(slot.slot_date),
         supervised=supervised,
         take_home_days=len(take_home),
-        total_mg=order.dose_mg * len(days),
+        total_mg=sum((order.dose_on(d) for d in days), Decimal(0)),  # each day's step (rule 18)
         first_day=days[0],
         last_day=days[-1],
         covers=[d.isoformat() for d in days],
@@ -161,7 +161,7 @@ def record_dispense(
         detail={
             "slot_id": slot.id,
             "drug": order.drug.value,
-            "dose_mg": order.dose_mg,
+            "dose_mg": item.dose_mg,
             "total_mg": item.total_mg,
             "covers": item.covers,
             "supervised": supervised,
@@ -191,6 +191,7 @@ def dispense(
             f"This dose is handed out at {site.name}: prepare it for the site "
             f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
         )
+    calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     if plan.supervised and not supervised:
@@ -358,9 +359,10 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     order = orders[0]
     state = missed_states(ctx, [order], ctx.today).get((patient_id, drug))
     policy = ctx.policy
-    if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
+    dose = order.dose_on(ctx.today)
+    if state and state.missed >= policy.missed_days_restart_limit and dose > policy.methadone_restart_max_mg:
         raise Conflict(
             f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
-            f"(order {order.id} is {order.dose_mg} mg). Revise the order to the restart dose (or give an override "
+            f"(order {order.id} is {dose} mg). Revise the order to the restart dose (or give an override "
             "reason in the revision) instead of releasing the block."
         )

@@ -1,5 +1,6 @@
 """Doctor's orders: write, sign, revise, discontinue. A signed order never changes."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from dispensing.models import (
     weekdays_to_str,
 )
 from dispensing.rules.special import consent_problem
+from dispensing.rules.steps import Step, StepProblem, check_steps, format_steps, parse_steps
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
@@ -51,6 +53,7 @@ class OrderTerms:
     supervised: bool = True
     end_date: date | None = None
     override_reason: str | None = None
+    steps: tuple[Step, ...] = ()  # rule 18: a dated taper or build-up
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -73,6 +76,7 @@ SIGNED_COLUMNS = (
     "indication",
     "override_reason",
     "pickup_change_reason",
+    "dose_steps",
     "signed_by_id",
     "signed_at",
 )
@@ -93,6 +97,8 @@ def _signed_values(p: Prescription) -> tuple:
 def _content(values: tuple) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
     c = dict(zip(SIGNED_COLUMNS, values))
+    if c["dose_steps"] is None:  # orders without a schedule keep the content (and signatures) they had
+        del c["dose_steps"]
     c["drug"] = c["drug"].value
     c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
     for key in ("start_date", "course_start", "end_date", "signed_at"):
@@ -165,6 +171,7 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
             )
     if t.end_date is not None and t.end_date < t.start_date:
         raise InvalidInput("end_date is before start_date.")
+    t.steps = _valid_steps(t, info, product)
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
     if ctx.session.get(Site, t.site_id) is None:
@@ -172,7 +179,39 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     return t, product.code
 
 
-def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date) -> list[str]:
+def _valid_steps(t: OrderTerms, info, product) -> tuple[Step, ...]:
+    """The order's dose steps in date order, each a dose the product can measure out (rule 18)."""
+    steps = []
+    for s in t.steps:
+        try:
+            dose = Decimal(str(s.dose_mg))
+        except (InvalidOperation, ValueError) as exc:
+            raise InvalidInput("order.step_dose_invalid", from_date=s.from_date, dose=str(s.dose_mg)) from exc
+        if not dose.is_finite() or dose > info.max_dose_mg or dose % product.dose_step_mg != 0:
+            raise InvalidInput(
+                "order.step_dose_invalid", from_date=s.from_date, dose=str(s.dose_mg), step=product.dose_step_mg
+            )
+        steps.append(Step(s.from_date, dose))
+    try:
+        return check_steps(steps, t.start_date, t.end_date)
+    except StepProblem as problem:
+        raise InvalidInput(problem.code, **problem.params) from problem
+
+
+def _dose_changes(p: Prescription) -> list[DoseChange]:
+    """A signed version's doses as titration history: its own dose, then its steps while it governed."""
+    changes = [DoseChange(p.start_date, p.dose_mg)]
+    if p.dose_steps:
+        last = p.last_day
+        changes += [
+            DoseChange(s.from_date, s.dose_mg) for s in parse_steps(p.dose_steps) if last is None or s.from_date <= last
+        ]
+    return changes
+
+
+def titration_problems(
+    ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date, steps: Sequence[Step] = ()
+) -> list[str]:
     """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
 
     Tolerance follows the doses actually taken: after a gap since the last dispensed or covered
@@ -193,7 +232,7 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
         ).scalars()
         if p.last_day is None or p.last_day >= p.start_date  # superseded before it began: never applied
     ]
-    history = [DoseChange(p.start_date, p.dose_mg) for p in versions]
+    history = [c for p in versions for c in _dose_changes(p)]
     gap = None
     if versions:
         last_taken = ctx.session.execute(
@@ -211,7 +250,13 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
     if gap is not None and gap >= policy.missed_days_new_start:
         history = []
     restart = bool(history) and gap is not None and gap >= policy.missed_days_restart_limit
-    return check_methadone_titration(dose, effective, history, policy, restart=restart)
+    problems = check_methadone_titration(dose, effective, history, policy, restart=restart)
+    # Rule 18: every step of a schedule is an increase (checked like one) or a decrease (free).
+    history = [c for c in history if c.effective < effective] + [DoseChange(effective, dose)]
+    for step in steps:
+        problems += check_methadone_titration(step.dose_mg, step.from_date, history, policy)
+        history.append(DoseChange(step.from_date, step.dose_mg))
+    return problems
 
 
 def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
@@ -254,7 +299,9 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
             f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
         )
     _check_titration(
-        ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date), terms.override_reason
+        ctx,
+        titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps),
+        terms.override_reason,
     )
     order = _new_row(ctx, doctor, patient_id, terms, product, version=1, course_start=terms.start_date)
     audit.record(
@@ -291,6 +338,7 @@ def _new_row(
         indication=t.indication.strip(),
         override_reason=(t.override_reason or "").strip() or None,
         pickup_change_reason=pickup_change_reason,
+        dose_steps=format_steps(t.steps),
         version=version,
         supersedes_id=supersedes.id if supersedes else None,
         revision_reason=reason,
@@ -367,7 +415,14 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
     _check_titration(
         ctx,
-        titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
+        titration_problems(
+            ctx,
+            order.patient_id,
+            order.drug,
+            order.dose_mg,
+            order.start_date,
+            parse_steps(order.dose_steps) if order.dose_steps else (),
+        ),
         order.override_reason,
     )
     _require_consent(ctx, order.patient_id, order.start_date)
@@ -403,6 +458,7 @@ REVISABLE = (
     "end_date",
     "indication",
     "override_reason",
+    "steps",
 )
 
 
@@ -426,7 +482,8 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
     terms = OrderTerms(
         drug=current.drug,
         product=changes.get("product", current.product),
-        dose_mg=changes.get("dose_mg", current.dose_mg),
+        # A revision ends the remaining steps of a schedule (rule 18): it starts from the dose in force.
+        dose_mg=changes.get("dose_mg", current.dose_on(effective_date)),
         weekdays=tuple(changes.get("weekdays", current.weekday_set)),
         pickup_weekdays=tuple(changes["pickup_weekdays"])
         if changes.get("pickup_weekdays") is not None
@@ -437,11 +494,12 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
         end_date=changes.get("end_date", current.end_date),
         indication=changes.get("indication", current.indication),
         override_reason=changes.get("override_reason"),
+        steps=tuple(changes.get("steps") or ()),
     )
     terms, product = validate_terms(ctx, terms)
     _check_titration(
         ctx,
-        titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date),
+        titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date, terms.steps),
         terms.override_reason,
     )
     arrangement_changed = (

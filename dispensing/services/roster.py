@@ -1,7 +1,8 @@
 """The window's roster: every dose due at a site on a date, built from the orders in force."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -11,9 +12,10 @@ from dispensing.errors import NotFound
 from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
+from dispensing.rules.calendar import allows_take_home
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
-from dispensing.services import audit
+from dispensing.services import audit, calendar
 from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
@@ -48,6 +50,11 @@ class RosterEntry:
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
 
     @property
+    def dose_mg(self) -> Decimal:
+        """The day's dose: the step of the order's schedule in force on the slot's day (rule 18)."""
+        return self.order.dose_on(self.slot.slot_date)
+
+    @property
     def take_home_days(self) -> int:
         return len(self.take_home_dates)
 
@@ -60,15 +67,41 @@ class RosterEntry:
         return (self.windows[0].start if self.windows else time.max, self.patient.name, self.slot.id)
 
 
-def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arrangement) -> list[date]:
-    """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus)."""
+def allowed_take_home(
+    ctx: Ctx,
+    order: Prescription,
+    day: date,
+    arrangement: Arrangement,
+    closures: calendar.SpanClosures | None = None,
+) -> list[date]:
+    """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus).
+
+    Across the site's closed days the span runs on to the next open pickup day (rule 17); a closed
+    day's dose the doctor moved to another site is not taken home. `closures` is looked up if not given.
+    """
     if order.drug == Drug.DISULFIRAM:
         return []
+    if closures is None:
+        closures = calendar.span_closures(ctx, arrangement.site_id, day, [order.patient_id])
+    closed = closures.closed
     dates = take_home_dates(
-        day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days, order.last_day
+        day,
+        arrangement.weekdays,
+        arrangement.pickup_weekdays,
+        ctx.policy.take_home_max_days,
+        order.last_day,
+        closed,
+        closed_take_home=bool(closed)
+        and arrangement.no_take_home_because is None
+        and allows_take_home(order.drug, arrangement.supervised, arrangement.weekdays, arrangement.pickup_weekdays),
     )
     # A sanction decided to start (or end) within the span changes the arrangement from that day.
-    return [d for d in dates if arrangement.changes_on is None or d < arrangement.changes_on]
+    return [
+        d
+        for d in dates
+        if (arrangement.changes_on is None or d < arrangement.changes_on)
+        and (order.patient_id, order.drug, d) not in closures.moved
+    ]
 
 
 def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
@@ -99,12 +132,22 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         ctx, {o.patient_id for o in candidates.values()}, day, day + timedelta(days=ctx.policy.take_home_max_days)
     )
     arrangements = {oid: arrangement(o, sanctions.get(o.patient_id, []), day) for oid, o in candidates.items()}
+    # Rule 17: nothing is due at a site on its closed day; doses the doctor moved here from a closed site are.
+    closures = calendar.span_closures(ctx, site_id, day, None, site=site)
+    moved_here = calendar.moves_to(ctx, site_id, day) if day not in closures.closed else {}
+    if moved_here:
+        for o in governing_orders(ctx, day, patient_ids=list({p for p, _ in moved_here})):
+            if (o.patient_id, o.drug) in moved_here:
+                candidates[o.id] = o
+                plan = arrangement(o, sanctions_in_force(ctx, [o.patient_id], day).get(o.patient_id, []), day)
+                arrangements[o.id] = replace(plan, site_id=site_id)
     orders = [
         o
         for o in candidates.values()
         if day.weekday() in o.weekday_set
         and arrangements[o.id].site_id == site_id
         and not arrangements[o.id].treatment_ended
+        and day not in closures.closed
     ]
     by_key = {(o.patient_id, o.drug): o for o in orders}
 
@@ -172,6 +215,8 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             p.id: p for p in session.execute(select(Patient).where(among(session, Patient.id, lacking))).scalars()
         }
 
+    if closures.closed:  # a closed day ahead: moved doses are not taken home
+        closures = calendar.span_closures(ctx, site_id, day, {o.patient_id for o in orders}, site=site)
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
     policy = ctx.policy
@@ -188,6 +233,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             arrangements.get(slot.prescription_id),
             states.get((slot.patient_id, slot.drug)),
             slot.patient_id in urine_due,
+            closures,
         )
         for slot in keep  # a handled slot shows the order it was handled under
     ]
@@ -230,6 +276,7 @@ def _entry(
     plan: Arrangement | None,
     state: MissedState | None,
     urine_due: bool,
+    closures: "calendar.SpanClosures | None" = None,
 ) -> RosterEntry:
     """What the window shows for one slot; `plan` is None when no order governs it here any more."""
     day = slot.slot_date
@@ -244,7 +291,7 @@ def _entry(
         urine_sample_due=urine_due,
         missed_consecutive=state.missed if state else 0,
         blocked_reason=blocked,
-        take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [],
+        take_home_dates=allowed_take_home(ctx, order, day, plan, closures) if due and plan else [],
         plan=plan,
         flags=tuple(
             patient_flags(
@@ -267,7 +314,7 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     order = ctx.session.get(Prescription, slot.prescription_id)
     patient = ctx.session.get(Patient, slot.patient_id)
     site = get_site(ctx, slot.site_id)
-    plan = arrangement_today(ctx, order, day) if order.governs(day) else None
+    plan = calendar.with_move(ctx, order, day, arrangement_today(ctx, order, day)) if order.governs(day) else None
     state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
     urine_due = day == ctx.today and patient.id in urine_due_today(ctx, {patient.id}, day)
     windows = [w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]
@@ -285,13 +332,15 @@ def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
         if day.weekday() in o.weekday_set
     }
     sanctions = sanctions_in_force(ctx, patient_ids, day)
+    moved = calendar.moves_of(ctx, patient_ids, day, day)
     for slot in slots:
         order = orders.get((slot.patient_id, slot.drug))
         plan = arrangement(order, sanctions.get(slot.patient_id, []), day) if order else None
         if plan is None or plan.treatment_ended:
             slot.status, slot.reason = SlotStatus.CANCELLED, "no order in force"
         else:
-            slot.prescription_id, slot.site_id = order.id, plan.site_id
+            slot.prescription_id = order.id
+            slot.site_id = moved.get((slot.patient_id, slot.drug, day), plan.site_id)
         slot.updated_at = ctx.now
 
 
