@@ -22,7 +22,7 @@ from dispensing.services.context import Ctx
 router = APIRouter(tags=["calendar"])
 
 From = Annotated[date | None, Query(alias="from", description="first day (default today)")]
-To = Annotated[date | None, Query(description="last day (default 31 days after the first)")]
+To = Annotated[date | None, Query(alias="to", description="last day (default 31 days after the first)")]
 
 
 def _span(ctx: Ctx, first: date | None, last: date | None) -> tuple[date, date]:
