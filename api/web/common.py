@@ -97,9 +97,14 @@ def nav_for(user) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = {
-        Role.NURSE: [("/ui/roster", "Window"), ("/ui/patients", "Patients")],
-        Role.ADMIN: [("/ui/roster", "Window"), ("/ui/patients", "Patients")],
-        Role.DOCTOR: [("/ui/doctor", "Doctor's desk"), ("/ui/patients", "Patients"), ("/ui/roster", "Window")],
+        Role.NURSE: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/calendar", "Closed days")],
+        Role.ADMIN: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/calendar", "Closed days")],
+        Role.DOCTOR: [
+            ("/ui/doctor", "Doctor's desk"),
+            ("/ui/patients", "Patients"),
+            ("/ui/roster", "Window"),
+            ("/ui/calendar", "Closed days"),
+        ],
         Role.SITE_STAFF: [("/ui/site", "Pickup site")],
     }
     return [(href, i18n.gettext(label)) for href, label in items[user.role]]

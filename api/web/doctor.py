@@ -14,7 +14,8 @@ from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import Patient, Prescription
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import alerts, conduct, followup, prescriptions, sanctions
+from dispensing.rules.steps import Step, parse_steps
+from dispensing.services import alerts, calendar, conduct, followup, prescriptions, sanctions
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -43,6 +44,7 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
+    unresolved = calendar.unresolved_ahead(ctx)  # rule 17: closed days' doses the doctor must decide
     people = _patients(
         ctx,
         [o.patient_id for o in drafts]
@@ -65,6 +67,9 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         today=ctx.today,
         error=refusal(error),
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+        steps={o.id: parse_steps(o.dose_steps) for o in drafts if o.dose_steps},
+        unresolved=unresolved,
+        closure_days=ctx.policy.closure_plan_days_ahead,
     )
 
 
@@ -204,6 +209,7 @@ def _defaults(ctx: Ctx, drug: Drug) -> dict:
         "indication": "",
         "override_reason": "",
         "reason": "",
+        "steps": "",
     }
 
 
@@ -228,6 +234,7 @@ def _form_values(
     indication,
     override_reason,
     reason="",
+    steps="",
 ) -> dict:
     return {
         "product": product,
@@ -241,7 +248,28 @@ def _form_values(
         "indication": indication,
         "override_reason": override_reason,
         "reason": reason,
+        "steps": steps,
     }
+
+
+def _steps(text: str) -> tuple[Step, ...]:
+    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
+    steps = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = line.replace(",", ".").split()
+        try:
+            steps.append(Step(date.fromisoformat(parts[0]), Decimal(parts[1])))
+        except (IndexError, ValueError, ArithmeticError):
+            raise InvalidInput("order.step_unreadable", line=line.strip()) from None
+    return tuple(steps)
+
+
+def steps_text(order: Prescription, after: date) -> str:
+    """The order's steps still to come after `after`, as the form writes them."""
+    steps = parse_steps(order.dose_steps) if order.dose_steps else ()
+    return "\n".join(f"{s.from_date.isoformat()} {i18n.mg(s.dose_mg)}" for s in steps if s.from_date > after)
 
 
 def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | None:
@@ -262,7 +290,7 @@ def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms) -> list[s
     """What the service would refuse, without writing: the terms, then the titration limits."""
     ctx.require(Role.DOCTOR)
     terms, _ = prescriptions.validate_terms(ctx, terms)
-    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date)
+    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps)
 
 
 Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = None
@@ -284,6 +312,7 @@ def create_order(
     end_date: Annotated[str, Form()] = "",
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
@@ -291,7 +320,17 @@ def create_order(
     weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
     the_drug = _drug(drug)
     values = _form_values(
-        product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date, indication, override_reason
+        product,
+        dose,
+        weekdays,
+        pickup_weekdays,
+        supervised,
+        site_id,
+        start_date,
+        end_date,
+        indication,
+        override_reason,
+        steps=steps,
     )
 
     def terms(c: Ctx) -> prescriptions.OrderTerms:
@@ -307,6 +346,7 @@ def create_order(
             end_date=_date_or_refuse(end_date, "end_date", optional=True),
             indication=indication,
             override_reason=override_reason or None,
+            steps=_steps(steps),
         )
 
     if action == "check":
@@ -333,18 +373,20 @@ def create_order(
 def revise_form(request: Request, ctx: WebCtx, order_id: int):
     require(ctx, Role.DOCTOR)
     current = prescriptions.read_order(ctx, order_id)
+    effective = max(ctx.today, current.start_date)
     values = {
         "product": current.product,
-        "dose": i18n.mg(current.dose_mg),
+        "dose": i18n.mg(current.dose_on(effective)),  # a schedule's step in force, not its first dose
         "weekdays": sorted(current.weekday_set),
         "pickup_weekdays": sorted(current.pickup_weekday_set),
         "supervised": current.supervised,
         "site_id": current.site_id,
-        "start_date": max(ctx.today, current.start_date).isoformat(),
+        "start_date": effective.isoformat(),
         "end_date": current.end_date.isoformat() if current.end_date else "",
         "indication": current.indication,
         "override_reason": "",
         "reason": "",
+        "steps": steps_text(current, effective),
     }
     return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
 
@@ -365,6 +407,7 @@ def revise(
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft version (prescriptions.revise_order), superseding the order once signed."""
@@ -384,6 +427,7 @@ def revise(
         indication,
         override_reason,
         reason,
+        steps,
     )
 
     def changes() -> dict:
@@ -397,6 +441,7 @@ def revise(
             "end_date": _date_or_refuse(end_date, "end_date", optional=True),
             "indication": indication,
             "override_reason": override_reason or None,
+            "steps": _steps(steps),
         }
 
     if action == "check":
@@ -415,6 +460,7 @@ def revise(
                 end_date=ch["end_date"],
                 indication=indication,
                 override_reason=ch["override_reason"],
+                steps=ch["steps"],
             )
             return _check(c, current.patient_id, terms)
 

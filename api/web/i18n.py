@@ -238,6 +238,46 @@ DA: dict[str, str] = {
     "genindlæs siden og prøv igen.",
     "Go to the start page": "Gå til forsiden",
     "Something went wrong": "Noget gik galt",
+    # calendar: closed days, closure plan, dose steps (rules 17-18)
+    "Closed days": "Lukkedage",
+    "Closed on Danish public holidays": "Lukket på danske helligdage",
+    "Open on Danish public holidays": "Åbent på danske helligdage",
+    "Reason": "Begrundelse",
+    "Kind": "Art",
+    "closure.holiday": "Helligdag",
+    "closure.added": "Lukket af administrator",
+    "No closed days in this period.": "Ingen lukkedage i perioden.",
+    "Save": "Gem",
+    "Days the site closes besides the holidays": "Dage stedet holder lukket ud over helligdagene",
+    "One day per line: the date and the reason, e.g. 2026-12-28 Staff day": "Én dag pr. linje: datoen og begrundelsen, f.eks. 2026-12-28 Personaledag",
+    "Save the closed days": "Gem lukkedagene",
+    "Closure plan": "Lukkeplan",
+    "Cover": "Dækning",
+    "Taken home (handed out)": "Hjemmedosis (udleveret)",
+    "Take-home, handed out on {day}": "Hjemmedosis, udleveres {day}",
+    "Moved to {site}": "Flyttet til {site}",
+    "handed out": "udleveret",
+    "Unresolved": "Uafklaret",
+    "unresolved.supervised_only": "Kun superviseret indtagelse: lægen beslutter (flyt dosen til et åbent sted, eller ret ordinationen).",
+    "unresolved.antabus": "Antabus gives kun superviseret: lægen beslutter.",
+    "unresolved.no_take_home_sanction": "En sanktion udelukker hjemmedosis: lægen beslutter.",
+    "unresolved.span_too_long": "Hjemmedosis ville række ud over det længste tilladte spænd: lægen beslutter.",
+    "unresolved.no_open_day_before": "Der er ingen åben dag før lukkedagen at udlevere på: lægen beslutter.",
+    "Move to": "Flyt til",
+    "Move the dose": "Flyt dosen",
+    "No doses fall on a closed day in this period.": "Ingen doser falder på en lukkedag i perioden.",
+    "The closed days were saved.": "Lukkedagene er gemt.",
+    "The holiday rule was saved.": "Helligdagsreglen er gemt.",
+    "The dose was moved to the open clinic for that day.": "Dosen er flyttet til den åbne klinik den dag.",
+    "Closed days: doses without a cover (next {n} days)": "Lukkedage: doser uden dækning (de næste {n} dage)",
+    "is closed": "har lukket",
+    "Decide in the closure plan": "Beslut i lukkeplanen",
+    "Every dose on a closed day is covered.": "Alle doser på lukkedage er dækket.",
+    "Closed today": "Lukket i dag",
+    "No doses are handed out at the window; see the closure plan.": "Der udleveres ikke doser i lugen; se lukkeplanen.",
+    "Dose steps": "Dosistrin",
+    "Dose steps (taper or build-up, optional)": "Dosistrin (nedtrapning eller optrapning, valgfrit)",
+    "One step per line: the date it begins and the day's dose, e.g. 2026-12-14 55": "Ét trin pr. linje: datoen det begynder og dagens dosis, f.eks. 2026-12-14 55",
 }
 
 STATUS = {
@@ -493,6 +533,8 @@ def danish_rule(message: str) -> str | None:
 
 def danish_error(exc: DispensingError | str) -> str:
     """A plain Danish sentence for a refusal; the English rule message is shown beside it."""
+    if isinstance(exc, DispensingError) and exc.text("da") != exc.text("en"):  # a coded refusal: its catalogue text
+        return exc.text("da")
     known = danish_rule(exc if isinstance(exc, str) else exc.message)
     if known:
         return known
