@@ -5,6 +5,7 @@ from fastapi import APIRouter
 from api.deps import CtxDep
 from api.schemas import (
     DiscontinueRequest,
+    DosePartRead,
     DoseStepRead,
     DrugRead,
     PrescriptionCreate,
@@ -16,6 +17,7 @@ from api.schemas import (
 from dispensing.catalogue import CATALOGUE
 from dispensing.models import Prescription, User
 from dispensing.rules.breath import breath_required
+from dispensing.rules.split import Part
 from dispensing.rules.steps import Step, parse_steps
 from dispensing.services import prescriptions as svc
 from dispensing.services.conduct import current_agreement
@@ -69,6 +71,7 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         steps=[DoseStepRead(from_date=s.from_date, dose_mg=s.dose_mg) for s in parse_steps(p.dose_steps)]
         if p.dose_steps
         else [],
+        doses=[DosePartRead(time=d.at, dose_mg=d.dose_mg, supervised=d.supervised) for d in p.parts],
         warnings=warnings,
     )
 
@@ -104,6 +107,7 @@ def create(body: PrescriptionCreate, ctx: CtxDep):
         indication=body.indication,
         override_reason=body.override_reason,
         steps=tuple(Step(s.from_date, s.dose_mg) for s in body.steps),
+        parts=tuple(Part(d.time, d.dose_mg, d.supervised) for d in body.doses),
     )
     return order_read(ctx, svc.create_order(ctx, body.patient_id, terms))
 
@@ -137,6 +141,9 @@ def revise(order_id: int, body: PrescriptionRevise, ctx: CtxDep):
     changes = body.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
     if changes.get("steps"):
         changes["steps"] = [Step(s.from_date, s.dose_mg) for s in body.steps]
+    if "doses" in changes:
+        changes["parts"] = [Part(d.time, d.dose_mg, d.supervised) for d in body.doses or []]
+        del changes["doses"]
     return order_read(ctx, svc.revise_order(ctx, order_id, changes, body.effective_date, body.reason))
 
 

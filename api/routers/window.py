@@ -37,7 +37,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         drug=e.slot.drug,
         product_name=product.name if product else e.order.product,
         dose_mg=e.dose_mg,
-        supervised=e.order.supervised,
+        supervised=e.part.supervised if e.part else e.order.supervised,
         window=windows[0] if windows else None,
         windows=windows,
         status=e.slot.status.value,
@@ -46,6 +46,8 @@ def roster_item(e: RosterEntry) -> RosterItem:
         missed_consecutive=e.missed_consecutive,
         blocked_reason=e.blocked_reason,
         take_home_days=e.take_home_days,
+        part=e.slot.part,
+        part_time=e.part.at if e.part else None,
         sanctions=[s.step.value for s in e.sanctions],
         flags=list(e.flags),
     )

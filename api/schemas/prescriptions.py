@@ -1,11 +1,12 @@
 """Doctors' orders and the drug catalogue."""
 
 from datetime import date, datetime
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from pydantic import model_validator
 
-from api.schemas.common import DecimalStr, Model, Strict
+from api.schemas.common import HHMM, DecimalStr, Model, Strict
 from dispensing.enums import Drug
 
 
@@ -19,6 +20,20 @@ class DoseStep(Strict):
 class DoseStepRead(Model):
     from_date: date
     dose_mg: DecimalStr
+
+
+class DosePart(Strict):
+    """A part of a split dose (rule 18): its own slot on the roster, supervised or taken home."""
+
+    time: time_of_day | None = None
+    dose_mg: Decimal
+    supervised: bool = True
+
+
+class DosePartRead(Model):
+    time: HHMM | None
+    dose_mg: DecimalStr
+    supervised: bool
 
 
 class PrescriptionCreate(Strict):
@@ -35,6 +50,7 @@ class PrescriptionCreate(Strict):
     indication: str
     override_reason: str | None = None
     steps: list[DoseStep] = []  # a signed taper or build-up
+    doses: list[DosePart] = []  # a split dose: parts adding up to dose_mg
 
 
 class PrescriptionRevise(Strict):
@@ -53,6 +69,7 @@ class PrescriptionRevise(Strict):
     indication: str | None = None
     override_reason: str | None = None
     steps: list[DoseStep] | None = None  # the revision's own schedule; the old one's remaining steps end
+    doses: list[DosePart] | None = None  # a new split ([] = undivided); kept when neither it nor the dose changes
 
     @model_validator(mode="after")
     def no_nulls_where_a_value_is_needed(self):
@@ -62,7 +79,7 @@ class PrescriptionRevise(Strict):
         return self
 
 
-NULLABLE_ON_REVISE = {"end_date", "override_reason", "steps"}
+NULLABLE_ON_REVISE = {"end_date", "override_reason", "steps", "doses"}
 
 
 class SignRequest(Strict):
@@ -105,6 +122,7 @@ class PrescriptionRead(Model):
     discontinued_on: date | None
     discontinue_reason: str | None
     steps: list[DoseStepRead] = []
+    doses: list[DosePartRead] = []
     warnings: list[str] = []
 
 

@@ -30,6 +30,8 @@ class RosterItem(Model):
     missed_consecutive: int
     blocked_reason: str | None
     take_home_days: int
+    part: int = 0  # a split dose (rule 18): which part this slot is (0, 1, ...)
+    part_time: HHMM | None = None  # the part's time of day
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
 

@@ -229,15 +229,17 @@ def move_dose(ctx: Ctx, order_id: int, day: date, to_site_id: int, reason: str) 
     target_closed = site_closed_days(ctx, target, day, day).get(day)
     if target_closed is not None:
         raise Conflict("site.closed", site=target.name, day=day, reason=target_closed)
-    slot = ctx.session.execute(
+    slots = ctx.session.execute(  # one per part of a split dose
         select(Slot)
         .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date == day)
+        .order_by(Slot.part)
         .with_for_update()
-    ).scalar_one_or_none()
-    if slot is not None and slot.status in HANDLED:
-        raise Conflict("closure.move_already_covered", day=day)
-    if slot is not None and slot.status == SlotStatus.DUE:
-        slot.site_id, slot.updated_at = target.id, ctx.now
+    ).scalars()
+    for slot in list(slots):
+        if slot.status in HANDLED:
+            raise Conflict("closure.move_already_covered", day=day)
+        if slot.status == SlotStatus.DUE:
+            slot.site_id, slot.updated_at = target.id, ctx.now
     move = ctx.session.execute(
         select(ClosureMove).where(
             ClosureMove.patient_id == order.patient_id, ClosureMove.drug == order.drug, ClosureMove.day == day
@@ -319,14 +321,14 @@ def _plan_for_site(ctx: Ctx, site: Site, first: date, last: date) -> list[PlanIt
             continue
         patient_ids = {o.patient_id for o, _ in due}
         moves = moves_of(ctx, patient_ids, day, day)
-        statuses = {
-            (p, d): s
-            for p, d, s in ctx.session.execute(
-                select(Slot.patient_id, Slot.drug, Slot.status).where(
-                    Slot.slot_date == day, among(ctx.session, Slot.patient_id, patient_ids)
-                )
+        statuses: dict[tuple[int, Drug], SlotStatus] = {}
+        for p, d, s in ctx.session.execute(
+            select(Slot.patient_id, Slot.drug, Slot.status).where(
+                Slot.slot_date == day, among(ctx.session, Slot.patient_id, patient_ids)
             )
-        }
+        ):
+            if statuses.get((p, d)) not in HANDLED:  # a split dose: handled when a part is
+                statuses[(p, d)] = s
         for o, plan in due:
             status = statuses.get((o.patient_id, o.drug))
             to = moves.get((o.patient_id, o.drug, day))

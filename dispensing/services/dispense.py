@@ -123,7 +123,7 @@ def record_dispense(
     breath: BreathTest | None = None,
 ) -> Dispense:
     """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
-    covered = _cover(ctx, order, take_home)
+    covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
         slot_id=slot.id,
@@ -131,10 +131,10 @@ def record_dispense(
         prescription_id=order.id,
         site_id=slot.site_id,
         drug=order.drug,
-        dose_mg=order.dose_on(slot.slot_date),
+        dose_mg=order.dose_for(slot.slot_date, slot.part),
         supervised=supervised,
         take_home_days=len(take_home),
-        total_mg=sum((order.dose_on(d) for d in days), Decimal(0)),  # each day's step (rule 18)
+        total_mg=sum((order.dose_for(d, slot.part) for d in days), Decimal(0)),  # each day's step or part (rule 18)
         first_day=days[0],
         last_day=days[-1],
         covers=[d.isoformat() for d in days],
@@ -194,8 +194,10 @@ def dispense(
     calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
-    if plan.supervised and not supervised:
-        why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
+    if needs_supervision(order, slot, plan) and not supervised:
+        why = (
+            "This order requires" if order.supervised or order.parts else f"The {plan.in_force[0].describe()} requires"
+        )
         raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
@@ -223,8 +225,17 @@ def dispense(
     return DispenseResult("dispensed", item)
 
 
-def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
-    """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
+def needs_supervision(order: Prescription, slot: Slot, plan: Arrangement) -> bool:
+    """Supervised intake required: a split dose's part says so itself (a no-take-home sanction still
+    makes every part supervised); otherwise the arrangement in force."""
+    parts = order.parts
+    if slot.part < len(parts):
+        return parts[slot.part].supervised or plan.no_take_home_because is not None
+    return plan.supervised
+
+
+def _cover(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
+    """Make sure every take-home day has an open slot (of the same part), locked; refuse if one is handled."""
     if not dates:
         return []
     insert_ignoring_conflicts(
@@ -235,6 +246,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
                 "patient_id": order.patient_id,
                 "drug": order.drug.value,
                 "slot_date": d,
+                "part": part,
                 "prescription_id": order.id,
                 "site_id": order.site_id,
                 "status": SlotStatus.DUE.value,
@@ -242,9 +254,9 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
             }
             for d in dates
         ],
-        ["patient_id", "drug", "slot_date"],
+        ["patient_id", "drug", "slot_date", "part"],
     )
-    slots = _slots_for(ctx, order, dates)
+    slots = _slots_for(ctx, order, dates, part)
     for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict(
@@ -254,13 +266,18 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     return slots
 
 
-def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
     if not dates:
         return []
     return list(
         ctx.session.execute(
             select(Slot)
-            .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+            .where(
+                Slot.patient_id == order.patient_id,
+                Slot.drug == order.drug,
+                Slot.slot_date.in_(dates),
+                Slot.part == part,
+            )
             .order_by(Slot.slot_date)
             .with_for_update()
             .execution_options(populate_existing=True)

@@ -44,9 +44,9 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
     per_ml = product.mg_per_ml
     labels = []
     for n, group in enumerate(groups, start=1):
-        # A dose schedule (rule 18): each day's label carries that day's step.
-        dose = order.dose_on(group[0])
-        total = sum((order.dose_on(day) for day in group), Decimal(0))
+        # Rule 18: each day's label carries that day's step; a part of a split dose, the part's dose.
+        dose = d.dose_mg if order.parts else order.dose_on(group[0])
+        total = dose * len(group) if order.parts else sum((order.dose_on(day) for day in group), Decimal(0))
         claims = LabelClaims(
             dispense_id=d.id,
             copy_no=n,

@@ -26,6 +26,7 @@ from dispensing.models import (
     weekdays_to_str,
 )
 from dispensing.rules.special import consent_problem
+from dispensing.rules.split import Part, SplitProblem, check_parts, format_parts
 from dispensing.rules.steps import Step, StepProblem, check_steps, format_steps, parse_steps
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
@@ -54,6 +55,7 @@ class OrderTerms:
     end_date: date | None = None
     override_reason: str | None = None
     steps: tuple[Step, ...] = ()  # rule 18: a dated taper or build-up
+    parts: tuple[Part, ...] = ()  # rule 18: the day's dose split in timed parts
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -77,6 +79,7 @@ SIGNED_COLUMNS = (
     "override_reason",
     "pickup_change_reason",
     "dose_steps",
+    "dose_parts",
     "signed_by_id",
     "signed_at",
 )
@@ -97,8 +100,9 @@ def _signed_values(p: Prescription) -> tuple:
 def _content(values: tuple) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
     c = dict(zip(SIGNED_COLUMNS, values))
-    if c["dose_steps"] is None:  # orders without a schedule keep the content (and signatures) they had
-        del c["dose_steps"]
+    for key in ("dose_steps", "dose_parts"):  # orders without them keep the content (and signatures) they had
+        if c[key] is None:
+            del c[key]
     c["drug"] = c["drug"].value
     c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
     for key in ("start_date", "course_start", "end_date", "signed_at"):
@@ -172,6 +176,7 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     if t.end_date is not None and t.end_date < t.start_date:
         raise InvalidInput("end_date is before start_date.")
     t.steps = _valid_steps(t, info, product)
+    t.parts = _valid_parts(t, product)
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
     if ctx.session.get(Site, t.site_id) is None:
@@ -195,6 +200,29 @@ def _valid_steps(t: OrderTerms, info, product) -> tuple[Step, ...]:
     try:
         return check_steps(steps, t.start_date, t.end_date)
     except StepProblem as problem:
+        raise InvalidInput(problem.code, **problem.params) from problem
+
+
+def _valid_parts(t: OrderTerms, product) -> tuple[Part, ...]:
+    """A split dose's parts in time order, adding up to the day's dose (rule 18)."""
+    if not t.parts:
+        return ()
+    if t.steps:  # a schedule changes the day's total; which part would change is not written down
+        raise InvalidInput("order.split_with_steps")
+    parts = []
+    for part in t.parts:
+        try:
+            dose = Decimal(str(part.dose_mg))
+        except (InvalidOperation, ValueError) as exc:
+            raise InvalidInput("order.split_dose_invalid", dose=str(part.dose_mg), step=product.dose_step_mg) from exc
+        if not dose.is_finite() or dose % product.dose_step_mg != 0:
+            raise InvalidInput("order.split_dose_invalid", dose=str(part.dose_mg), step=product.dose_step_mg)
+        if t.drug == Drug.DISULFIRAM and not part.supervised:
+            raise InvalidInput("order.split_antabus_take_home")
+        parts.append(Part(part.at, dose, bool(part.supervised)))
+    try:
+        return check_parts(parts, t.dose_mg)
+    except SplitProblem as problem:
         raise InvalidInput(problem.code, **problem.params) from problem
 
 
@@ -339,6 +367,7 @@ def _new_row(
         override_reason=(t.override_reason or "").strip() or None,
         pickup_change_reason=pickup_change_reason,
         dose_steps=format_steps(t.steps),
+        dose_parts=format_parts(t.parts),
         version=version,
         supersedes_id=supersedes.id if supersedes else None,
         revision_reason=reason,
@@ -459,6 +488,7 @@ REVISABLE = (
     "indication",
     "override_reason",
     "steps",
+    "parts",
 )
 
 
@@ -495,6 +525,10 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
         indication=changes.get("indication", current.indication),
         override_reason=changes.get("override_reason"),
         steps=tuple(changes.get("steps") or ()),
+        # A split stays as it was unless the revision changes it or the day's dose.
+        parts=tuple(changes["parts"] or ())
+        if "parts" in changes
+        else (current.parts if "dose_mg" not in changes or Decimal(str(changes["dose_mg"])) == current.dose_mg else ()),
     )
     terms, product = validate_terms(ctx, terms)
     _check_titration(

@@ -13,6 +13,7 @@ from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Pa
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.calendar import allows_take_home
+from dispensing.rules.split import Part, window_for
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
 from dispensing.services import audit, calendar
@@ -52,7 +53,13 @@ class RosterEntry:
     @property
     def dose_mg(self) -> Decimal:
         """The day's dose: the step of the order's schedule in force on the slot's day (rule 18)."""
-        return self.order.dose_on(self.slot.slot_date)
+        return self.order.dose_for(self.slot.slot_date, self.slot.part)
+
+    @property
+    def part(self) -> Part | None:
+        """The part of a split dose this slot is (its time, dose and supervision), else None."""
+        parts = self.order.parts
+        return parts[self.slot.part] if self.slot.part < len(parts) else None
 
     @property
     def take_home_days(self) -> int:
@@ -156,8 +163,8 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     # Only the first look of the day has slots to create; a reload inserts nothing (its ~400 conflicting
     # rows cost ~20 ms on PostgreSQL). A slot of the patient and drug at any site is found above and
     # would have stopped the insert (unique per patient, drug and day) all the same.
-    have = {(s.patient_id, s.drug) for s in slots}
-    missing = [o for o in orders if (o.patient_id, o.drug) not in have]
+    have = {(s.patient_id, s.drug, s.part) for s in slots}
+    missing = [(o, part) for o in orders for part in range(o.part_count) if (o.patient_id, o.drug, part) not in have]
     if missing:
         insert_ignoring_conflicts(
             session,
@@ -167,14 +174,15 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
                     "patient_id": o.patient_id,
                     "drug": o.drug.value,
                     "slot_date": day,
+                    "part": part,
                     "prescription_id": o.id,
                     "site_id": site_id,
                     "status": SlotStatus.DUE.value,
                     "updated_at": ctx.now,
                 }
-                for o in missing
+                for o, part in missing
             ],
-            ["patient_id", "drug", "slot_date"],
+            ["patient_id", "drug", "slot_date", "part"],
         )
         slots = _day_slots(session, site_id, day, patient_ids)
 
@@ -191,6 +199,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         if slot.status == SlotStatus.DUE:
             if order is None:
                 gone.append(slot)
+                continue
+            if slot.part >= order.part_count:  # a part of a split the order in force no longer has
+                slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "order no longer split", ctx.now
                 continue
             if slot.prescription_id != order.id or slot.site_id != site_id:
                 slot.prescription_id, slot.site_id, slot.updated_at = order.id, site_id, ctx.now
@@ -229,7 +240,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             slot,
             orders_by_id[slot.prescription_id],
             patients[slot.patient_id],
-            windows_for[slot.drug],
+            part_windows(orders_by_id[slot.prescription_id], slot.part, windows_for[slot.drug]),
             arrangements.get(slot.prescription_id),
             states.get((slot.patient_id, slot.drug)),
             slot.patient_id in urine_due,
@@ -318,7 +329,16 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
     urine_due = day == ctx.today and patient.id in urine_due_today(ctx, {patient.id}, day)
     windows = [w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]
-    return _entry(ctx, slot, order, patient, windows, plan, state, urine_due)
+    return _entry(ctx, slot, order, patient, part_windows(order, slot.part, windows), plan, state, urine_due)
+
+
+def part_windows(order: Prescription, part: int, windows: list[DispensingWindow]) -> list[DispensingWindow]:
+    """The windows of a slot: all of the day's for the drug, or for a part of a split dose its own one."""
+    parts = order.parts
+    if not parts or part >= len(parts):
+        return windows
+    chosen = window_for(parts[part].at, part, [(w.start, w.end) for w in windows])
+    return [windows[chosen]] if chosen is not None else []
 
 
 def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
