@@ -1,6 +1,6 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,6 +14,7 @@ from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import Patient, Prescription
 from dispensing.rules.cpr import mask_cpr
+from dispensing.rules.split import Part
 from dispensing.rules.steps import Step, parse_steps
 from dispensing.services import alerts, calendar, conduct, followup, prescriptions, sanctions
 from dispensing.services.context import Ctx
@@ -210,6 +211,7 @@ def _defaults(ctx: Ctx, drug: Drug) -> dict:
         "override_reason": "",
         "reason": "",
         "steps": "",
+        "doses": "",
     }
 
 
@@ -235,6 +237,7 @@ def _form_values(
     override_reason,
     reason="",
     steps="",
+    doses="",
 ) -> dict:
     return {
         "product": product,
@@ -249,6 +252,7 @@ def _form_values(
         "override_reason": override_reason,
         "reason": reason,
         "steps": steps,
+        "doses": doses,
     }
 
 
@@ -264,6 +268,30 @@ def _steps(text: str) -> tuple[Step, ...]:
         except (IndexError, ValueError, ArithmeticError):
             raise InvalidInput("order.step_unreadable", line=line.strip()) from None
     return tuple(steps)
+
+
+def _parts(text: str) -> tuple[Part, ...]:
+    """A split dose from the form: one "HH:MM mg S|H" per line (S supervised, H take-home; rule 18)."""
+    parts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        fields = line.replace(",", ".").split()
+        try:
+            at, dose, how = (fields + ["S"])[:3] if len(fields) == 2 else fields
+            if how.upper() not in ("S", "H"):
+                raise ValueError(how)
+            parts.append(Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S"))
+        except (ValueError, ArithmeticError):
+            raise InvalidInput("order.part_unreadable", line=line.strip()) from None
+    return tuple(parts)
+
+
+def parts_text(order: Prescription) -> str:
+    return "\n".join(
+        f"{p.at.strftime('%H:%M') if p.at else ''} {i18n.mg(p.dose_mg)} {'S' if p.supervised else 'H'}".strip()
+        for p in order.parts
+    )
 
 
 def steps_text(order: Prescription, after: date) -> str:
@@ -313,6 +341,7 @@ def create_order(
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
     steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
@@ -331,6 +360,7 @@ def create_order(
         indication,
         override_reason,
         steps=steps,
+        doses=doses,
     )
 
     def terms(c: Ctx) -> prescriptions.OrderTerms:
@@ -347,6 +377,7 @@ def create_order(
             indication=indication,
             override_reason=override_reason or None,
             steps=_steps(steps),
+            parts=_parts(doses),
         )
 
     if action == "check":
@@ -387,6 +418,7 @@ def revise_form(request: Request, ctx: WebCtx, order_id: int):
         "override_reason": "",
         "reason": "",
         "steps": steps_text(current, effective),
+        "doses": parts_text(current),
     }
     return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
 
@@ -408,6 +440,7 @@ def revise(
     override_reason: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
     steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft version (prescriptions.revise_order), superseding the order once signed."""
@@ -428,6 +461,7 @@ def revise(
         override_reason,
         reason,
         steps,
+        doses,
     )
 
     def changes() -> dict:
@@ -442,6 +476,7 @@ def revise(
             "indication": indication,
             "override_reason": override_reason or None,
             "steps": _steps(steps),
+            "parts": _parts(doses),
         }
 
     if action == "check":
@@ -461,6 +496,7 @@ def revise(
                 indication=indication,
                 override_reason=ch["override_reason"],
                 steps=ch["steps"],
+                parts=ch["parts"],
             )
             return _check(c, current.patient_id, terms)
 

@@ -276,6 +276,12 @@ DA: dict[str, str] = {
     "Closed today": "Lukket i dag",
     "No doses are handed out at the window; see the closure plan.": "Der udleveres ikke doser i lugen; se lukkeplanen.",
     "Dose steps": "Dosistrin",
+    "supervised": "superviseret",
+    "take-home": "hjemmedosis",
+    "at": "kl.",
+    "Part": "Del",
+    "Split dose (parts, optional)": "Delt dosis (dele, valgfrit)",
+    "One part per line: time, dose and S (supervised) or H (take-home), e.g. 08:00 40 S; the parts add up to the day's dose": "Én del pr. linje: tidspunkt, dosis og S (superviseret) eller H (hjemmedosis), f.eks. 08:00 40 S; delene giver tilsammen dagens dosis",
     "Dose steps (taper or build-up, optional)": "Dosistrin (nedtrapning eller optrapning, valgfrit)",
     "One step per line: the date it begins and the day's dose, e.g. 2026-12-14 55": "Ét trin pr. linje: datoen det begynder og dagens dosis, f.eks. 2026-12-14 55",
 }

@@ -54,6 +54,13 @@ class RosterRow:
     sanctions: list[str]
     take_home: int
     cpr: str  # digits, for the search only; never rendered
+    part: str | None = None  # a split dose: "kl. 08:00, superviseret" / "kl. 20:00, hjemmedosis"
+
+
+def part_text(part) -> str:
+    """A part of a split dose as the roster shows it: its time and how it is taken."""
+    how = i18n.gettext("supervised") if part.supervised else i18n.gettext("take-home")
+    return f"{i18n.gettext('at')} {part.at.strftime('%H:%M')}, {how}" if part.at else how
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -91,6 +98,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
+                part=part_text(e.part) if e.part else None,
             )
         )
     return rows

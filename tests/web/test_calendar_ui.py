@@ -107,3 +107,36 @@ def test_every_calendar_word_is_danish(ui, factory, clock):
     ui.login(factory.nurse)
     ui.page(f"/ui/roster?site_id={site.id}")
     assert i18n.MISSING == set()
+
+
+def test_order_form_takes_a_split_dose_and_the_roster_shows_the_parts(ui, factory, clock):
+    from dispensing.models import Prescription
+    from dispensing.services import prescriptions
+    from tests.conftest import PASSWORD
+
+    site, patient = factory.site(), factory.patient(name="Signe Split")
+    ui.login(factory.doctor)
+    form = {
+        "patient_id": patient.id,
+        "drug": "methadone",
+        "product": "",
+        "dose": "30",
+        "weekdays": [0, 1, 2, 3, 4, 5, 6],
+        "supervised": "on",
+        "site_id": site.id,
+        "start_date": "2026-03-02",
+        "indication": "gravid uge 34",
+        "doses": "08:00 20 S\n20:00 10 H",
+    }
+    bad = ui.post("/ui/doctor/orders", form | {"doses": "08:00 20 S\n20:00 5 H"})
+    assert bad.status_code == 422 and "giver tilsammen 25 mg" in bad.text
+    unreadable = ui.post("/ui/doctor/orders", form | {"doses": "08:00 20 X"})
+    assert unreadable.status_code == 422 and "kan ikke læses" in unreadable.text
+    assert ui.post("/ui/doctor/orders", form).status_code == 303
+    order = factory.session.query(Prescription).filter_by(patient_id=patient.id).one()
+    prescriptions.sign_order(factory.ctx(factory.doctor), order.id, PASSWORD)
+    factory.session.commit()
+    ui.login(factory.nurse)
+    roster = ui.page(f"/ui/roster?site_id={site.id}").text
+    assert roster.count("Signe Split") == 2
+    assert "Del: kl. 08:00, superviseret" in roster and "Del: kl. 20:00, hjemmedosis" in roster
