@@ -20,6 +20,7 @@ from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services.context import Ctx
+from dispensing.services.dispense import needs_supervision
 from dispensing.services.patients import read_patient
 from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
@@ -165,7 +166,7 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         windows=windows_text(e.windows),
         breath_required=e.breathalyser_required,
         breath_limit=breath_threshold(slot.drug, ctx.policy),
-        supervised_required=e.plan.supervised if e.plan else order.supervised,
+        supervised_required=needs_supervision(order, slot, e.plan) if e.plan else order.supervised,
         missed=e.missed_consecutive,
         blocked=e.blocked_reason,
         take_home_dates=e.take_home_dates,

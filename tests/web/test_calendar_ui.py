@@ -140,3 +140,10 @@ def test_order_form_takes_a_split_dose_and_the_roster_shows_the_parts(ui, factor
     roster = ui.page(f"/ui/roster?site_id={site.id}").text
     assert roster.count("Signe Split") == 2
     assert "Del: kl. 08:00, superviseret" in roster and "Del: kl. 20:00, hjemmedosis" in roster
+    # The take-home part's dispense page does not ask for supervised intake; the morning part's does.
+    import re
+
+    slots = re.findall(r'href="/ui/slots/(\d+)"', roster)
+    pages = [ui.page(f"/ui/slots/{s}").text for s in slots]
+    checked = ['id="supervised" name="supervised" value="1" checked' in p for p in pages]
+    assert sorted(checked) == [False, True]
