@@ -5,7 +5,7 @@ the doctor's decisions to move a closed day's dose to an open site. Rule 18: an 
 dose schedule (dated steps), NULL for none.
 
 Revision ID: calendar00001
-Revises: mu1t10000001
+Revises: st0ck0000001
 Create Date: 2026-12-04 21:10:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "calendar00001"
-down_revision: str | None = "mu1t10000001"
+down_revision: str | None = "st0ck0000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
