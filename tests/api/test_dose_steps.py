@@ -164,3 +164,25 @@ def test_a_changed_schedule_breaks_the_signature(api, factory, session):
     session.commit()
     line = api.slot(site.id, MONDAY, patient.id)
     assert line["blocked_reason"] and "signature" in line["blocked_reason"]
+
+
+def test_fhir_shows_the_schedule_and_a_span_across_a_step(api, factory):
+    site, patient = factory.site(), factory.patient()
+    order = signed(api, order_body(patient.id, site.id, steps=TAPER, start_date="2026-03-05"))
+    api.clock.set(MONDAY + timedelta(days=3))  # Thursday 5 March: 60 mg to Friday, 55 mg for the weekend
+    expect(api.dispense(api.slot(site.id, api.clock.today, patient.id)["slot_id"]), 201)
+    bundle = expect(api.get(f"/fhir/Patient/{patient.id}/$everything", factory.doctor), 200)
+    resources = [e["resource"] for e in bundle["entry"]]
+    request = next(r for r in resources if r["resourceType"] == "MedicationRequest" and r["id"] == str(order["id"]))
+    lines = [
+        (d["doseAndRate"][0]["doseQuantity"]["value"], d["timing"]["repeat"].get("boundsPeriod"))
+        for d in request["dosageInstruction"]
+    ]
+    assert [v for v, _ in lines] == [60, 55, 50, 45, 40]
+    assert lines[0][1] == {"start": "2026-03-05", "end": "2026-03-06"}
+    assert lines[-1][1] == {"start": "2026-03-28"}
+    dispense = next(r for r in resources if r["resourceType"] == "MedicationDispense")
+    assert [d["timing"]["event"] for d in dispense["dosageInstruction"]] == [
+        ["2026-03-05", "2026-03-06"],
+        ["2026-03-07", "2026-03-08"],
+    ]
