@@ -13,9 +13,9 @@ from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Pa
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.calendar import allows_take_home
-from dispensing.rules.split import Part, window_for
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
+from dispensing.rules.split import Part, window_for
 from dispensing.services import audit, calendar
 from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
