@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
+from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.rules.cpr import mask_cpr
@@ -59,6 +59,11 @@ def _page(
     )
 
 
+def _page_for(request: Request, site_id: int, first_text: str | None = None) -> Draw:
+    """The calendar page with a refusal on it."""
+    return lambda ctx, error: _page(request, ctx, site_id, first_text, None, error=error, status=error.status_code)
+
+
 @router.get("/calendar")
 def calendar_page(
     request: Request, ctx: WebCtx, site_id: int | None = None, first: str | None = None, last: str | None = None
@@ -83,17 +88,13 @@ def _closures(text: str) -> list[tuple[date, str]]:
 
 @router.post("/calendar/{site_id}/closures")
 def set_closures(request: Request, ctx: PostCtx, site_id: int, days: Annotated[str, Form()] = ""):
-    _, error = attempt(ctx, lambda c: calendar.set_closures(c, site_id, _closures(days)))
-    if error is not None:
-        return _page(request, ctx, site_id, None, None, error=error, status=error.status_code)
+    attempt(ctx, lambda c: calendar.set_closures(c, site_id, _closures(days)), on_refusal=_page_for(request, site_id))
     return redirect(request, f"/ui/calendar?site_id={site_id}", i18n.gettext("The closed days were saved."))
 
 
 @router.post("/calendar/{site_id}/holiday-rule")
 def holiday_rule(request: Request, ctx: PostCtx, site_id: int, closed: Annotated[str | None, Form()] = None):
-    _, error = attempt(ctx, calendar.set_holiday_rule, site_id, closed is not None)
-    if error is not None:
-        return _page(request, ctx, site_id, None, None, error=error, status=error.status_code)
+    attempt(ctx, calendar.set_holiday_rule, site_id, closed is not None, on_refusal=_page_for(request, site_id))
     return redirect(request, f"/ui/calendar?site_id={site_id}", i18n.gettext("The holiday rule was saved."))
 
 
@@ -108,8 +109,14 @@ def move(
     reason: Annotated[str, Form()] = "",
 ):
     moved_on = parse_date(day, ctx.today)
-    _, error = attempt(ctx, calendar.move_dose, prescription_id, moved_on, to_site_id, reason)
+    attempt(
+        ctx,
+        calendar.move_dose,
+        prescription_id,
+        moved_on,
+        to_site_id,
+        reason,
+        on_refusal=_page_for(request, site_id, day),
+    )
     back = f"/ui/calendar?site_id={site_id}&first={moved_on.isoformat()}"
-    if error is not None:
-        return _page(request, ctx, site_id, day, None, error=error, status=error.status_code)
     return redirect(request, back, i18n.gettext("The dose was moved to the open clinic for that day."))

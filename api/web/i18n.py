@@ -243,7 +243,6 @@ DA: dict[str, str] = {
     "Closed days": "Lukkedage",
     "Closed on Danish public holidays": "Lukket på danske helligdage",
     "Open on Danish public holidays": "Åbent på danske helligdage",
-    "Kind": "Art",
     "closure.holiday": "Helligdag",
     "closure.added": "Lukket af administrator",
     "No closed days in this period.": "Ingen lukkedage i perioden.",

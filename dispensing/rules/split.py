@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -22,7 +23,7 @@ class Part:
 class SplitProblem(Exception):
     """A split that cannot be signed; `code` names the rule, `params` the values."""
 
-    def __init__(self, code: str, **params) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

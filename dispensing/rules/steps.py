@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,7 @@ def dose_in_force(base_mg: Decimal, steps: Sequence[Step], day: date) -> Decimal
 class StepProblem(Exception):
     """A schedule that cannot be signed; `code` names the rule, `params` the values."""
 
-    def __init__(self, code: str, **params) -> None:
+    def __init__(self, code: str, **params: Any) -> None:
         super().__init__(code)
         self.code = code
         self.params = params

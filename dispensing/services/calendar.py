@@ -91,7 +91,7 @@ def _handled_doses(ctx: Ctx, site_id: int, days: Iterable[date]) -> list[str]:
 
 def set_closures(ctx: Ctx, site_id: int, days: list[tuple[date, str]]) -> list[ClosedDay]:
     """Replace the site's added closed days from today on (the past stays on record)."""
-    ctx.require(Role.ADMIN)
+    admin = ctx.require(Role.ADMIN)
     site = _site(ctx, site_id)
     wanted: dict[date, str] = {}
     for day, reason in days:
@@ -121,7 +121,7 @@ def set_closures(ctx: Ctx, site_id: int, days: list[tuple[date, str]]) -> list[C
             existing[day].reason = reason
         else:
             ctx.session.add(
-                SiteClosure(site_id=site_id, day=day, reason=reason, created_by_id=ctx.actor.id, created_at=ctx.now)
+                SiteClosure(site_id=site_id, day=day, reason=reason, created_by_id=admin.id, created_at=ctx.now)
             )
     ctx.session.flush()
     audit.record(
