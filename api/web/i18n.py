@@ -589,8 +589,6 @@ def danish_rule(message: str) -> str | None:
 
 def danish_error(exc: DispensingError | str) -> str:
     """A plain Danish sentence for a refusal; the English rule message is shown beside it."""
-    if isinstance(exc, DispensingError) and exc.text("da") != exc.text("en"):  # a coded refusal: its catalogue text
-        return exc.text("da")
     if isinstance(exc, DispensingError) and messages.has_text(exc.code, "da") and exc.text("da") != exc.message:
         return exc.text("da")  # a refusal by code: its sentence from the Danish catalogue
     known = danish_rule(exc if isinstance(exc, str) else exc.message)
