@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from api import web
 from api.routers import (
     auth,
+    calendar,
     conduct,
     corrections,
     fhir,
@@ -118,6 +119,7 @@ def create_app(
     for module in (
         auth,
         sites,
+        calendar,
         patients,
         prescriptions,
         window,
