@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api import web
 from api.routers import (
     auth,
+    calendar,
     conduct,
     corrections,
     fhir,
@@ -117,6 +118,7 @@ def create_app(
     for module in (
         auth,
         sites,
+        calendar,
         patients,
         prescriptions,
         window,

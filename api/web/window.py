@@ -14,7 +14,7 @@ from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import BreachKind, Patient
 from dispensing.rules.breath import parse_promille
-from dispensing.services import conduct, custody, labels, stock, urine
+from dispensing.services import calendar, conduct, custody, labels, stock, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
 from dispensing.services.roster import build_roster
@@ -63,6 +63,7 @@ def roster(request: Request, ctx: WebCtx, site_id: int | None = None, date: str 
         rows=shown,
         total=len(rows),
         handled=handled,
+        closed_reason=calendar.site_closed_days(ctx, site, day, day).get(day) if site else None,
     )
 
 

@@ -23,7 +23,7 @@ from dispensing.models import (
 )
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit, stock
+from dispensing.services import audit, calendar, stock
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
@@ -68,7 +68,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
 
 def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangement:
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
-    plan = arrangement_today(ctx, order, slot.slot_date)
+    plan = calendar.with_move(ctx, order, slot.slot_date, arrangement_today(ctx, order, slot.slot_date))
     if plan.treatment_ended or plan.site_id != slot.site_id:
         if plan.in_force:
             raise Conflict("slot.moved_by_sanction", sanction=plan.in_force[0].step)
@@ -108,7 +108,7 @@ def record_dispense(
     breath: BreathTest | None = None,
 ) -> Dispense:
     """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
-    covered = _cover(ctx, order, take_home)
+    covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
         slot_id=slot.id,
@@ -116,10 +116,10 @@ def record_dispense(
         prescription_id=order.id,
         site_id=slot.site_id,
         drug=order.drug,
-        dose_mg=order.dose_mg,
+        dose_mg=order.dose_for(slot.slot_date, slot.part),
         supervised=supervised,
         take_home_days=len(take_home),
-        total_mg=order.dose_mg * len(days),
+        total_mg=sum((order.dose_for(d, slot.part) for d in days), Decimal(0)),  # each day's step or part (rule 18)
         first_day=days[0],
         last_day=days[-1],
         covers=[d.isoformat() for d in days],
@@ -146,7 +146,7 @@ def record_dispense(
         detail={
             "slot_id": slot.id,
             "drug": order.drug.value,
-            "dose_mg": order.dose_mg,
+            "dose_mg": item.dose_mg,
             "total_mg": item.total_mg,
             "covers": item.covers,
             "supervised": supervised,
@@ -177,11 +177,12 @@ def dispense(
     site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
+    calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     late_reason = require_window_or_reason(ctx, slot, site, outside_window_reason)
-    if plan.supervised and not supervised:
-        if order.supervised:
+    if needs_supervision(order, slot, plan) and not supervised:
+        if order.supervised or order.parts:
             raise InvalidInput("dispense.supervised_by_order")
         raise InvalidInput("dispense.supervised_by_sanction", sanction=plan.in_force[0].step)
 
@@ -221,8 +222,17 @@ def dispense(
     return DispenseResult("dispensed", item)
 
 
-def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
-    """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
+def needs_supervision(order: Prescription, slot: Slot, plan: Arrangement) -> bool:
+    """Supervised intake required: a split dose's part says so itself (a no-take-home sanction still
+    makes every part supervised); otherwise the arrangement in force."""
+    parts = order.parts
+    if slot.part < len(parts):
+        return parts[slot.part].supervised or plan.no_take_home_because is not None
+    return plan.supervised
+
+
+def _cover(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
+    """Make sure every take-home day has an open slot (of the same part), locked; refuse if one is handled."""
     if not dates:
         return []
     insert_ignoring_conflicts(
@@ -233,6 +243,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
                 "patient_id": order.patient_id,
                 "drug": order.drug.value,
                 "slot_date": d,
+                "part": part,
                 "prescription_id": order.id,
                 "site_id": order.site_id,
                 "status": SlotStatus.DUE.value,
@@ -240,22 +251,27 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
             }
             for d in dates
         ],
-        ["patient_id", "drug", "slot_date"],
+        ["patient_id", "drug", "slot_date", "part"],
     )
-    slots = _slots_for(ctx, order, dates)
+    slots = _slots_for(ctx, order, dates, part)
     for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict("dispense.take_home_day_handled", slot_date=s.slot_date, state=s.status)
     return slots
 
 
-def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
     if not dates:
         return []
     return list(
         ctx.session.execute(
             select(Slot)
-            .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+            .where(
+                Slot.patient_id == order.patient_id,
+                Slot.drug == order.drug,
+                Slot.slot_date.in_(dates),
+                Slot.part == part,
+            )
             .order_by(Slot.slot_date)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -359,11 +375,12 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     order = orders[0]
     state = missed_states(ctx, [order], ctx.today).get((patient_id, drug))
     policy = ctx.policy
-    if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
+    dose = order.dose_on(ctx.today)
+    if state and state.missed >= policy.missed_days_restart_limit and dose > policy.methadone_restart_max_mg:
         raise Conflict(
             "block.release_above_restart_cap",
             missed=state.missed,
             restart_max_mg=policy.methadone_restart_max_mg,
             order_id=order.id,
-            dose_mg=order.dose_mg,
+            dose_mg=dose,
         )
