@@ -5,7 +5,7 @@ its values beside it, the screen words it in Danish from the catalogues (alerts 
 in st0ck0000001). Older rows keep only their sentence (the columns are nullable).
 
 Revision ID: c0des0000001
-Revises: corr00000001
+Revises: calendar00002
 Create Date: 2026-12-04 21:30:00.000000
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'c0des0000001'
-down_revision: str | None = 'corr00000001'
+down_revision: str | None = 'calendar00002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
