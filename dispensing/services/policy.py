@@ -1,5 +1,6 @@
 """The clinic's policy: DOMAIN.md's defaults with the doctor's stored overrides."""
 
+import logging
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,10 +13,21 @@ from dispensing.policy import Policy
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 
+log = logging.getLogger("dispensing.policy")
+
 
 def load_policy(session) -> Policy:
     row = session.execute(select(ClinicPolicy).where(ClinicPolicy.id == 1)).scalar_one_or_none()
-    return Policy(**row.values) if row else Policy()
+    if row is None:
+        return Policy()
+    try:
+        return Policy(**row.values)
+    except ValidationError as exc:
+        # A value stored before the clinical ceilings existed: its default holds until the doctor
+        # sets it again, rather than every request failing.
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        log.warning("stored policy values out of bounds, defaults used: %s", ", ".join(sorted(bad)))
+        return Policy(**{k: v for k, v in row.values.items() if k not in bad})
 
 
 def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
@@ -26,7 +38,9 @@ def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     try:
         policy = Policy(**merged)
     except ValidationError as exc:
-        raise InvalidInput(f"Policy not changed: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "policy"
+        raise InvalidInput("policy.invalid_value", field=field, problem=first["msg"]) from exc
     row = ctx.session.get(ClinicPolicy, 1)
     values = policy.model_dump(mode="json")
     if row is None:
