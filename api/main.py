@@ -20,6 +20,7 @@ from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
 from dispensing.labels import load_or_create_signing_key
+from dispensing.services import audit_seal
 
 log = logging.getLogger("dispensing.api")
 
@@ -71,6 +72,7 @@ def create_app(
     app.state.secret = settings.resolved_secret()
     app.state.clock = clock
     app.state.label_key = load_or_create_signing_key(settings.label_key_path)
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     _redact_access_log()
 
     @app.exception_handler(DispensingError)

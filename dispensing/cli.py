@@ -36,6 +36,9 @@ def serve(host: str, port: int, demo: bool) -> None:
 
     settings, engine = _engine()
     upgrade_to_head(engine)
+    from dispensing.services import audit_seal
+
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     if demo:
         from dispensing.demo import load_demo
 
@@ -90,6 +93,9 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
             password = sys.stdin.readline().rstrip("\n")
     settings, engine = _engine()
     upgrade_to_head(engine)
+    from dispensing.services import audit_seal
+
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     try:
         with unit_of_work(make_session_factory(engine)) as session:
             ctx = Ctx(
@@ -109,6 +115,32 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created user {username} (id {user_id}, role {role}).")
+
+
+@main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the keyed hash chain and compare it with the signed checkpoint (exit 1 when broken).
+
+    Needs the server's key files (DATA_DIR/audit-hmac.key, DATA_DIR/audit-checkpoint.json).
+    """
+    from dispensing.services import audit as audit_log
+    from dispensing.services import audit_seal
+
+    settings, engine = _engine()
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
+    with unit_of_work(make_session_factory(engine)) as session:
+        ctx = Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=b"")
+        check = audit_log.verify_chain(ctx)
+    if check.ok:
+        click.echo(f"ok: {check.entries} entries, checkpoint at {check.checkpointed_seq or '-'}")
+        return
+    click.echo(f"BROKEN: {check.problem} at entry {check.first_bad_seq or '-'} ({check.entries} entries read)")
+    sys.exit(1)
 
 
 if __name__ == "__main__":
