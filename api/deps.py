@@ -47,6 +47,7 @@ def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
         tz=state.settings.tz,
         secret=state.secret,
         label_key=state.label_key,
+        client=request.client.host if request.client else None,
     )
 
 

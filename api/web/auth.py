@@ -66,15 +66,18 @@ def login(
     ctx = _ctx(request, session, None)
     user, error = attempt(ctx, authenticate, username.strip(), password)
     if error is not None:
-        return page(
+        response = page(
             request,
             "login.html",
-            status=401,
+            status=error.status_code,  # 401 wrong password, 429 throttled
             next=safe_next(next) or "",
             notice=None,
             error=refusal(error),
             username=username,
         )
+        if error.status_code == 429:
+            response.headers["Retry-After"] = str(error.params.get("retry_after", 60))
+        return response
     load(request).login(user.id, ctx.now)
     return redirect(request, safe_next(next) or HOME[user.role])
 

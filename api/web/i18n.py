@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from dispensing import messages
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug
 from dispensing.errors import Conflict, DispensingError, Forbidden, InvalidInput, NotAuthenticated, NotFound
@@ -493,6 +494,8 @@ def danish_rule(message: str) -> str | None:
 
 def danish_error(exc: DispensingError | str) -> str:
     """A plain Danish sentence for a refusal; the English rule message is shown beside it."""
+    if isinstance(exc, DispensingError) and exc._sentence is None and messages.has_text(exc.code, "da"):
+        return exc.text("da")  # a coded refusal: its Danish catalogue text
     known = danish_rule(exc if isinstance(exc, str) else exc.message)
     if known:
         return known

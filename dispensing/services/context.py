@@ -6,7 +6,6 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Role
@@ -24,6 +23,7 @@ class Ctx:
     tz: ZoneInfo
     secret: bytes
     label_key: Ed25519PrivateKey | None = None  # signs pickup-label QR tokens
+    client: str | None = None  # the client's address (password throttling counts failures per address)
 
     @property
     def today(self) -> date:

@@ -26,8 +26,8 @@ from dispensing.models import (
 )
 from dispensing.rules.special import consent_problem
 from dispensing.rules.titration import DoseChange, check_methadone_titration
-from dispensing.security import sign_content, signature_matches, verify_password
-from dispensing.services import audit
+from dispensing.security import sign_content, signature_matches
+from dispensing.services import audit, passwords
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.sql import among
@@ -338,7 +338,7 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             f"Only a doctor with the right to prescribe addictive medicine (autorisationsloven §41) may sign "
             f"{order.drug.value} orders: ask such a doctor to sign order {order.id}."
         )
-    if not verify_password(doctor.password_hash, password):
+    if not passwords.verify_reentered_password(ctx, doctor, password):
         audit.record(
             ctx,
             "prescription.sign_refused",
@@ -347,7 +347,7 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
             patient_id=order.patient_id,
             detail={"why": "wrong password"},
         )
-        raise InvalidInput("The password you re-entered is wrong: the order was not signed.", keep_changes=True)
+        raise InvalidInput("prescription.sign_wrong_password", keep_changes=True)
     if order.status != OrderStatus.DRAFT:
         raise Conflict(f"Order {order.id} is {order.status.value}, not a draft: only drafts are signed.")
     previous = get_order(ctx, order.supersedes_id, lock=True) if order.supersedes_id else None
@@ -592,7 +592,7 @@ def governing_orders(
         .where(
             Prescription.status.in_(SIGNED),
             Prescription.start_date <= day,
-            PRESCRIPTION_OPEN_END >= day,  # the index's bound; the exact conditions follow
+            day <= PRESCRIPTION_OPEN_END,  # the index's bound; the exact conditions follow
             or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
             or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),
             or_(Prescription.superseded_on.is_(None), Prescription.superseded_on > day),
