@@ -17,6 +17,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from dispensing import messages
 
@@ -121,6 +122,12 @@ def install(app: FastAPI) -> None:
         # integer beyond 64 bits). The request's transaction was rolled back.
         log.warning("value the database cannot store: %s", type(getattr(exc, "orig", exc)).__name__)
         return JSONResponse(body("request.unstorable", request), status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # The framework's own refusals (no such path, wrong method) in the same shape as the rest.
+        code = {404: "record.not_found", 405: "request.method_not_allowed"}.get(exc.status_code, "request.refused")
+        return JSONResponse(body(code, request), status_code=exc.status_code, headers=exc.headers)
 
     app.add_middleware(CatchAll)
 

@@ -14,6 +14,7 @@ from api import errors, web
 from api.errors import ERROR_RESPONSES
 from api.guards import UrlGuard
 from api.headers import SecurityHeaders
+from api.options import AllowedMethods
 from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
 from dispensing import messages
 from dispensing.config import Settings, get_settings
@@ -84,6 +85,7 @@ def create_app(
 
     errors.install(app)  # 422/409/503/500 in the one error shape; no exception text in any log
     app.add_middleware(UrlGuard)  # impossible ids and NUL bytes in the URL, before any route
+    app.add_middleware(AllowedMethods)  # OPTIONS and 405 name every method of the path
     app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included
 
     for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):

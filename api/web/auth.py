@@ -78,11 +78,17 @@ def login(
         if error.status_code == 429:
             response.headers["Retry-After"] = str(error.params.get("retry_after", 60))
         return response
-    load(request).login(user.id, ctx.now)
+    ui = load(request)
+    ui.login(user.id, ctx.now)
+    if user.sessions_ended_at is not None and ui.login_at <= user.sessions_ended_at.timestamp():
+        ui.login_at = user.sessions_ended_at.timestamp() + 0.001  # a login in the very instant of a logout
     return redirect(request, safe_next(next) or HOME[user.role])
 
 
 @router.post("/ui/logout", include_in_schema=False)
 def logout(request: Request, ctx: PostCtx):
+    """Ends the login on the server too: this user's browser sessions begun until now stop working,
+    so a copied cookie is worth nothing after the logout."""
+    ctx.actor.sessions_ended_at = ctx.now
     load(request).logout()
     return redirect(request, "/ui/login", i18n.gettext("You are logged out."))
