@@ -126,6 +126,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException):
         # The framework's own refusals (no such path, wrong method) in the same shape as the rest.
+        if exc.status_code == 400:  # a body that is not JSON at all: invalid input like any other
+            errors = [{"loc": ["body"], "msg": "not valid JSON", "type": "json_invalid"}]
+            return JSONResponse(body("request.invalid", request, fields="body", errors=errors), status_code=422)
         code = {404: "record.not_found", 405: "request.method_not_allowed"}.get(exc.status_code, "request.refused")
         return JSONResponse(body(code, request), status_code=exc.status_code, headers=exc.headers)
 
