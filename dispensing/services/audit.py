@@ -114,10 +114,7 @@ def _checkpoint(session: Session) -> None:
     moved = session.info.pop(_CHECKPOINT, None)
     if moved is None:
         return
-    try:
-        audit_seal.advance_checkpoint(*moved)
-    except OSError as exc:  # the entries are committed; only the tail's protection lags behind
-        log.error("audit checkpoint not written (%s): the newest entries are not yet checkpointed", exc)
+    audit_seal.submit_checkpoint(*moved)  # written by a background thread, off the request's path
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -187,6 +184,7 @@ def verify_entries(
 def verify_chain(ctx: Ctx) -> ChainCheck:
     """Check the whole stored log against its head and the signed checkpoint outside the database."""
     seal = audit_seal.current()
+    audit_seal.flush_checkpoints()  # this process's newest commits first
     try:
         checkpoint = audit_seal.read_checkpoint(seal)
     except CheckpointForged:

@@ -77,6 +77,7 @@ def test_the_untouched_log_verifies_against_its_checkpoint(http, factory, sealed
     factory.admin  # noqa: B018
     body = expect(http.get("/audit/verify", factory.doctor), 200)
     assert body["ok"] is True and body["checkpointed_seq"] == body["entries"]
+    audit_seal.flush_checkpoints()
     assert sealed.checkpoint_path.exists()
 
 
@@ -127,6 +128,7 @@ def test_a_head_reset_alone_is_detected(http, factory, session, sealed):
 
 def test_an_edited_checkpoint_file_is_detected(http, factory, sealed):
     _make_entries(factory)
+    audit_seal.flush_checkpoints()
     data = json.loads(sealed.checkpoint_path.read_text())
     sealed.checkpoint_path.write_text(json.dumps(data | {"seq": data["seq"] - 1}))
     body = expect(http.get("/audit/verify", factory.admin), 200)
@@ -136,6 +138,7 @@ def test_an_edited_checkpoint_file_is_detected(http, factory, sealed):
 def test_a_missing_checkpoint_file_is_reported(http, factory, sealed):
     _make_entries(factory)
     factory.admin  # noqa: B018  (a later write would start a new checkpoint)
+    audit_seal.flush_checkpoints()
     sealed.checkpoint_path.unlink()
     body = expect(http.get("/audit/verify", factory.admin), 200)
     assert body["ok"] is False and body["problem"] == "audit.checkpoint_missing"

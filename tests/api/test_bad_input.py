@@ -203,3 +203,34 @@ def test_fastapi_telemetry_exports_no_exception_text_and_no_query_strings(app):
     if config is None:
         pytest.skip("this FastAPI has no built-in telemetry")
     assert config["logs"] is False and config["tracing"] is False and config["auto_configure"] is False
+
+
+def test_a_connection_killed_mid_request_is_503_and_the_next_request_works(committed_engine, settings, clock, caplog):
+    """PostgreSQL ends the request's connection (as a restart or a network cut does): a JSON 503 with
+    Retry-After, nothing logged but the error's type, and the pool's pre-ping gives the next request a
+    live connection."""
+    from fastapi import Depends
+    from fastapi.testclient import TestClient
+
+    from api.deps import get_db
+    from api.main import create_app
+
+    app = create_app(settings, engine=committed_engine, clock=clock)
+    router = APIRouter()
+
+    @router.get("/test-failures/kill")
+    def kill(session=Depends(get_db)):
+        session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
+        session.execute(text("SELECT :cpr"), {"cpr": "".join(["010170", "1234"])})
+
+    @router.get("/test-failures/alive")
+    def alive(session=Depends(get_db)):
+        return {"one": session.execute(text("SELECT 1")).scalar_one()}
+
+    app.include_router(router)
+    with TestClient(app) as c, caplog.at_level("DEBUG"):
+        r = c.get("/test-failures/kill")
+        assert r.status_code == 503 and r.json()["code"] == "service.database_unavailable"
+        assert int(r.headers["Retry-After"]) > 0
+        assert c.get("/test-failures/alive").json() == {"one": 1}
+    assert "0101701234" not in caplog.text

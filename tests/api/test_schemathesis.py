@@ -27,11 +27,11 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 def _schema_app():
     """An app only to read the schema from (no database is touched)."""
-    from api.main import create_app
-    from tests.conftest import SECRET, Settings
-
     import tempfile
     from pathlib import Path
+
+    from api.main import create_app
+    from tests.conftest import SECRET, Settings
 
     tmp = Path(tempfile.mkdtemp(prefix="schema-"))
     settings = Settings(database_url=f"sqlite:///{tmp}/unused.db", secret_key=SECRET.decode(), data_dir=tmp)
