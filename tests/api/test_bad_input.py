@@ -209,22 +209,21 @@ def test_a_connection_killed_mid_request_is_503_and_the_next_request_works(commi
     """PostgreSQL ends the request's connection (as a restart or a network cut does): a JSON 503 with
     Retry-After, nothing logged but the error's type, and the pool's pre-ping gives the next request a
     live connection."""
-    from fastapi import Depends
     from fastapi.testclient import TestClient
 
-    from api.deps import get_db
+    from api.deps import SessionDep
     from api.main import create_app
 
     app = create_app(settings, engine=committed_engine, clock=clock)
     router = APIRouter()
 
     @router.get("/test-failures/kill")
-    def kill(session=Depends(get_db)):
+    def kill(session: SessionDep):
         session.execute(text("SELECT pg_terminate_backend(pg_backend_pid())"))
         session.execute(text("SELECT :cpr"), {"cpr": "".join(["010170", "1234"])})
 
     @router.get("/test-failures/alive")
-    def alive(session=Depends(get_db)):
+    def alive(session: SessionDep):
         return {"one": session.execute(text("SELECT 1")).scalar_one()}
 
     app.include_router(router)
