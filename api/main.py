@@ -15,7 +15,21 @@ from api.errors import ERROR_RESPONSES
 from api.guards import UrlGuard
 from api.headers import SecurityHeaders
 from api.options import AllowedMethods
-from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
+from api.routers import (
+    auth,
+    conduct,
+    fhir,
+    followup,
+    labels,
+    patients,
+    policy,
+    prescriptions,
+    review,
+    sites,
+    stock,
+    urine,
+    window,
+)
 from dispensing import messages
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
@@ -88,7 +102,21 @@ def create_app(
     app.add_middleware(AllowedMethods)  # OPTIONS and 405 name every method of the path
     app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included
 
-    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
+    for module in (
+        auth,
+        sites,
+        patients,
+        prescriptions,
+        window,
+        labels,
+        conduct,
+        followup,
+        review,
+        policy,
+        urine,
+        fhir,
+        stock,
+    ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
     return app

@@ -23,7 +23,7 @@ from dispensing.models import (
 )
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit
+from dispensing.services import audit, stock
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
@@ -219,6 +219,7 @@ def dispense(
     item = record_dispense(
         ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
     )
+    stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
     return DispenseResult("dispensed", item)
 
 
