@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import click
 
 from dispensing.config import get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Role
 from dispensing.errors import DispensingError
 from dispensing.migrate import upgrade_to_head
@@ -48,7 +48,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if demo:
         from dispensing.demo import load_demo
 
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             logins = load_demo(session, settings)
         if logins:
             click.echo("Demo clinic loaded. Logins (username / password / role):")
@@ -79,7 +79,7 @@ def _check_server_keys(settings, engine) -> None:
         "audit_key": secret_fingerprint(settings.resolved_audit_key()),
     }
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             check_server_keys(session, fingerprints, datetime.now(UTC))
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
@@ -126,7 +126,7 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
 
     audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )
@@ -162,7 +162,7 @@ def audit_verify() -> None:
 
     settings, engine = _engine()
     audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
-    with unit_of_work(make_session_factory(engine)) as session:
+    with transaction(make_session_factory(engine)) as session:
         ctx = Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=b"")
         check = audit_log.verify_chain(ctx)
     if check.ok:
@@ -195,7 +195,7 @@ def export_fhir(patient_id: int, base_url: str) -> None:
     upgrade_to_head(engine)
     audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep, _ctx
+from api.deps import AnonCtxDep
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, anon_csrf, attempt, page, redirect, refusal
+from api.web.common import Draw, PostCtx, WebCtx, anon_csrf, attempt, page, redirect, refusal
 from api.web.session import load, save
 from dispensing.enums import Role
 from dispensing.services.users import authenticate
@@ -54,18 +54,10 @@ def login_form(request: Request, next: str | None = None):
     return page(request, "login.html", next=safe_next(next) or "", notice=notice, error=None, username="")
 
 
-@router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
-def login(
-    request: Request,
-    session: SessionDep,
-    username: Annotated[str, Form()] = "",
-    password: Annotated[str, Form()] = "",
-    next: Annotated[str, Form()] = "",
-):
-    """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
-    ctx = _ctx(request, session, None)
-    user, error = attempt(ctx, authenticate, username.strip(), password)
-    if error is not None:
+def _login_refused(request: Request, next: str, username: str) -> Draw:
+    """The login form again, with why (the failed attempt's audit entry is kept: keep_changes)."""
+
+    def draw(_ctx, error):
         response = page(
             request,
             "login.html",
@@ -78,6 +70,20 @@ def login(
         if error.status_code == 429:
             response.headers["Retry-After"] = str(error.params.get("retry_after", 60))
         return response
+
+    return draw
+
+
+@router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
+def login(
+    request: Request,
+    ctx: AnonCtxDep,
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "",
+):
+    """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
+    user = attempt(ctx, authenticate, username.strip(), password, on_refusal=_login_refused(request, next, username))
     ui = load(request)
     ui.login(user.id, ctx.now)
     if user.sessions_ended_at is not None and ui.login_at <= user.sessions_ended_at.timestamp():
