@@ -17,7 +17,9 @@ from api.headers import SecurityHeaders
 from api.options import AllowedMethods
 from api.routers import (
     auth,
+    calendar,
     conduct,
+    corrections,
     fhir,
     followup,
     labels,
@@ -105,9 +107,11 @@ def create_app(
     for module in (
         auth,
         sites,
+        calendar,
         patients,
         prescriptions,
         window,
+        corrections,
         labels,
         conduct,
         followup,

@@ -5,19 +5,25 @@ from fastapi import APIRouter
 from api.deps import CtxDep
 from api.schemas import (
     DiscontinueRequest,
+    DosePartRead,
+    DoseStepRead,
     DrugRead,
     PrescriptionCreate,
     PrescriptionRead,
     PrescriptionRevise,
     ProductRead,
+    SignOverrideRead,
     SignRequest,
 )
 from dispensing.catalogue import CATALOGUE
 from dispensing.models import Prescription, User
 from dispensing.rules.breath import breath_required
+from dispensing.rules.split import Part
+from dispensing.rules.steps import Step, parse_steps
 from dispensing.services import prescriptions as svc
 from dispensing.services.conduct import current_agreement
 from dispensing.services.context import Ctx
+from dispensing.services.sign_checks import overrides_of
 
 router = APIRouter(tags=["orders"])
 
@@ -64,6 +70,14 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         superseded_on=p.superseded_on,
         discontinued_on=p.discontinued_on,
         discontinue_reason=p.discontinue_reason,
+        sign_overrides=[
+            SignOverrideRead(kind=o.kind.value, reason=o.reason, detail=o.detail)
+            for o in (overrides_of(ctx, p.id) if p.signed_at else [])
+        ],
+        steps=[DoseStepRead(from_date=s.from_date, dose_mg=s.dose_mg) for s in parse_steps(p.dose_steps)]
+        if p.dose_steps
+        else [],
+        doses=[DosePartRead(time=d.at, dose_mg=d.dose_mg, supervised=d.supervised) for d in p.parts],
         warnings=warnings,
     )
 
@@ -98,6 +112,8 @@ def create(body: PrescriptionCreate, ctx: CtxDep):
         end_date=body.end_date,
         indication=body.indication,
         override_reason=body.override_reason,
+        steps=tuple(Step(s.from_date, s.dose_mg) for s in body.steps),
+        parts=tuple(Part(d.time, d.dose_mg, d.supervised) for d in body.doses),
     )
     return order_read(ctx, svc.create_order(ctx, body.patient_id, terms))
 
@@ -116,7 +132,13 @@ def read(order_id: int, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/sign", response_model=PrescriptionRead)
 def sign(order_id: int, body: SignRequest, ctx: CtxDep):
     """Sign a draft by re-entering the password; only a doctor (opioids: with the prescribing right)."""
-    order = svc.sign_order(ctx, order_id, body.password)
+    order = svc.sign_order(
+        ctx,
+        order_id,
+        body.password,
+        window_override_reason=body.window_override_reason,
+        opioid_overlap_reason=body.opioid_overlap_reason,
+    )
     # A revision taking effect while bottles of the old version are out: say so to the doctor.
     warnings = (
         svc.doses_already_out(ctx, order.supersedes_id, order.start_date, "at the old terms")
@@ -129,6 +151,11 @@ def sign(order_id: int, body: SignRequest, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/revise", status_code=201, response_model=PrescriptionRead)
 def revise(order_id: int, body: PrescriptionRevise, ctx: CtxDep):
     changes = body.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
+    if changes.get("steps"):
+        changes["steps"] = [Step(s.from_date, s.dose_mg) for s in body.steps]
+    if "doses" in changes:
+        changes["parts"] = [Part(d.time, d.dose_mg, d.supervised) for d in body.doses or []]
+        del changes["doses"]
     return order_read(ctx, svc.revise_order(ctx, order_id, changes, body.effective_date, body.reason))
 
 

@@ -11,6 +11,7 @@ from api.schemas import (
     DispenseCreated,
     DispenseRequest,
     DispenseWithheld,
+    NoShowRequest,
     PatientBrief,
     ReleaseRequest,
     RosterItem,
@@ -37,8 +38,8 @@ def roster_item(e: RosterEntry) -> RosterItem:
         prescription_id=e.order.id,
         drug=e.slot.drug,
         product_name=product.name if product else e.order.product,
-        dose_mg=e.order.dose_mg,
-        supervised=e.order.supervised,
+        dose_mg=e.dose_mg,
+        supervised=e.part.supervised if e.part else e.order.supervised,
         window=windows[0] if windows else None,
         windows=windows,
         status=e.slot.status.value,
@@ -47,6 +48,9 @@ def roster_item(e: RosterEntry) -> RosterItem:
         missed_consecutive=e.missed_consecutive,
         blocked_reason=e.blocked_reason,
         take_home_days=e.take_home_days,
+        outside_window=e.outside_window,
+        part=e.slot.part,
+        part_time=e.part.at if e.part else None,
         sanctions=[s.step.value for s in e.sanctions],
         flags=list(e.flags),
     )
@@ -73,7 +77,12 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
     result = svc.dispense(
-        ctx, slot_id, breath_promille=reading, supervised=body.supervised, take_home_days=body.take_home_days
+        ctx,
+        slot_id,
+        breath_promille=reading,
+        supervised=body.supervised,
+        take_home_days=body.take_home_days,
+        outside_window_reason=body.outside_window_reason,
     )
     if result.status == "withheld":
         return JSONResponse(DispenseWithheld(reason=result.reason).model_dump(), status_code=200)
@@ -89,8 +98,9 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
 
 
 @router.post("/slots/{slot_id}/no-show", response_model=SlotRead)
-def no_show(slot_id: int, ctx: CtxDep):
-    s = svc.record_no_show(ctx, slot_id)
+def no_show(slot_id: int, ctx: CtxDep, body: NoShowRequest | None = None):
+    """The patient did not come; while their window that day is still ahead only with a reason."""
+    s = svc.record_no_show(ctx, slot_id, body.reason if body else None)
     return SlotRead(
         slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value, reason=s.reason
     )

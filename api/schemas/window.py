@@ -30,6 +30,9 @@ class RosterItem(Model):
     missed_consecutive: int
     blocked_reason: str | None
     take_home_days: int
+    outside_window: bool = False  # due today, and no window for its drug is open at this minute
+    part: int = 0  # a split dose (rule 18): which part this slot is (0, 1, ...)
+    part_time: HHMM | None = None  # the part's time of day
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
 
@@ -38,6 +41,7 @@ class DispenseRequest(Strict):
     breath_alcohol_promille: Decimal | str | None = None
     supervised: bool
     take_home_days: int | None = None
+    outside_window_reason: str | None = None  # required outside every window for the drug (rule 14)
 
 
 class DispenseCreated(Model):
@@ -98,4 +102,6 @@ class DispenseRead(Model):
     return_reason: str | None
     voided_at: datetime | None
     void_reason: str | None
+    void_witness_id: int | None = None
+    outside_window_reason: str | None = None
     label_url: str | None

@@ -1,6 +1,6 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,9 +12,11 @@ from api.web.views import titration_limits
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import Patient, Prescription
+from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import alerts, conduct, followup, prescriptions, sanctions
+from dispensing.rules.split import Part
+from dispensing.rules.steps import Step, parse_steps
+from dispensing.services import alerts, calendar, conduct, followup, prescriptions, sanctions, windows
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -22,6 +24,7 @@ from dispensing.services.sites import list_sites
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+OUTSIDE_WINDOW_DAYS = 7  # how far back the desk lists doses handed out outside the dispensing times
 ALL_DAYS = list(range(7))
 
 
@@ -36,6 +39,11 @@ def _patients(ctx: Ctx, ids) -> dict[int, Patient]:
     return {pid: ctx.session.get(Patient, pid) for pid in set(ids)}
 
 
+def _name(ctx: Ctx, user_id: int) -> str:
+    user = ctx.session.get(User, user_id)
+    return user.full_name if user else ""
+
+
 def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, status: int = 200):
     require(ctx, Role.DOCTOR)
     drafts = prescriptions.drafts_to_sign(ctx)
@@ -45,13 +53,19 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
+    late = windows.outside_window_dispenses(ctx, ctx.today - timedelta(days=OUTSIDE_WINDOW_DAYS - 1), ctx.today)
+    unresolved = calendar.unresolved_ahead(ctx)  # rule 17: closed days' doses the doctor must decide
     people = _patients(
         ctx,
         [o.patient_id for o in drafts]
         + [a.patient_id for a in flags]
         + [b.patient_id for b in breaches]
-        + [s.patient_id for s in review],
+        + [s.patient_id for s in review]
+        + [d.patient_id for d in late],
     )
+    # A withheld dose of today may be re-opened from its flag (the patient came back sober).
+    flagged = [ctx.session.get(Slot, a.slot_id) for a in flags if a.kind == AlertKind.WITHHELD_DOSE and a.slot_id]
+    reopenable = {s.id for s in flagged if s and s.slot_date == ctx.today and s.status == SlotStatus.WITHHELD}
     return page(
         request,
         "doctor.html",
@@ -65,10 +79,19 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         review=review,
         consultations=consultations,
         people=people,
+        late=late,
+        late_days=OUTSIDE_WINDOW_DAYS,
+        staff_names={d.dispensed_by_id: _name(ctx, d.dispensed_by_id) for d in late},
+        late_times={d.id: i18n.clock_time(d.dispensed_at, ctx.tz) for d in late},
+        reopenable=reopenable,
+        sign_error=error.code if error is not None else None,
         mask=mask_cpr,
         today=ctx.today,
         error=refusal(error),
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+        steps={o.id: parse_steps(o.dose_steps) for o in drafts if o.dose_steps},
+        unresolved=unresolved,
+        closure_days=ctx.policy.closure_plan_days_ahead,
     )
 
 
@@ -83,9 +106,25 @@ def desk(request: Request, ctx: WebCtx):
 
 
 @router.post("/doctor/orders/{order_id}/sign")
-def sign(request: Request, ctx: PostCtx, order_id: int, password: Annotated[str, Form()] = ""):
-    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited)."""
-    attempt(ctx, prescriptions.sign_order, order_id, password, on_refusal=_desk_for(request))
+def sign(
+    request: Request,
+    ctx: PostCtx,
+    order_id: int,
+    password: Annotated[str, Form()] = "",
+    window_override_reason: Annotated[str, Form()] = "",
+    opioid_overlap_reason: Annotated[str, Form()] = "",
+):
+    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited); a flag
+    (no window on a pickup weekday, another opioid in force) only with the doctor's reason."""
+    attempt(
+        ctx,
+        prescriptions.sign_order,
+        order_id,
+        password,
+        window_override_reason=window_override_reason or None,
+        opioid_overlap_reason=opioid_overlap_reason or None,
+        on_refusal=_desk_for(request),
+    )
     return redirect(request, "/ui/doctor", i18n.gettext("Order {id} signed.", id=order_id))
 
 
@@ -222,6 +261,8 @@ def _defaults(ctx: Ctx, drug: Drug) -> dict:
         "indication": "",
         "override_reason": "",
         "reason": "",
+        "steps": "",
+        "doses": "",
     }
 
 
@@ -246,6 +287,8 @@ def _form_values(
     indication,
     override_reason,
     reason="",
+    steps="",
+    doses="",
 ) -> dict:
     return {
         "product": product,
@@ -259,7 +302,53 @@ def _form_values(
         "indication": indication,
         "override_reason": override_reason,
         "reason": reason,
+        "steps": steps,
+        "doses": doses,
     }
+
+
+def _steps(text: str) -> tuple[Step, ...]:
+    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
+    steps = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = line.replace(",", ".").split()
+        try:
+            steps.append(Step(date.fromisoformat(parts[0]), Decimal(parts[1])))
+        except (IndexError, ValueError, ArithmeticError):
+            raise InvalidInput("order.step_unreadable", line=line.strip()) from None
+    return tuple(steps)
+
+
+def _parts(text: str) -> tuple[Part, ...]:
+    """A split dose from the form: one "HH:MM mg S|H" per line (S supervised, H take-home; rule 18)."""
+    parts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        fields = line.replace(",", ".").split()
+        try:
+            at, dose, how = (fields + ["S"])[:3] if len(fields) == 2 else fields
+            if how.upper() not in ("S", "H"):
+                raise ValueError(how)
+            parts.append(Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S"))
+        except (ValueError, ArithmeticError):
+            raise InvalidInput("order.part_unreadable", line=line.strip()) from None
+    return tuple(parts)
+
+
+def parts_text(order: Prescription) -> str:
+    return "\n".join(
+        f"{p.at.strftime('%H:%M') if p.at else ''} {i18n.mg(p.dose_mg)} {'S' if p.supervised else 'H'}".strip()
+        for p in order.parts
+    )
+
+
+def steps_text(order: Prescription, after: date) -> str:
+    """The order's steps still to come after `after`, as the form writes them."""
+    steps = parse_steps(order.dose_steps) if order.dose_steps else ()
+    return "\n".join(f"{s.from_date.isoformat()} {i18n.mg(s.dose_mg)}" for s in steps if s.from_date > after)
 
 
 def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | None:
@@ -280,7 +369,7 @@ def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms) -> list[s
     """What the service would refuse, without writing: the terms, then the titration limits."""
     ctx.require(Role.DOCTOR)
     terms, _ = prescriptions.validate_terms(ctx, terms)
-    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date)
+    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps)
 
 
 Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = None
@@ -302,6 +391,8 @@ def create_order(
     end_date: Annotated[str, Form()] = "",
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
@@ -309,7 +400,18 @@ def create_order(
     weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
     the_drug = _drug(drug)
     values = _form_values(
-        product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date, indication, override_reason
+        product,
+        dose,
+        weekdays,
+        pickup_weekdays,
+        supervised,
+        site_id,
+        start_date,
+        end_date,
+        indication,
+        override_reason,
+        steps=steps,
+        doses=doses,
     )
 
     def terms(c: Ctx) -> prescriptions.OrderTerms:
@@ -325,6 +427,8 @@ def create_order(
             end_date=_date_or_refuse(end_date, "end_date", optional=True),
             indication=indication,
             override_reason=override_reason or None,
+            steps=_steps(steps),
+            parts=_parts(doses),
         )
 
     refused = _order_page_for(request, patient_id, the_drug, values)
@@ -341,18 +445,21 @@ def create_order(
 def revise_form(request: Request, ctx: WebCtx, order_id: int):
     require(ctx, Role.DOCTOR)
     current = prescriptions.read_order(ctx, order_id)
+    effective = max(ctx.today, current.start_date)
     values = {
         "product": current.product,
-        "dose": i18n.mg(current.dose_mg),
+        "dose": i18n.mg(current.dose_on(effective)),  # a schedule's step in force, not its first dose
         "weekdays": sorted(current.weekday_set),
         "pickup_weekdays": sorted(current.pickup_weekday_set),
         "supervised": current.supervised,
         "site_id": current.site_id,
-        "start_date": max(ctx.today, current.start_date).isoformat(),
+        "start_date": effective.isoformat(),
         "end_date": current.end_date.isoformat() if current.end_date else "",
         "indication": current.indication,
         "override_reason": "",
         "reason": "",
+        "steps": steps_text(current, effective),
+        "doses": parts_text(current),
     }
     return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
 
@@ -373,6 +480,8 @@ def revise(
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft version (prescriptions.revise_order), superseding the order once signed."""
@@ -392,6 +501,8 @@ def revise(
         indication,
         override_reason,
         reason,
+        steps,
+        doses,
     )
     refused = _order_page_for(request, patient_id, current.drug, values, order_id)
 
@@ -406,6 +517,8 @@ def revise(
             "end_date": _date_or_refuse(end_date, "end_date", optional=True),
             "indication": indication,
             "override_reason": override_reason or None,
+            "steps": _steps(steps),
+            "parts": _parts(doses),
         }
 
     if action == "check":
@@ -424,6 +537,8 @@ def revise(
                 end_date=ch["end_date"],
                 indication=indication,
                 override_reason=ch["override_reason"],
+                steps=ch["steps"],
+                parts=ch["parts"],
             )
             return _check(c, current.patient_id, terms)
 

@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from api.web import i18n
 from dispensing.catalogue import CATALOGUE, Product
 from dispensing.enums import Drug, SiteKind
@@ -20,6 +18,8 @@ from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services.context import Ctx
+from dispensing.services.corrections import latest_dispense
+from dispensing.services.dispense import needs_supervision
 from dispensing.services.patients import read_patient
 from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
@@ -54,6 +54,14 @@ class RosterRow:
     sanctions: list[str]
     take_home: int
     cpr: str  # digits, for the search only; never rendered
+    outside_window: bool = False
+    part: str | None = None  # a split dose: "kl. 08:00, superviseret" / "kl. 20:00, hjemmedosis"
+
+
+def part_text(part) -> str:
+    """A part of a split dose as the roster shows it: its time and how it is taken."""
+    how = i18n.gettext("supervised") if part.supervised else i18n.gettext("take-home")
+    return f"{i18n.gettext('at')} {part.at.strftime('%H:%M')}, {how}" if part.at else how
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -67,10 +75,10 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
         wkey = tuple(w.id for w in e.windows)
         if wkey not in windows:
             windows[wkey] = windows_text(e.windows)
-        dkey = (order.drug, order.product, order.dose_mg)
+        dkey = (order.drug, order.product, e.dose_mg)
         if dkey not in doses:
             product = CATALOGUE[order.drug].product(order.product)
-            doses[dkey] = (dose_text(order.drug, product, order.dose_mg), product.name if product else order.product)
+            doses[dkey] = (dose_text(order.drug, product, e.dose_mg), product.name if product else order.product)
         dose, product_name = doses[dkey]
         patient = e.patient
         rows.append(
@@ -91,6 +99,8 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
+                outside_window=e.outside_window,
+                part=part_text(e.part) if e.part else None,
             )
         )
     return rows
@@ -130,6 +140,22 @@ class SlotView:
     dispense: Dispense | None = None  # the dispense of this slot, or the take-home one covering it
     dispensed_by: str = ""
     notes: list[str] = field(default_factory=list)
+    outside_window: bool = False  # no window for the drug is open now: dispensing needs a reason
+    today: date | None = None
+
+    @property
+    def can_reopen(self) -> bool:
+        """Today's dose withheld, or its dispense voided: the doctor may re-open it (rule 13)."""
+        if self.slot.slot_date != self.today:
+            return False
+        if self.slot.status == SlotStatus.WITHHELD:
+            return True
+        voided = self.dispense is not None and self.dispense.slot_id == self.slot.id and not self.dispense.in_effect
+        return self.slot.status in (SlotStatus.DISPENSED, SlotStatus.PREPARED) and voided
+
+    @property
+    def can_undo_no_show(self) -> bool:
+        return self.slot.slot_date == self.today and self.slot.status == SlotStatus.MISSED
 
     @property
     def at_clinic(self) -> bool:
@@ -153,11 +179,11 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         order=order,
         site=site,
         product=product,
-        dose=dose_text(order.drug, product, order.dose_mg),
+        dose=dose_text(order.drug, product, e.dose_mg),
         windows=windows_text(e.windows),
         breath_required=e.breathalyser_required,
         breath_limit=breath_threshold(slot.drug, ctx.policy),
-        supervised_required=e.plan.supervised if e.plan else order.supervised,
+        supervised_required=needs_supervision(order, slot, e.plan) if e.plan else order.supervised,
         missed=e.missed_consecutive,
         blocked=e.blocked_reason,
         take_home_dates=e.take_home_dates,
@@ -165,8 +191,10 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         sanctions=e.sanctions,
         urine_due=e.urine_sample_due,
         prescriber=prescriber.full_name if prescriber else "",
+        outside_window=e.outside_window,
+        today=ctx.today,
     )
-    d = ctx.session.execute(select(Dispense).where(Dispense.slot_id == slot.id)).scalar_one_or_none()
+    d = latest_dispense(ctx, slot.id)  # the one in effect, else the latest voided or returned one
     if d is None and slot.covered_by_dispense_id:
         d = ctx.session.get(Dispense, slot.covered_by_dispense_id)
     if d is not None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +27,9 @@ class SlotStatus(StrEnum):
     """due -> dispensed | withheld | missed; due -> covered (by a take-home dispense);
     due -> prepared (for an external site) -> dispensed (site handed it out) | missed (returned);
     due -> cancelled (its order stopped governing the day before anything happened).
-    A void dispense puts its slots from today on back to due."""
+    A void dispense puts its slots from today on back to due. Corrections the same day (rule 13):
+    withheld -> due, or dispensed with its dispense voided -> due (the doctor re-opens);
+    missed by a no-show -> due (the nurse undoes it)."""
 
     DUE = "due"
     PREPARED = "prepared"
@@ -38,12 +41,14 @@ class SlotStatus(StrEnum):
 
 
 class Slot(Base):
-    """One patient's dose of one drug on one day. Unique per (patient, drug, day), so a
-    revision of the order can never open a second slot for a day already dispensed."""
+    """One patient's dose of one drug on one day (or one part of it, for a split dose). Unique per
+    (patient, drug, day, part), so a revision of the order can never open a second slot for a dose
+    already dispensed."""
 
     __tablename__ = "slots"
     __table_args__ = (
-        UniqueConstraint("patient_id", "drug", "slot_date", name="uq_slots_patient_drug_day"),
+        # A split dose has a slot per part (rule 18); an undivided dose is part 0.
+        UniqueConstraint("patient_id", "drug", "slot_date", "part", name="uq_slots_patient_drug_day_part"),
         Index("ix_slots_site_day", "site_id", "slot_date"),
         # The roster's "these patients' slots on this day": without it each patient's whole history is read.
         Index("ix_slots_day_patient", "slot_date", "patient_id"),
@@ -53,6 +58,7 @@ class Slot(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
     slot_date: Mapped[date] = mapped_column(Date)
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus, 20))
@@ -86,16 +92,30 @@ class DispenseStatus(StrEnum):
     VOID = "void"
 
 
+IN_EFFECT = (DispenseStatus.PREPARED, DispenseStatus.DISPENSED)
+IN_EFFECT_SQL = "status IN ('prepared', 'dispensed')"
+
+
 class Dispense(Base):
     """A handout at the window (today's dose plus take-home days), or doses prepared at the
     clinic for an external site, which hands them out and confirms it."""
 
     __tablename__ = "dispenses"
-    __table_args__ = (Index("ix_dispenses_site_first_day", "site_id", "first_day"),)
+    __table_args__ = (
+        Index("ix_dispenses_site_first_day", "site_id", "first_day"),
+        # At most one dispense IN EFFECT per slot, guaranteed by the database itself even under concurrent
+        # requests; a voided or returned one is history, and the slot may be dispensed or prepared again.
+        Index(
+            "uq_dispenses_slot_in_effect",
+            "slot_id",
+            unique=True,
+            sqlite_where=text(IN_EFFECT_SQL),
+            postgresql_where=text(IN_EFFECT_SQL),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # unique: the database itself guarantees at most one dispense per slot
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
@@ -120,6 +140,15 @@ class Dispense(Base):
     return_reason: Mapped[str | None] = mapped_column(Text)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a dose already handed over (spilt at the window) is voided before a witness
+    void_witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # why the nurse handed it out outside every window for the drug (listed on the doctor's desk)
+    outside_window_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def in_effect(self) -> bool:
+        """Prepared or handed out: not voided, not returned."""
+        return self.status in IN_EFFECT
 
     @property
     def number(self) -> str:

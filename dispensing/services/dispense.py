@@ -17,13 +17,12 @@ from dispensing.models import (
     Dispense,
     DispenseStatus,
     Prescription,
-    Site,
     Slot,
     SlotStatus,
 )
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit, stock
+from dispensing.services import audit, calendar, stock
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
@@ -32,7 +31,9 @@ from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.records import get_or_404
 from dispensing.services.roster import allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
+from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.windows import no_show_needs_reason, require_window_or_reason
 
 STATUS_WORDS = {
     SlotStatus.DISPENSED: "already dispensed",
@@ -77,7 +78,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
 
 def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangement:
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
-    plan = arrangement_today(ctx, order, slot.slot_date)
+    plan = calendar.with_move(ctx, order, slot.slot_date, arrangement_today(ctx, order, slot.slot_date))
     if plan.treatment_ended or plan.site_id != slot.site_id:
         why = (
             f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
@@ -120,7 +121,7 @@ def record_dispense(
     breath: BreathTest | None = None,
 ) -> Dispense:
     """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
-    covered = _cover(ctx, order, take_home)
+    covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
         slot_id=slot.id,
@@ -128,10 +129,10 @@ def record_dispense(
         prescription_id=order.id,
         site_id=slot.site_id,
         drug=order.drug,
-        dose_mg=order.dose_mg,
+        dose_mg=order.dose_for(slot.slot_date, slot.part),
         supervised=supervised,
         take_home_days=len(take_home),
-        total_mg=order.dose_mg * len(days),
+        total_mg=sum((order.dose_for(d, slot.part) for d in days), Decimal(0)),  # each day's step or part (rule 18)
         first_day=days[0],
         last_day=days[-1],
         covers=[d.isoformat() for d in days],
@@ -158,7 +159,7 @@ def record_dispense(
         detail={
             "slot_id": slot.id,
             "drug": order.drug.value,
-            "dose_mg": order.dose_mg,
+            "dose_mg": item.dose_mg,
             "total_mg": item.total_mg,
             "covers": item.covers,
             "supervised": supervised,
@@ -171,9 +172,16 @@ def record_dispense(
 
 
 def dispense(
-    ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool, take_home_days: int | None
+    ctx: Ctx,
+    slot_id: int,
+    *,
+    breath_promille: Decimal | None,
+    supervised: bool,
+    take_home_days: int | None,
+    outside_window_reason: str | None = None,
 ) -> DispenseResult:
-    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
+    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
+    Outside every window for the drug at the site only with the nurse's reason (rule 14)."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
@@ -182,16 +190,20 @@ def dispense(
             f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
             "only on its own day. Open today's roster."
         )
-    site = ctx.session.get(Site, slot.site_id)
+    site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict(
             f"This dose is handed out at {site.name}: prepare it for the site "
             f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
         )
+    calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
-    if plan.supervised and not supervised:
-        why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
+    late_reason = require_window_or_reason(ctx, slot, site, outside_window_reason)
+    if needs_supervision(order, slot, plan) and not supervised:
+        why = (
+            "This order requires" if order.supervised or order.parts else f"The {plan.in_force[0].describe()} requires"
+        )
         raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
@@ -217,11 +229,30 @@ def dispense(
         ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
     )
     stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
+    if late_reason is not None:
+        item.outside_window_reason = late_reason
+        audit.record(
+            ctx,
+            "dispense.outside_window",
+            "dispense",
+            item.id,
+            patient_id=slot.patient_id,
+            detail={"drug": order.drug.value, "site_id": slot.site_id, "reason": late_reason},
+        )
     return DispenseResult("dispensed", item)
 
 
-def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
-    """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
+def needs_supervision(order: Prescription, slot: Slot, plan: Arrangement) -> bool:
+    """Supervised intake required: a split dose's part says so itself (a no-take-home sanction still
+    makes every part supervised); otherwise the arrangement in force."""
+    parts = order.parts
+    if slot.part < len(parts):
+        return parts[slot.part].supervised or plan.no_take_home_because is not None
+    return plan.supervised
+
+
+def _cover(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
+    """Make sure every take-home day has an open slot (of the same part), locked; refuse if one is handled."""
     if not dates:
         return []
     insert_ignoring_conflicts(
@@ -232,6 +263,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
                 "patient_id": order.patient_id,
                 "drug": order.drug.value,
                 "slot_date": d,
+                "part": part,
                 "prescription_id": order.id,
                 "site_id": order.site_id,
                 "status": SlotStatus.DUE.value,
@@ -239,9 +271,9 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
             }
             for d in dates
         ],
-        ["patient_id", "drug", "slot_date"],
+        ["patient_id", "drug", "slot_date", "part"],
     )
-    slots = _slots_for(ctx, order, dates)
+    slots = _slots_for(ctx, order, dates, part)
     for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict(
@@ -251,13 +283,18 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     return slots
 
 
-def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
     if not dates:
         return []
     return list(
         ctx.session.execute(
             select(Slot)
-            .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+            .where(
+                Slot.patient_id == order.patient_id,
+                Slot.drug == order.drug,
+                Slot.slot_date.in_(dates),
+                Slot.part == part,
+            )
             .order_by(Slot.slot_date)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -287,21 +324,25 @@ def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, rea
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
-    """The patient did not come: the slot is missed (today or earlier only)."""
+def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only). Before the end of the
+    patient's last window that day only with a reason (e.g. the patient called off), rule 13."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
-    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
+    why = reason.strip() if reason and reason.strip() else None
+    if why is None and no_show_needs_reason(ctx, get_site(ctx, slot.site_id), slot):
+        raise Conflict("slot.no_show_window_ahead")
+    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, why or "no-show", ctx.now
     audit.record(
         ctx,
         "slot.no_show",
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"date": slot.slot_date, "drug": slot.drug.value},
+        detail={"date": slot.slot_date, "drug": slot.drug.value, "reason": why},
     )
     return slot
 
@@ -354,9 +395,10 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     order = orders[0]
     state = missed_states(ctx, [order], ctx.today).get((patient_id, drug))
     policy = ctx.policy
-    if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
+    dose = order.dose_on(ctx.today)
+    if state and state.missed >= policy.missed_days_restart_limit and dose > policy.methadone_restart_max_mg:
         raise Conflict(
             f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
-            f"(order {order.id} is {order.dose_mg} mg). Revise the order to the restart dose (or give an override "
+            f"(order {order.id} is {dose} mg). Revise the order to the restart dose (or give an override "
             "reason in the revision) instead of releasing the block."
         )
