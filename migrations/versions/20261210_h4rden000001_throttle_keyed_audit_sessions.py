@@ -10,7 +10,7 @@
 - users.sessions_ended_at: a web UI logout ends the user's browser sessions begun before it.
 
 Revision ID: h4rden000001
-Revises: st0ck0000001
+Revises: calendar00002
 Create Date: 2026-12-10 10:00:00.000000
 """
 
@@ -22,7 +22,7 @@ from alembic import op
 from dispensing.types import UTCDateTime
 
 revision: str = 'h4rden000001'
-down_revision: str | None = 'st0ck0000001'
+down_revision: str | None = 'calendar00002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
