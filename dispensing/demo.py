@@ -1,4 +1,5 @@
-"""A demo clinic: sites with windows, staff, patients on each drug, signed orders.
+"""A demo clinic: sites with windows, staff, patients on each drug, signed orders (a taper
+among them), controlled stock received, a staff day closed, and a dose withheld today for the desk.
 
 Loaded through the same use cases as real work (so it is audited and obeys every rule).
 """
@@ -12,9 +13,12 @@ from sqlalchemy.orm import Session
 from dispensing.config import Settings
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.models import User
-from dispensing.services import prescriptions, sites
+from dispensing.rules.steps import Step
+from dispensing.services import calendar, prescriptions, sites, stock
 from dispensing.services.context import Ctx
+from dispensing.services.dispense import dispense
 from dispensing.services.patients import register_patient
+from dispensing.services.roster import build_roster
 from dispensing.services.users import create_user
 
 OPIOIDS_AND_CAMPRAL = (Drug.METHADONE, Drug.BUPRENORPHINE, Drug.BUPRENORPHINE_NALOXONE, Drug.ACAMPROSATE)
@@ -121,6 +125,8 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
                 "Opioidafhængighed",
                 product="methadone-oral-1",
                 override_reason=TRANSFER,
+                # A signed taper: 5 mg less every week for two weeks.
+                steps=(Step(today + timedelta(days=7), Decimal("55")), Step(today + timedelta(days=14), Decimal("50"))),
             ),
         ),
         (
@@ -194,4 +200,45 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
         T(Drug.METHADONE, Decimal("50"), clinic.id, past.today, "Opioidafhængighed", override_reason=TRANSFER),
     )
     prescriptions.sign_order(past, order.id, USERS[1][1])
+
+    # The clinic's controlled stock, received by a nurse with a second nurse as witness (rule 16).
+    witness = stock.Witness("sygeplejerske2", USERS[4][1])
+    for product, quantity in (("methadone-oral-1", "5000"), ("methadone-oral-10", "1000"), ("subutex-sl-8", "200")):
+        stock.receive(
+            nurse,
+            clinic.id,
+            product=product,
+            quantity=quantity,
+            batch="DEMO-2026",
+            expiry=today + timedelta(days=365),
+            supplier="Sygehusapoteket",
+            witness=witness,
+        )
+    # A staff day besides the public holidays (rule 17): the closure plan says how each dose is covered.
+    calendar.set_closures(as_admin, clinic.id, [(today + timedelta(days=10), "Personaledag")])
+    # One more patient, sent away today with a breath reading over the limit.
+    sent_away = register_patient(nurse, cpr="1111821238", name="Kim Alkometer", weight_kg=Decimal("80"))
+    order = prescriptions.create_order(
+        doctor,
+        sent_away.id,
+        T(Drug.METHADONE, Decimal("45"), clinic.id, today, "Opioidafhængighed", override_reason=TRANSFER),
+    )
+    prescriptions.sign_order(doctor, order.id, USERS[1][1])
+    _withheld_for_the_desk(nurse, clinic.id, sent_away.id)
     return [(u, p, r.value) for u, p, r, *_ in USERS]
+
+
+def _withheld_for_the_desk(nurse: Ctx, clinic_id: int, patient_id: int) -> None:
+    """A dose withheld at the window today (breath over the limit): the doctor's desk shows the flag and
+    can re-open the slot when the patient comes back sober (rule 13). Not on a day the clinic is closed."""
+    for entry in build_roster(nurse, clinic_id, nurse.today):
+        if entry.slot.patient_id == patient_id:
+            dispense(
+                nurse,
+                entry.slot.id,
+                breath_promille=Decimal("0.90"),
+                supervised=True,
+                take_home_days=None,
+                outside_window_reason="Demo: registreret ved indlæsning",
+            )
+            return
