@@ -32,12 +32,25 @@ class RosterItem(Model):
     take_home_days: int
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
+    recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
 
 
 class DispenseRequest(Strict):
     breath_alcohol_promille: Decimal | str | None = None
     supervised: bool
     take_home_days: int | None = None
+    # A paper record entered afterwards: the time on the contingency sheet, with its UTC offset.
+    given_at: datetime | None = None
+
+
+class NoShowRequest(Strict):
+    given_at: datetime | None = None  # a no-show noted on the paper sheet, entered afterwards
+
+
+class RecordedBy(Model):
+    id: int
+    username: str
+    full_name: str
 
 
 class DispenseCreated(Model):
@@ -48,6 +61,10 @@ class DispenseCreated(Model):
     total_mg: DecimalStr
     covers: list[date]
     label_url: str | None
+    given_at: datetime
+    recorded_at: datetime
+    recorded_by: RecordedBy
+    recorded_afterwards: bool
 
 
 class DispenseWithheld(Model):
@@ -93,6 +110,10 @@ class DispenseRead(Model):
     status: str
     dispensed_by_id: int
     dispensed_at: datetime
+    given_at: datetime  # when the dose was handed out (= dispensed_at)
+    recorded_at: datetime  # when the record was entered
+    recorded_by: RecordedBy
+    recorded_afterwards: bool
     handed_out_at: datetime | None
     returned_at: datetime | None
     return_reason: str | None

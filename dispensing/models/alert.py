@@ -18,6 +18,7 @@ from dispensing.types import UTCDateTime
 class AlertKind(StrEnum):
     WITHHELD_DOSE = "withheld_dose"
     MISSED_DOSE_BLOCK = "missed_dose_block"
+    PAPER_RECORD_REFUSED = "paper_record_refused"  # given from the contingency sheet, refused by a rule
 
 
 class Alert(Base):

@@ -1,7 +1,7 @@
 """Handing out a dose at the window: exactly once per slot, never to an intoxicated patient."""
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from dispensing.models import (
     Slot,
     SlotStatus,
 )
+from dispensing.rules.afterwards import paper_record_refusal
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
 from dispensing.services import audit
@@ -28,7 +29,7 @@ from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import get_order, governing_orders
-from dispensing.services.roster import allowed_take_home, unusable_order_reason
+from dispensing.services.roster import NOT_COLLECTED, allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
 
@@ -121,8 +122,11 @@ def record_dispense(
     status: DispenseStatus,
     supervised: bool,
     breath: BreathTest | None = None,
+    given_at: datetime | None = None,
 ) -> Dispense:
-    """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
+    """Write the dispense, mark its slot and cover the take-home days: all or nothing.
+
+    `given_at`: a paper record entered afterwards, handed out at that time (default: now)."""
     covered = _cover(ctx, order, take_home)
     days = [slot.slot_date, *take_home]
     item = Dispense(
@@ -141,7 +145,9 @@ def record_dispense(
         breath_test_id=breath.id if breath else None,
         status=status,
         dispensed_by_id=ctx.actor.id,
-        dispensed_at=ctx.now,
+        dispensed_at=given_at or ctx.now,
+        recorded_at=ctx.now,
+        recorded_by_id=ctx.actor.id,
     )
     ctx.session.add(item)
     try:
@@ -168,23 +174,36 @@ def record_dispense(
             "site_id": slot.site_id,
             "prescription_id": order.id,
             "breath_promille": breath.promille if breath else None,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
         },
     )
     return item
 
 
 def dispense(
-    ctx: Ctx, slot_id: int, *, breath_promille: Decimal | None, supervised: bool, take_home_days: int | None
+    ctx: Ctx,
+    slot_id: int,
+    *,
+    breath_promille: Decimal | None,
+    supervised: bool,
+    take_home_days: int | None,
+    given_at: datetime | None = None,
 ) -> DispenseResult:
-    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold."""
+    """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
+
+    With `given_at`, a paper record entered afterwards (see open_for_paper_record): every rule
+    still applies, judged for the slot's own day."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    require_due(slot)
-    if slot.slot_date != ctx.today:
-        raise Conflict(
-            f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
-            "only on its own day. Open today's roster."
-        )
+    if given_at is not None:
+        open_for_paper_record(ctx, slot, given_at)
+    else:
+        require_due(slot)
+        if slot.slot_date != ctx.today:
+            raise Conflict(
+                f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
+                "only on its own day. Open today's roster."
+            )
     site = ctx.session.get(Site, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict(
@@ -209,17 +228,46 @@ def dispense(
             threshold=breath_threshold(order.drug, ctx.policy),
             outcome=decision.outcome.value,
             taken_by_id=nurse.id,
-            taken_at=ctx.now,
+            taken_at=given_at or ctx.now,
         )
         ctx.session.add(breath)
         ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
-        return _withhold(ctx, slot, order, breath, decision.reason)
+        return _withhold(ctx, slot, order, breath, decision.reason, given_at=given_at)
     take_home = take_home_for(ctx, order, slot, take_home_days, plan)
     item = record_dispense(
-        ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
+        ctx,
+        slot,
+        order,
+        take_home,
+        status=DispenseStatus.DISPENSED,
+        supervised=supervised,
+        breath=breath,
+        given_at=given_at,
     )
     return DispenseResult("dispensed", item)
+
+
+# --- paper records entered afterwards (the system was down) -------------------------------------
+
+
+def open_for_paper_record(ctx: Ctx, slot: Slot, given_at: datetime) -> None:
+    """Refuse a paper record whose time is wrong (422) or whose slot was handled (409); else leave the slot due.
+
+    A slot of yesterday that the roster marked missed because the day passed without a record was
+    never really missed: it takes its paper record, and counts as given from then on."""
+    refusal = paper_record_refusal(given_at, slot.slot_date, ctx.now, ctx.tz)
+    if refusal is not None:
+        raise InvalidInput(refusal.code, **refusal.params)
+    if (
+        slot.status == SlotStatus.MISSED
+        and slot.reason == NOT_COLLECTED
+        and slot.slot_date < ctx.today
+        # a dose returned by a pickup site is "not collected" too, but it was handled: it has a dispense
+        and ctx.session.execute(select(Dispense.id).where(Dispense.slot_id == slot.id)).first() is None
+    ):
+        slot.status, slot.reason, slot.updated_at = SlotStatus.DUE, None, ctx.now
+    require_due(slot)
 
 
 def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
@@ -267,16 +315,24 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     )
 
 
-def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str) -> DispenseResult:
+def _withhold(
+    ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str, *, given_at: datetime | None = None
+) -> DispenseResult:
     """No dose to an intoxicated patient: record it and put it on the doctor's list."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
+    # A paper record over the threshold: the sheet says the dose was given, the rule says it should not have been.
+    paper = (
+        f" Paper record entered afterwards: given at {given_at.astimezone(ctx.tz):%H:%M} by the sheet."
+        if given_at
+        else ""
+    )
     ctx.session.add(
         Alert(
             patient_id=slot.patient_id,
             kind=AlertKind.WITHHELD_DOSE,
             drug=order.drug,
             slot_id=slot.id,
-            message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}",
+            message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}{paper}",
             created_at=ctx.now,
         )
     )
@@ -286,16 +342,26 @@ def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, rea
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"drug": order.drug.value, "breath_promille": breath.promille, "threshold": breath.threshold},
+        detail={
+            "drug": order.drug.value,
+            "breath_promille": breath.promille,
+            "threshold": breath.threshold,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
+        },
     )
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
-    """The patient did not come: the slot is missed (today or earlier only)."""
+def record_no_show(ctx: Ctx, slot_id: int, *, given_at: datetime | None = None) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only).
+
+    With `given_at`, a no-show noted on the paper sheet at that time, entered afterwards."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    require_due(slot)
+    if given_at is not None:
+        open_for_paper_record(ctx, slot, given_at)
+    else:
+        require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
     slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
@@ -305,7 +371,11 @@ def record_no_show(ctx: Ctx, slot_id: int) -> Slot:
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"date": slot.slot_date, "drug": slot.drug.value},
+        detail={
+            "date": slot.slot_date,
+            "drug": slot.drug.value,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
+        },
     )
     return slot
 
