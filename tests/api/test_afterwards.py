@@ -1,9 +1,11 @@
 """Paper records entered afterwards: doses handed out from the contingency sheet while the system was down."""
 
+import subprocess
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from dispensing.enums import Drug
+from tests.labels.factories import require_tool
 from tests.api._helpers import MONDAY, api, day, expect  # noqa: F401  (api is a fixture)
 
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -148,3 +150,18 @@ def test_a_no_show_entered_afterwards(api, factory, clock):
     assert expect(r, 422)["code"] == "paper.given_in_future"
     # without a body it is the window's no-show
     expect(api.post(f"/slots/{tuesday['slot_id']}/no-show", factory.nurse), 200)
+
+
+def test_the_label_of_a_paper_record_is_dated_by_the_handout_and_says_entered_afterwards(api, factory, clock):
+    require_tool("pdftotext")
+    site = factory.site()
+    m = methadone(factory, site, pickup_weekdays=(0, 3))
+    clock.set(TUESDAY, time(10))  # Monday's handout entered on Tuesday
+    monday = api.slot(site.id, MONDAY, m.patient_id)
+    body = expect(api.dispense(monday["slot_id"], given_at=at(MONDAY, 8, 5), take_home_days=1), 201)
+    r = api.get(body["label_url"], factory.nurse)
+    assert r.status_code == 200
+    out = subprocess.run(["pdftotext", "-", "-"], input=r.content, capture_output=True, check=True).stdout.decode()
+    text = " ".join(out.split())
+    assert "registreret efterfølgende" in text
+    assert MONDAY.strftime("%d.%m.%Y") in text
