@@ -5,8 +5,8 @@ from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from dispensing.enums import Drug
-from tests.labels.factories import require_tool
 from tests.api._helpers import MONDAY, api, day, expect  # noqa: F401  (api is a fixture)
+from tests.labels.factories import require_tool
 
 TZ = ZoneInfo("Europe/Copenhagen")
 TUESDAY, WEDNESDAY, THURSDAY = day(1), day(2), day(3)
