@@ -12,7 +12,20 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from api import web
-from api.routers import auth, conduct, followup, labels, patients, policy, prescriptions, review, sites, urine, window
+from api.routers import (
+    auth,
+    conduct,
+    contingency,
+    followup,
+    labels,
+    patients,
+    policy,
+    prescriptions,
+    review,
+    sites,
+    urine,
+    window,
+)
 from dispensing import messages
 from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
@@ -100,7 +113,20 @@ def create_app(
             status_code=409,
         )
 
-    for module in (auth, sites, patients, prescriptions, window, labels, conduct, followup, review, policy, urine):
+    for module in (
+        auth,
+        sites,
+        patients,
+        prescriptions,
+        window,
+        contingency,  # before labels: /dispenses/entered-afterwards is not /dispenses/{id}
+        labels,
+        conduct,
+        followup,
+        review,
+        policy,
+        urine,
+    ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services
     return app
