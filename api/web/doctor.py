@@ -12,9 +12,9 @@ from api.web.views import titration_limits
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import Patient, Prescription
+from dispensing.models import Patient, Prescription, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import alerts, conduct, followup, prescriptions, sanctions
+from dispensing.services import afterwards, alerts, conduct, followup, prescriptions, sanctions
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -43,12 +43,14 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
+    on_paper = afterwards.entered_afterwards(ctx, ctx.today)
     people = _patients(
         ctx,
         [o.patient_id for o in drafts]
         + [a.patient_id for a in flags]
         + [b.patient_id for b in breaches]
-        + [s.patient_id for s in review],
+        + [s.patient_id for s in review]
+        + [d.patient_id for d in on_paper],
     )
     return page(
         request,
@@ -60,6 +62,9 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         breaches=breaches,
         review=review,
         consultations=consultations,
+        on_paper=on_paper,
+        recorders={u.id: u.full_name for u in (ctx.session.get(User, d.recorded_by_id) for d in on_paper)},
+        tz=ctx.tz,
         people=people,
         mask=mask_cpr,
         today=ctx.today,

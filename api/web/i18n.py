@@ -172,6 +172,19 @@ DA: dict[str, str] = {
     "last {date}": "sidst {date}",
     "kind.withheld_dose": "Tilbageholdt dosis",
     "kind.missed_dose_block": "Blokeret efter udeblivelse",
+    # --- the contingency sheet and paper records entered afterwards ---
+    "kind.paper_record_refused": "Papirregistrering afvist",
+    "Entered afterwards": "Registreret efterfølgende",
+    "Print the contingency sheet (for when the system is down)": "Udskriv nødliste (til når systemet er nede)",
+    "From the paper sheet, entered {when}.": "Fra nødlisten, indtastet {when}.",
+    "Entered afterwards from the paper sheet today": "Registreret efterfølgende fra nødlisten i dag",
+    "Given": "Udleveret",
+    "Entered": "Indtastet",
+    "By": "Af",
+    "Nothing was entered afterwards today.": "Intet er registreret efterfølgende i dag.",
+    "A paper record the rules refused is among the flags to review.": (
+        "En papirregistrering, som reglerne afviste, står blandt advarslerne til gennemsyn."
+    ),
     "kind.positive_urine": "Positiv urinprøve",
     "Created": "Oprettet",
     "Message": "Besked",

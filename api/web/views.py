@@ -54,6 +54,7 @@ class RosterRow:
     sanctions: list[str]
     take_home: int
     cpr: str  # digits, for the search only; never rendered
+    recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -91,6 +92,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
+                recorded_afterwards=e.recorded_afterwards,
             )
         )
     return rows
