@@ -132,6 +132,15 @@ def create_app(
     return app
 
 
+def serve_app() -> FastAPI:
+    """The app of one worker process of `dispensing serve --workers N` (settings from the environment)."""
+    from dispensing.runtime import tune_garbage_collector
+
+    app = create_app()
+    tune_garbage_collector()
+    return app
+
+
 def error_body(exc: DispensingError, request: Request) -> dict:
     """The API's error body: the message (Danish with `Accept-Language: da`), its stable code, its values."""
     locale = messages.negotiate(request.headers.get("accept-language"))

@@ -217,10 +217,11 @@ def dispense_body(drug: Drug) -> dict:
 
 
 def run_nurses(
-    base: str, tokens: list[str], work: list[list[tuple[int, Drug]]], think_s: float = 0.0
+    base: str | list[str], tokens: list[str], work: list[list[tuple[int, Drug]]], think_s: float = 0.0
 ) -> tuple[list[tuple[float, int, int]], float]:
     """Each nurse (a thread with its own login and connection) dispenses its slots one after another,
-    pausing a random time with mean `think_s` between patients (none: back to back).
+    pausing a random time with mean `think_s` between patients (none: back to back). `base` is the
+    server, or one per nurse (several servers).
 
     Returns (latency ms, HTTP status, slot id) per request and the wall time of the whole phase.
     """
@@ -232,7 +233,8 @@ def run_nurses(
     def nurse(n: int, token: str, slots: list[tuple[int, Drug]]) -> None:
         mine = []
         pauses = random.Random(n)
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
+        url = base if isinstance(base, str) else base[n]
+        with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=120) as client:
             client.get("/policy")  # open the connection before the clock starts
             barrier.wait()
             if think_s:  # do not all start at the same instant
@@ -634,10 +636,10 @@ How to read it:
 """
 
 
-def write_section(path: Path, section: str) -> None:
-    """Replace (or append) this script's section of BENCHMARKS.md, leaving the others as they are."""
+def write_section(path: Path, section: str, heading: str = SECTION) -> None:
+    """Replace (or append) a script's section of BENCHMARKS.md (its `heading`), leaving the others as they are."""
     lines = path.read_text().splitlines(keepends=True) if path.exists() else []
-    start = next((i for i, line in enumerate(lines) if line.strip() == SECTION), None)
+    start = next((i for i, line in enumerate(lines) if line.strip() == heading), None)
     if start is None:
         body = "".join(lines).rstrip("\n") + "\n\n" + section
     else:

@@ -28,7 +28,10 @@ def main() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--demo", is_flag=True, help="Load a demo clinic first if the database is empty.")
-def serve(host: str, port: int, demo: bool) -> None:
+@click.option(
+    "--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Server processes (PostgreSQL)."
+)
+def serve(host: str, port: int, demo: bool, workers: int) -> None:
     """Migrate the database to head, then serve the API (docs at /docs)."""
     import uvicorn
 
@@ -36,7 +39,10 @@ def serve(host: str, port: int, demo: bool) -> None:
     from dispensing.runtime import tune_garbage_collector
 
     settings, engine = _engine()
+    if workers > 1 and engine.dialect.name == "sqlite":
+        raise click.ClickException("Several workers need PostgreSQL: SQLite serialises every write in one file.")
     upgrade_to_head(engine)
+    _check_server_keys(settings, engine)
     if demo:
         from dispensing.demo import load_demo
 
@@ -49,9 +55,30 @@ def serve(host: str, port: int, demo: bool) -> None:
         else:
             click.echo("Database not empty: demo not loaded (the existing data is kept).")
     click.echo(f"API docs: http://{host}:{port}/docs")
+    if workers > 1:
+        # Each worker builds its own app (and engine) from the same environment.
+        engine.dispose()
+        uvicorn.run("api.main:serve_app", factory=True, host=host, port=port, workers=workers)
+        return
     app = create_app(settings, engine=engine)
     tune_garbage_collector()
     uvicorn.run(app, host=host, port=port)
+
+
+def _check_server_keys(settings, engine) -> None:
+    """Refuse to start with other keys than the other servers of this database (one plain line)."""
+    from dispensing.labels import load_or_create_signing_key
+    from dispensing.services.deployment import check_server_keys, label_key_fingerprint, secret_fingerprint
+
+    fingerprints = {
+        "login_secret": secret_fingerprint(settings.resolved_secret()),
+        "label_key": label_key_fingerprint(load_or_create_signing_key(settings.label_key_path)),
+    }
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            check_server_keys(session, fingerprints, datetime.now(UTC))
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
 
 
 @main.group()
