@@ -412,6 +412,8 @@ COLUMNS = {
         "dispensed_at",
         "handed_out_by_id",
         "handed_out_at",
+        "recorded_at",
+        "recorded_by_id",
     ),
     "alerts": (
         "id",
@@ -1061,6 +1063,8 @@ class Region:
                     prepared if external else now,
                     self.site_staff[site] if external else None,
                     now if external else None,
+                    prepared if external else now,  # recorded at the handout: no paper records in a region
+                    nurse,
                 )
             )
             for d in take_home:
