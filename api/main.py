@@ -16,6 +16,7 @@ from api.routers import (
     auth,
     conduct,
     contingency,
+    fhir,
     followup,
     labels,
     patients,
@@ -23,6 +24,7 @@ from api.routers import (
     prescriptions,
     review,
     sites,
+    stock,
     urine,
     window,
 )
@@ -126,6 +128,8 @@ def create_app(
         review,
         policy,
         urine,
+        fhir,
+        stock,
     ):
         app.include_router(module.router)
     web.install(app)  # the browser UI under /ui (api/web/), on the same services

@@ -100,3 +100,52 @@ CATALOGUE: dict[Drug, DrugInfo] = {
         ),
     )
 }
+
+
+# --- Stock of controlled drugs (DOMAIN.md rule 16) ---------------------------------------------
+# What the cupboard holds and the ledger counts: one strength in one unit. A product of one
+# strength is one stock item under the product's own code; a product sold in several strengths
+# (Subutex 0.4/2/8 mg) is one item per strength, as the pharmacist counts them apart.
+
+
+@dataclass(frozen=True)
+class StockItem:
+    code: str
+    product_code: str
+    name: str  # Danish, as on the ledger
+    unit: str  # "ml" | "tablet"
+    mg_per_unit: Decimal
+
+
+def _stock_items() -> dict[str, StockItem]:
+    tablets = {  # multi-strength products: mg of buprenorphine per tablet, the strength as printed
+        "subutex-sl": ("Subutex resoribletter", ((D("0.4"), "0,4"), (D("2"), "2"), (D("8"), "8"))),
+        "espranor": ("Espranor frysetørrede tabletter", ((D("2"), "2"), (D("8"), "8"))),
+        "suboxone": ("Suboxone resoribletter", ((D("2"), "2/0,5"), (D("8"), "8/2"))),
+    }
+    items: dict[str, StockItem] = {}
+    for info in CATALOGUE.values():
+        if not info.controlled:
+            continue
+        for p in info.products:
+            if p.mg_per_ml is not None:
+                items[p.code] = StockItem(p.code, p.code, p.name, "ml", p.mg_per_ml)
+            elif p.code in tablets:
+                name, strengths = tablets[p.code]
+                for mg, printed in strengths:
+                    code = f"{p.code}-{mg}"
+                    items[code] = StockItem(code, p.code, f"{name} {printed} mg", "tablet", mg)
+            else:  # "Metadon tabletter 5 mg": strength in whole mg
+                mg = D(p.strength.split()[0].replace(",", "."))
+                items[p.code] = StockItem(p.code, p.code, p.name, "tablet", mg)
+    return items
+
+
+STOCK_ITEMS: dict[str, StockItem] = _stock_items()
+
+
+def stock_items_for(product_code: str) -> list[StockItem]:
+    """The stock items a product is dispensed from, strongest first (empty: not a controlled product)."""
+    return sorted(
+        (i for i in STOCK_ITEMS.values() if i.product_code == product_code), key=lambda i: i.mg_per_unit, reverse=True
+    )

@@ -1,4 +1,4 @@
-"""The `dispensing` console script: serve, migrate, manage users."""
+"""The `dispensing` console script: serve, migrate, manage users, export a record."""
 
 import sys
 from datetime import UTC, date, datetime, timedelta
@@ -183,6 +183,38 @@ def contingency(site_id: int, day: str, out: Path, username: str) -> None:
         raise click.ClickException(exc.message) from exc
     out.write_bytes(content)
     click.echo(f"Contingency sheet of site {site_id} for {when} written to {out}.")
+
+
+@main.group()
+def export() -> None:
+    """Export a patient's record for another system."""
+
+
+@export.command("fhir")
+@click.option("--patient", "patient_id", required=True, type=int, help="The patient's id.")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000/fhir",
+    show_default=True,
+    help="The FHIR base the bundle's fullUrls use (the server's /fhir).",
+)
+def export_fhir(patient_id: int, base_url: str) -> None:
+    """Write the patient's record as a FHIR R4 Bundle (JSON) to stdout; audited as a read by "cli"."""
+    from dispensing.fhir.bundle import to_json
+    from dispensing.services.fhir import patient_everything
+
+    settings, engine = _engine()
+    upgrade_to_head(engine)
+    try:
+        with unit_of_work(make_session_factory(engine)) as session:
+            ctx = Ctx(
+                session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
+            )
+            bundle = patient_everything(ctx, patient_id, base_url=base_url.rstrip("/"), actor_name="cli")
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
+    sys.stdout.buffer.write(to_json(bundle) + b"\n")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

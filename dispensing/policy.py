@@ -45,5 +45,9 @@ class Policy(BaseModel):
     consultation_interval_days: int = Field(183, ge=1)
     treatment_guarantee_days: int = Field(14, ge=1)
 
+    # Rule 16: a stock count that differs from the ledger by more than this alerts the doctor and the admin
+    stock_count_tolerance_tablets: Decimal = Field(Decimal("0"), ge=0)
+    stock_count_tolerance_solution_percent: Decimal = Field(Decimal("1"), ge=0, le=100)
+
 
 DEFAULT_POLICY = Policy()

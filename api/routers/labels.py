@@ -7,7 +7,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CtxDep
-from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest, ReasonRequest, RecordedBy
+from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest, RecordedBy
+from api.schemas.stock import ReturnRequest, VoidRequest
 from dispensing.labels import public_key_pem
 from dispensing.models import Dispense, DispenseStatus, Patient, Site, User
 from dispensing.rules.cpr import mask_cpr
@@ -75,9 +76,10 @@ def label_pdf(dispense_id: int, ctx: CtxDep, template: Template = None):
 
 
 @router.post("/dispenses/{dispense_id}/void", response_model=DispenseRead)
-def void(dispense_id: int, body: ReasonRequest, ctx: CtxDep):
-    """Spilt, broken or wrong: the dispense and its labels become void; unused days are due again."""
-    return dispense_read(ctx, custody.void_dispense(ctx, dispense_id, body.reason))
+def void(dispense_id: int, body: VoidRequest, ctx: CtxDep):
+    """Spilt, broken or wrong: the dispense and its labels become void; unused days are due again
+    (controlled drugs: the doses not taken go back into stock with `back_to_stock`, else to waste)."""
+    return dispense_read(ctx, custody.void_dispense(ctx, dispense_id, body.reason, back_to_stock=body.back_to_stock))
 
 
 @router.post("/dispenses/{dispense_id}/handout", response_model=DispenseRead)
@@ -87,9 +89,9 @@ def handout(dispense_id: int, ctx: CtxDep):
 
 
 @router.post("/dispenses/{dispense_id}/return", response_model=DispenseRead)
-def return_(dispense_id: int, body: ReasonRequest, ctx: CtxDep):
+def return_(dispense_id: int, body: ReturnRequest, ctx: CtxDep):
     """Site staff: not collected; it goes back to the clinic."""
-    return dispense_read(ctx, custody.return_to_clinic(ctx, dispense_id, body.reason))
+    return dispense_read(ctx, custody.return_to_clinic(ctx, dispense_id, body.reason, opened=body.opened))
 
 
 @router.get("/sites/{site_id}/deliveries", response_model=list[DispenseRead])

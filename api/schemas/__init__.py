@@ -9,5 +9,6 @@ from api.schemas.patients import *  # noqa: F403
 from api.schemas.prescriptions import *  # noqa: F403
 from api.schemas.review import *  # noqa: F403
 from api.schemas.sites import *  # noqa: F403
+from api.schemas.stock import *  # noqa: F403
 from api.schemas.urine import *  # noqa: F403
 from api.schemas.window import *  # noqa: F403

@@ -9,7 +9,9 @@ from dispensing.enums import Drug
 
 class AlertRead(Model):
     id: int
-    patient_id: int
+    patient_id: int | None  # None: a site alert (controlled-drug stock)
+    site_id: int | None = None
+    code: str | None = None
     kind: str
     drug: Drug | None
     slot_id: int | None

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from api.web import auth, doctor, i18n, site, window
+from api.web import auth, doctor, i18n, site, stock, window
 from api.web.common import STATIC, CsrfRefused, LoginRequired, error_page, login_redirect
 from dispensing.errors import DispensingError, Forbidden, NotFound
 
@@ -18,7 +18,7 @@ def _is_ui(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    for module in (auth, window, doctor, site):
+    for module in (auth, window, doctor, site, stock):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 

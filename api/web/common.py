@@ -37,6 +37,7 @@ templates.env.globals.update(
     WEEKDAYS=i18n.WEEKDAYS,
     WEEKDAYS_SHORT=i18n.WEEKDAYS_SHORT,
     CSRF_FIELD=CSRF_FIELD,
+    stock_alert_text=i18n.stock_alert_text,
 )
 templates.env.filters["short_day"] = i18n.short_day
 templates.env.trim_blocks = True
@@ -97,9 +98,14 @@ def nav_for(user) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = {
-        Role.NURSE: [("/ui/roster", "Window"), ("/ui/patients", "Patients")],
-        Role.ADMIN: [("/ui/roster", "Window"), ("/ui/patients", "Patients")],
-        Role.DOCTOR: [("/ui/doctor", "Doctor's desk"), ("/ui/patients", "Patients"), ("/ui/roster", "Window")],
+        Role.NURSE: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/stock", "Stock")],
+        Role.ADMIN: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/stock", "Stock")],
+        Role.DOCTOR: [
+            ("/ui/doctor", "Doctor's desk"),
+            ("/ui/patients", "Patients"),
+            ("/ui/roster", "Window"),
+            ("/ui/stock", "Stock"),
+        ],
         Role.SITE_STAFF: [("/ui/site", "Pickup site")],
     }
     return [(href, i18n.gettext(label)) for href, label in items[user.role]]

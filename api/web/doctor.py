@@ -40,6 +40,8 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     require(ctx, Role.DOCTOR)
     drafts = prescriptions.drafts_to_sign(ctx)
     flags = alerts.open_alerts(ctx)
+    stock_flags = [a for a in flags if a.patient_id is None]  # site alerts of the controlled-drug ledger
+    flags = [a for a in flags if a.patient_id is not None]
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
@@ -59,6 +61,8 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         status=status,
         drafts=drafts,
         flags=flags,
+        stock_flags=stock_flags,
+        resolve_base="/ui/doctor/alerts",
         breaches=breaches,
         review=review,
         consultations=consultations,

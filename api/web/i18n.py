@@ -10,6 +10,7 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 
+from dispensing import messages
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug
 from dispensing.errors import Conflict, DispensingError, Forbidden, InvalidInput, NotAuthenticated, NotFound
@@ -251,6 +252,57 @@ DA: dict[str, str] = {
     "genindlæs siden og prøv igen.",
     "Go to the start page": "Gå til forsiden",
     "Something went wrong": "Noget gik galt",
+    # --- Stock of controlled drugs (rule 16) ---
+    "Stock": "Lager",
+    "Controlled-drug stock at {site}": "Lager af euforiserende stoffer på {site}",
+    "Clinic": "Klinik",
+    "Balances": "Beholdninger",
+    "Balance": "Beholdning",
+    "Last count": "Seneste optælling",
+    "Ledger": "Regnskab",
+    "below zero: count and receive stock": "under nul: optæl og modtag varer",
+    "counted {counted}, expected {expected}": "optalt {counted}, forventet {expected}",
+    "never counted": "aldrig optalt",
+    "No controlled-drug stock recorded at this clinic yet.": "Der er endnu ikke registreret lager af euforiserende stoffer på denne klinik.",
+    "Monthly ledger (PDF) for the inspector": "Månedsregnskab (PDF) til embedsapotekeren",
+    "Receive stock": "Modtag varer",
+    "Quantity (ml or tablets)": "Mængde (ml eller tabletter)",
+    "Batch": "Batchnummer",
+    "Expiry date": "Udløbsdato",
+    "Supplier": "Leverandør",
+    "Receive": "Modtag",
+    "Witness (a second person re-enters their password)": "Vidne (en anden person indtaster sin adgangskode)",
+    "Witness username": "Vidnets brugernavn",
+    "Witness password": "Vidnets adgangskode",
+    "Count": "Optælling",
+    "Counted (ml or tablets)": "Optalt (ml eller tabletter)",
+    "Record count": "Registrér optælling",
+    "Waste": "Kassation",
+    "Reason": "Årsag",
+    "Record waste": "Registrér kassation",
+    "Correction (counter-entry)": "Korrektion (modpostering)",
+    "A count never changes the balance by itself: correct it here with a reason. Entries are never changed.": "En optælling ændrer aldrig beholdningen af sig selv: korriger den her med en begrundelse. Posteringer ændres aldrig.",
+    "Quantity (+ adds, − takes off)": "Mængde (+ lægger til, − trækker fra)",
+    "Record correction": "Registrér korrektion",
+    "Stock received.": "Varerne er modtaget.",
+    "Waste recorded.": "Kassationen er registreret.",
+    "Correction recorded.": "Korrektionen er registreret.",
+    "Counted {counted}, expected {expected}: difference {difference}.": "Optalt {counted}, forventet {expected}: difference {difference}.",
+    "Beyond the tolerance: the doctor and the admin are alerted.": "Uden for tolerancen: lægen og administratoren er underrettet.",
+    "Time": "Tidspunkt",
+    "Movement": "Bevægelse",
+    "In": "Ind",
+    "Out": "Ud",
+    "By": "Udført af",
+    "Witness": "Vidne",
+    "Reference": "Reference",
+    "Opening balance": "Primo",
+    "Back to the stock": "Tilbage til lageret",
+    "Controlled-drug stock: count differences and negative balances": "Lager: optællingsdifferencer og negative beholdninger",
+    "No stock alert.": "Ingen lageradvarsler.",
+    "Alert reviewed.": "Advarslen er gennemgået.",
+    "kind.stock_negative": "Negativ beholdning",
+    "kind.stock_count_difference": "Optællingsdifference",
 }
 
 STATUS = {
@@ -506,6 +558,8 @@ def danish_rule(message: str) -> str | None:
 
 def danish_error(exc: DispensingError | str) -> str:
     """A plain Danish sentence for a refusal; the English rule message is shown beside it."""
+    if isinstance(exc, DispensingError) and messages.has_text(exc.code, "da") and exc.text("da") != exc.message:
+        return exc.text("da")  # a refusal by code: its sentence from the Danish catalogue
     known = danish_rule(exc if isinstance(exc, str) else exc.message)
     if known:
         return known
@@ -514,3 +568,10 @@ def danish_error(exc: DispensingError | str) -> str:
             if isinstance(exc, cls):
                 return text
     return "Handlingen blev afvist."
+
+
+def stock_alert_text(alert) -> str:
+    """A site alert of the controlled-drug ledger in Danish (from its code and values)."""
+    from dispensing.services.stock import alert_text
+
+    return alert_text(alert.code, alert.params or {}, "da") if alert.code else alert.message

@@ -1,4 +1,6 @@
-"""The doctor's review list: withheld doses and missed-dose blocks flagged by the window."""
+"""The doctor's review list: withheld doses and missed-dose blocks flagged by the window, and site
+alerts of the controlled-drug ledger (no patient: count differences, negative balances), which the
+admin sees too."""
 
 from sqlalchemy import select
 
@@ -10,20 +12,20 @@ from dispensing.services.context import Ctx
 
 
 def open_alerts(ctx: Ctx) -> list[Alert]:
-    ctx.require(Role.DOCTOR)
-    alerts = list(
-        ctx.session.execute(
-            select(Alert).where(Alert.resolved_at.is_(None)).order_by(Alert.created_at, Alert.id)
-        ).scalars()
-    )
-    audit.record_list(ctx, "alert.list", (a.patient_id for a in alerts))
+    """Open alerts: the doctor sees all, the admin the site alerts (no patient data)."""
+    user = ctx.require(Role.DOCTOR, Role.ADMIN)
+    query = select(Alert).where(Alert.resolved_at.is_(None))
+    if user.role == Role.ADMIN:
+        query = query.where(Alert.patient_id.is_(None))
+    alerts = list(ctx.session.execute(query.order_by(Alert.created_at, Alert.id)).scalars())
+    audit.record_list(ctx, "alert.list", (a.patient_id for a in alerts if a.patient_id is not None))
     return alerts
 
 
 def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
-    doctor = ctx.require(Role.DOCTOR)
+    doctor = ctx.require(Role.DOCTOR, Role.ADMIN)
     alert = ctx.session.get(Alert, alert_id)
-    if alert is None:
+    if alert is None or (doctor.role == Role.ADMIN and alert.patient_id is not None):
         raise NotFound(f"Alert {alert_id} does not exist.")
     if alert.resolved_at is not None:
         raise Conflict(f"Alert {alert_id} was resolved already.")

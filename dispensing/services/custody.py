@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
-from dispensing.services import audit
+from dispensing.services import audit, stock
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import (
     current_arrangement,
@@ -44,7 +44,9 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
         )
     order = usable_order(ctx, slot, as_of=ctx.today)
     take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
-    return record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
+    d = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
+    stock.dispensed(ctx, d, order.product)  # leaves the clinic's stock now (controlled drugs only)
+    return d
 
 
 def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
@@ -123,7 +125,7 @@ def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
     return reopened
 
 
-def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = False) -> Dispense:
     """Site staff (or the clinic nurse receiving them): not collected, back to the clinic."""
     d = _lock_dispense(ctx, dispense_id)
     _site_user(ctx, d, Role.NURSE)
@@ -137,6 +139,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
         reason.strip(),
     )
     reopened = _reopen_days(ctx, d, include_own=True)
+    stock.returned(ctx, d, opened=opened, reason=reason.strip())  # unopened back into stock, opened to waste
     audit.record(
         ctx,
         "dispense.returned",
@@ -148,7 +151,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     return d
 
 
-def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
+def void_dispense(ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False) -> Dispense:
     """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
     its labels stop being valid and the days not yet used are due again."""
     user = ctx.require(Role.NURSE, Role.DOCTOR)
@@ -161,6 +164,7 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str) -> Dispense:
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)
+    stock.voided(ctx, d, was_prepared=was_prepared, back_to_stock=back_to_stock, reason=reason.strip())
     audit.record(
         ctx,
         "dispense.void",

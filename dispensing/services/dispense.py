@@ -24,7 +24,7 @@ from dispensing.models import (
 from dispensing.rules.afterwards import paper_record_refusal
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit
+from dispensing.services import audit, stock
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
@@ -245,6 +245,7 @@ def dispense(
         breath=breath,
         given_at=given_at,
     )
+    stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
     return DispenseResult("dispensed", item)
 
 
