@@ -7,7 +7,8 @@ from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
-from dispensing.errors import DispensingError, NotAuthenticated
+from dispensing.db import transaction
+from dispensing.errors import NotAuthenticated
 from dispensing.models import User
 from dispensing.security import read_access_token
 from dispensing.services.context import Ctx
@@ -16,29 +17,16 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/auth/token", auto_error=False)
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: commit when the use case succeeds, roll back on any error."""
-    session = request.app.state.session_factory()
-    try:
+    """One transaction per request, owned by `dispensing.db.transaction` (commit, or roll back on a refusal)."""
+    with transaction(request.app.state.session_factory) as session:
         yield session
-        session.commit()
-    except DispensingError as exc:
-        if exc.keep_changes:
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
 
 
 # scope="function": commit before the response is sent, so a failed commit is an error response.
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
+def make_ctx(request: Request, session: Session, actor: User | None) -> Ctx:
     state = request.app.state
     return Ctx(
         session=session,
@@ -51,7 +39,7 @@ def _ctx(request: Request, session: Session, actor: User | None) -> Ctx:
 
 
 def get_anonymous_ctx(request: Request, session: SessionDep) -> Ctx:
-    return _ctx(request, session, None)
+    return make_ctx(request, session, None)
 
 
 def get_ctx(request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2_scheme)]) -> Ctx:
@@ -60,7 +48,7 @@ def get_ctx(request: Request, session: SessionDep, token: Annotated[str | None, 
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
         raise NotAuthenticated("Not logged in or the session has expired: log in at POST /auth/token.")
-    return _ctx(request, session, user)
+    return make_ctx(request, session, user)
 
 
 CtxDep = Annotated[Ctx, Depends(get_ctx)]

@@ -31,24 +31,22 @@ Fixed seed: the same arguments give the same data.
 """
 
 import random
-import sys
 import time as clock
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from pathlib import Path
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
 
-from sqlalchemy import Engine, func, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
-
-from dispensing import security  # noqa: E402
-from dispensing.enums import OPIOIDS, Drug, Role, SanctionStep, SiteKind  # noqa: E402
-from dispensing.models import (  # noqa: E402
+from dispensing import security
+from dispensing.db import make_session_factory, transaction
+from dispensing.enums import OPIOIDS, Drug, Role, SanctionStep, SiteKind
+from dispensing.models import (
     AlertKind,
     Base,
     BreachKind,
@@ -60,13 +58,13 @@ from dispensing.models import (  # noqa: E402
     User,
     weekdays_to_str,
 )
-from dispensing.rules.arrangement import SanctionTerms, effective_arrangement  # noqa: E402
-from dispensing.rules.schedule import take_home_dates  # noqa: E402
-from dispensing.services import sites  # noqa: E402
-from dispensing.services.context import Ctx  # noqa: E402
-from dispensing.services.prescriptions import signed_content  # noqa: E402
-from dispensing.services.urine import urine_due_today  # noqa: E402
-from dispensing.services.users import create_user  # noqa: E402
+from dispensing.rules.arrangement import SanctionTerms, effective_arrangement
+from dispensing.rules.schedule import take_home_dates
+from dispensing.services import sites
+from dispensing.services.context import Ctx
+from dispensing.services.prescriptions import signed_content
+from dispensing.services.urine import urine_due_today
+from dispensing.services.users import create_user
 
 TZ = ZoneInfo("Europe/Copenhagen")
 TODAY = date(2026, 11, 23)  # a Monday: the benchmark's today, the day after the generated year
@@ -230,6 +228,11 @@ class Loader:
     def insert(self, conn, table: str, columns: Sequence[str], rows: list[Sequence]) -> None:
         if not rows:
             return
+        if len(rows[0]) != len(columns):
+            raise RuntimeError(
+                f"generate.py builds {len(rows[0])} values per {table} row; the model has {len(columns)} columns "
+                f"to fill ({', '.join(columns)}): generate the new column, or add it to LEFT_EMPTY"
+            )
         active = [(i, p) for i, p in enumerate(self._processor(table, c) for c in columns) if p]
         if active:
             converted = []
@@ -293,7 +296,8 @@ def check_foreign_keys(engine: Engine, tables: Iterable[str]) -> None:
                 child, parent = fk.parent, fk.column
                 broken = conn.execute(
                     text(
-                        f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p ON p.{parent.name} = c.{child.name} "
+                        f"SELECT count(*) FROM {name} c LEFT JOIN {parent.table.name} p "
+                        f"ON p.{parent.name} = c.{child.name} "
                         f"WHERE c.{child.name} IS NOT NULL AND p.{parent.name} IS NULL"
                     )
                 ).scalar()
@@ -315,134 +319,26 @@ class Ids:
         return value
 
 
-COLUMNS = {
-    "patients": ("id", "cpr", "name", "birth_date", "sex", "children_at_home", "pregnant", "weight_kg", "created_at"),
-    "prescriptions": (
-        "id",
-        "patient_id",
-        "drug",
-        "product",
-        "dose_mg",
-        "weekdays",
-        "pickup_weekdays",
-        "supervised",
-        "site_id",
-        "start_date",
-        "course_start",
-        "end_date",
-        "indication",
-        "override_reason",
-        "pickup_change_reason",
-        "version",
-        "supersedes_id",
-        "revision_reason",
-        "status",
-        "created_by_id",
-        "created_at",
-        "signed_by_id",
-        "signed_at",
-        "signature",
-        "superseded_on",
-        "discontinued_on",
-        "discontinue_reason",
-    ),
-    "agreements": ("id", "patient_id", "version", "signed_on", "recorded_by_id", "created_at"),
-    "sanctions": (
-        "id",
-        "patient_id",
-        "step",
-        "starts_on",
-        "review_on",
-        "ends_on",
-        "reason",
-        "meeting_on",
-        "site_id",
-        "referral_note",
-        "decided_by_id",
-        "decided_at",
-        "lifted_reason",
-        "lifted_by_id",
-        "lifted_at",
-    ),
-    "breaches": (
-        "id",
-        "patient_id",
-        "kind",
-        "occurred_on",
-        "note",
-        "automatic",
-        "source",
-        "recorded_by_id",
-        "created_at",
-        "decided_at",
-        "decided_by_id",
-        "decision_note",
-        "sanction_id",
-    ),
-    "slots": (
-        "id",
-        "patient_id",
-        "drug",
-        "slot_date",
-        "prescription_id",
-        "site_id",
-        "status",
-        "reason",
-        "covered_by_dispense_id",
-        "updated_at",
-    ),
-    "breath_tests": ("id", "patient_id", "slot_id", "promille", "threshold", "outcome", "taken_by_id", "taken_at"),
-    "dispenses": (
-        "id",
-        "slot_id",
-        "patient_id",
-        "prescription_id",
-        "site_id",
-        "drug",
-        "dose_mg",
-        "supervised",
-        "take_home_days",
-        "total_mg",
-        "first_day",
-        "last_day",
-        "covers",
-        "breath_test_id",
-        "status",
-        "dispensed_by_id",
-        "dispensed_at",
-        "handed_out_by_id",
-        "handed_out_at",
-        "recorded_at",
-        "recorded_by_id",
-    ),
-    "alerts": (
-        "id",
-        "patient_id",
-        "kind",
-        "drug",
-        "slot_id",
-        "message",
-        "created_at",
-        "resolved_at",
-        "resolved_by_id",
-        "resolution",
-    ),
-    "block_releases": ("id", "patient_id", "drug", "released_on", "reason", "released_by_id", "created_at"),
-    "urine_tests": (
-        "id",
-        "patient_id",
-        "outcome",
-        "taken_on",
-        "results",
-        "side_abuse",
-        "prescribed",
-        "reason",
-        "was_due",
-        "alert_id",
-        "breach_id",
-        "recorded_by_id",
-        "recorded_at",
-    ),
+# The tables the generator fills, and the columns it leaves empty (NULL) in them. Every other column
+# comes from the models' metadata, in its order: the generator builds each row as a tuple in that
+# order, and Loader.insert refuses a row of another length (a column added to a model must be
+# generated here, or named as left empty).
+LEFT_EMPTY: dict[str, tuple[str, ...]] = {
+    "patients": ("first_contact_on", "parental_consent_on", "own_consent_on"),
+    "prescriptions": (),
+    "agreements": (),
+    "sanctions": (),
+    "breaches": (),
+    "slots": (),
+    "breath_tests": (),
+    "dispenses": ("void_reason", "returned_by_id", "returned_at", "return_reason", "voided_by_id", "voided_at"),
+    "alerts": ("site_id", "code", "params"),  # site alerts of the stock ledger are not generated
+    "block_releases": (),
+    "urine_tests": (),
+}
+COLUMNS: dict[str, tuple[str, ...]] = {
+    table: tuple(c.name for c in Base.metadata.tables[table].columns if c.name not in empty)
+    for table, empty in LEFT_EMPTY.items()
 }
 # Insert order inside a chunk: a covered slot references its dispense, which references its own slot.
 CHUNK_TABLES = (
@@ -527,7 +423,7 @@ class Region:
     def staff_and_sites(self) -> None:
         shape = layout(self.patients)
         now = self.at(self.start - timedelta(days=30), 9)
-        with Session(self.engine) as s:
+        with transaction(make_session_factory(self.engine)) as s:
             admin = create_user(
                 self.ctx(s, None, now),
                 username="admin",
@@ -593,7 +489,6 @@ class Region:
                 site_id: user(f"personale{site_id}", Role.SITE_STAFF, site_id=site_id)
                 for site_id in self.pharmacies + self.police + self.home
             }
-            s.commit()
         self.external = set(self.pharmacies + self.police + self.home)
 
     # -- patients and their orders --
@@ -721,7 +616,7 @@ class Region:
                         )
                     )
         c.versions = versions
-        for prev, nxt in zip(versions, versions[1:]):
+        for prev, nxt in pairwise(versions):
             prev.last_day = nxt.start - timedelta(days=1)
         versions[-1].last_day = c.ended_on
         doctor = rng.choice(self.doctors)
@@ -1061,10 +956,10 @@ class Region:
                     DispenseStatus.DISPENSED,
                     nurse,
                     prepared if external else now,
+                    prepared if external else now,  # recorded_at: at the handout (no paper records generated)
+                    nurse,  # recorded_by_id
                     self.site_staff[site] if external else None,
                     now if external else None,
-                    prepared if external else now,  # recorded at the handout: no paper records in a region
-                    nurse,
                 )
             )
             for d in take_home:
@@ -1193,10 +1088,9 @@ class Region:
         """Today's unannounced-test plans, drawn by the urine service (as the first roster of the day would)."""
         ids = [c.patient_id for c in courses if c.children and c.ended_on is None]
         for lo in range(0, len(ids), 200):
-            with Session(self.engine) as s:
+            with transaction(make_session_factory(self.engine)) as s:
                 nurse = s.get(User, self.nurses[0])
                 urine_due_today(self.ctx(s, nurse, self.at(TODAY, 6)), set(ids[lo : lo + 200]), TODAY)
-                s.commit()
 
     def run(self) -> dict[str, int]:
         t0 = clock.perf_counter()

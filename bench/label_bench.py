@@ -1,6 +1,6 @@
 """Label rendering benchmark: 200 realistic labels in one batch vs the 10 ms/label target.
 
-Run: .venv/bin/python bench/label_bench.py [--labels 200] [--repeat 7]
+Run: .venv/bin/python -m bench.label_bench [--labels 200] [--repeat 7]
 Prints a markdown table for BENCHMARKS.md.
 """
 
@@ -10,23 +10,20 @@ import os
 import platform
 import random
 import statistics
-import sys
 import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import qrcode
+import reportlab
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from qrcode.constants import ERROR_CORRECT_M
+from reportlab.pdfgen import canvas
 
-import qrcode  # noqa: E402
-import reportlab  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
-from qrcode.constants import ERROR_CORRECT_M  # noqa: E402
-from reportlab.pdfgen import canvas  # noqa: E402
-
-from dispensing.labels import LabelClaims, LabelData, ReportLabRenderer, load_template, sign_label  # noqa: E402
-from dispensing.labels.renderer import QR_MASK  # noqa: E402
+from dispensing.labels import LabelClaims, LabelData, ReportLabRenderer, load_template, sign_label
+from dispensing.labels.renderer import QR_MASK
 
 TARGET_MS = 10.0
 FIRST = [

@@ -7,7 +7,7 @@ rule, some take-home arrangements), then logs in through the login form and time
 through the ASGI app (TestClient, the whole request: session cookie, one transaction, build_roster,
 the audit entry, the template).
 
-Run: .venv/bin/python bench/roster_page_bench.py [--patients 300] [--repeat 40]
+Run: .venv/bin/python -m bench.roster_page_bench [--patients 300] [--repeat 40]
 """
 
 import argparse
@@ -17,7 +17,6 @@ import random
 import re
 import shutil
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -26,25 +25,23 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from argon2 import PasswordHasher
+from fastapi.testclient import TestClient
+from sqlalchemy import select
 
-from argon2 import PasswordHasher  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy import select  # noqa: E402
-
-from api.main import create_app  # noqa: E402
-from dispensing import security  # noqa: E402
-from dispensing.config import Settings  # noqa: E402
-from dispensing.db import make_engine, make_session_factory, unit_of_work  # noqa: E402
-from dispensing.enums import Drug, Role, SiteKind  # noqa: E402
-from dispensing.migrate import upgrade_to_head  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
-from dispensing.models import User  # noqa: E402
-from dispensing.services import dispense, prescriptions, sites  # noqa: E402
-from dispensing.services.context import Ctx  # noqa: E402
-from dispensing.services.patients import register_patient  # noqa: E402
-from dispensing.services.roster import build_roster  # noqa: E402
-from dispensing.services.users import create_user  # noqa: E402
+from api.main import create_app
+from dispensing import security
+from dispensing.config import Settings
+from dispensing.db import make_engine, make_session_factory, transaction
+from dispensing.enums import Drug, Role, SiteKind
+from dispensing.migrate import upgrade_to_head
+from dispensing.models import User
+from dispensing.runtime import tune_garbage_collector
+from dispensing.services import dispense, prescriptions, sites
+from dispensing.services.context import Ctx
+from dispensing.services.patients import register_patient
+from dispensing.services.roster import build_roster
+from dispensing.services.users import create_user
 
 TARGET_MS = 150.0
 TZ = ZoneInfo("Europe/Copenhagen")
@@ -77,7 +74,7 @@ def build_database(url: str, n: int, rng: random.Random) -> None:
     upgrade_to_head(engine)
     factory = make_session_factory(engine)
     start = TODAY - timedelta(days=HISTORY_DAYS)
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         system = Ctx(session=s, actor=None, now=at(start), tz=TZ, secret=SECRET.encode())
         admin = create_user(system, username="admin", password=PASSWORD, role=Role.ADMIN)
         as_admin = Ctx(session=s, actor=admin, now=at(start), tz=TZ, secret=SECRET.encode())
@@ -123,7 +120,7 @@ def build_database(url: str, n: int, rng: random.Random) -> None:
     # The window's history since the orders started: most patients come, some do not.
     for back in range(HISTORY_DAYS, 0, -1):
         day = TODAY - timedelta(days=back)
-        with unit_of_work(factory) as s:
+        with transaction(factory) as s:
             nurse = s.execute(select(User).where(User.username == "sygeplejerske")).scalar_one()
             ctx = Ctx(session=s, actor=nurse, now=at(day), tz=TZ, secret=SECRET.encode())
             for e in build_roster(ctx, clinic.id, day):

@@ -4,11 +4,11 @@ The shared machine's speed drifts by up to 2x within an hour, so a change worth 
 in wall-clock medians. This script times the roster service, profiles it, or runs a fixed number
 of rosters for an instruction count that is the same on every run (valgrind's callgrind):
 
-    .venv/bin/python bench/roster_profile.py --patients 1000                   # medians, wall and CPU
-    .venv/bin/python bench/roster_profile.py --patients 1000 --profile         # cProfile, cumulative
-    PSORT=tottime .venv/bin/python bench/roster_profile.py --profile           # cProfile, flat
+    .venv/bin/python -m bench.roster_profile --patients 1000                   # medians, wall and CPU
+    .venv/bin/python -m bench.roster_profile --patients 1000 --profile         # cProfile, cumulative
+    PSORT=tottime .venv/bin/python -m bench.roster_profile --profile           # cProfile, flat
     valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \\
-        .venv/bin/python bench/roster_profile.py --patients 1000 --rosters 12  # "I refs", then with --rosters 2
+        .venv/bin/python -m bench.roster_profile --patients 1000 --rosters 12  # "I refs", then with --rosters 2
 
 (instructions at 12 minus at 2) / 10 is one roster's count; compare two checkouts at the same
 --rosters. Uses the region of bench/run.py (generated there if missing) on a fresh copy, so it must not
@@ -20,24 +20,20 @@ import cProfile
 import os
 import pstats
 import statistics
-import sys
 import time as timer
 from datetime import UTC, datetime, time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sqlalchemy import select
 
-from sqlalchemy import select  # noqa: E402
-
-from bench.generate import SECRET, TODAY, TZ  # noqa: E402
-from bench.run import prepare_database  # noqa: E402
-from dispensing.db import make_engine, make_session_factory  # noqa: E402
-from dispensing.enums import Role, SiteKind  # noqa: E402
-from dispensing.migrate import upgrade_to_head  # noqa: E402
-from dispensing.models import Site, User  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
-from dispensing.services.context import Ctx  # noqa: E402
-from dispensing.services.roster import build_roster  # noqa: E402
+from bench.generate import SECRET, TODAY, TZ
+from bench.run import prepare_database
+from dispensing.db import make_engine, make_session_factory
+from dispensing.enums import Role, SiteKind
+from dispensing.migrate import upgrade_to_head
+from dispensing.models import Site, User
+from dispensing.runtime import tune_garbage_collector
+from dispensing.services.context import Ctx
+from dispensing.services.roster import build_roster
 
 
 def main() -> None:

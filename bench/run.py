@@ -2,7 +2,7 @@
 
 Run from the project root (SQLite file under /tmp, PostgreSQL at 127.0.0.1:5432, user postgres):
 
-    .venv/bin/python bench/run.py --patients 1000 10000 --db sqlite postgresql
+    .venv/bin/python -m bench.run --patients 1000 10000 --db sqlite postgresql
 
 For each database and size the region is generated once by bench/generate.py and kept (an SQLite
 file in --workdir, a PostgreSQL template database bench_p<N>_h<days>_g<version>); every run measures
@@ -23,32 +23,30 @@ import sys
 import threading
 import time as timer
 from dataclasses import dataclass
-from decimal import Decimal
 from datetime import UTC, datetime, time
+from decimal import Decimal
 from pathlib import Path
 
+import httpx
+from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy.engine import make_url
+
+from bench.generate import GENERATOR_VERSION, SECRET, TODAY, TZ, fast_password_hashing, generate, layout
+from dispensing.db import make_engine, make_session_factory
+from dispensing.enums import Drug, Role, SiteKind
+from dispensing.labels import load_or_create_signing_key, render_labels
+from dispensing.migrate import upgrade_to_head
+from dispensing.models import Dispense, Patient, Site, Slot, SlotStatus, User
+from dispensing.runtime import tune_garbage_collector
+from dispensing.security import create_access_token
+from dispensing.services import labels as label_service
+from dispensing.services.context import Ctx
+from dispensing.services.custody import prepare_for_site
+from dispensing.services.dispense import dispense
+from dispensing.services.labels import site_labels_pdf
+from dispensing.services.roster import build_roster
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-import httpx  # noqa: E402
-from sqlalchemy import Engine, create_engine, event, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-
-from bench.generate import GENERATOR_VERSION, SECRET, TODAY, TZ, fast_password_hashing, generate, layout  # noqa: E402
-from dispensing.db import make_engine, make_session_factory  # noqa: E402
-from dispensing.enums import Drug, Role, SiteKind  # noqa: E402
-from dispensing.labels import load_or_create_signing_key, render_labels  # noqa: E402
-from dispensing.migrate import upgrade_to_head  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
-from dispensing.models import Dispense, Patient, Site, Slot, SlotStatus, User  # noqa: E402
-from dispensing.security import create_access_token  # noqa: E402
-from dispensing.services.context import Ctx  # noqa: E402
-from dispensing.services.custody import prepare_for_site  # noqa: E402
-from dispensing.services.dispense import dispense  # noqa: E402
-from dispensing.services import labels as label_service  # noqa: E402
-from dispensing.services.labels import site_labels_pdf  # noqa: E402
-from dispensing.services.roster import build_roster  # noqa: E402
-
 SECTION = "## Region scale (bench/run.py)"
 TARGET_ROSTER_MS = 100.0  # median, a site's roster of ~400
 TARGET_DISPENSE_P95_MS = 50.0  # 20 concurrent nurses, PostgreSQL
@@ -170,7 +168,8 @@ class Server:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
-                str(ROOT / "bench" / "server.py"),
+                "-m",
+                "bench.server",
                 url,
                 "--port",
                 str(self.port),
@@ -248,7 +247,9 @@ def run_nurses(
         with lock:
             results.extend(mine)
 
-    threads = [threading.Thread(target=nurse, args=(n, t, w)) for n, (t, w) in enumerate(zip(tokens, work))]
+    threads = [
+        threading.Thread(target=nurse, args=(n, t, w)) for n, (t, w) in enumerate(zip(tokens, work, strict=True))
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -335,7 +336,7 @@ def measure(target: Target, args) -> dict:
         ]
         for c in clinics
     ]
-    pool = [item for group in zip(*queues) for item in group]
+    pool = [item for group in zip(*queues, strict=False) for item in group]
     pool += [item for q in queues for item in q[min(map(len, queues)) :]]
 
     # 2. Dispenses in-process, one at a time: statements and time without HTTP or concurrency.
@@ -372,13 +373,13 @@ def measure(target: Target, args) -> dict:
                 times.append((timer.perf_counter() - t0) * 1000)
             times = times[1:]  # the first request warms the server
             r["roster_http_median_ms"], r["roster_http_p95_ms"] = statistics.median(times), pct(times, 95)
-        needed = nurses * (1 + 2 * args.dispenses_per_nurse) + BURST_SLOTS + ALONE
+        needed = nurses * (1 + 2 * args.dispenses_per_nurse) + args.burst + args.alone
         if len(pool) < needed:
             raise RuntimeError(f"only {len(pool)} due slots for {needed} dispenses: lower --dispenses-per-nurse")
         warm = [[pool.pop()] for _ in range(nurses)]  # one each first: connections and server caches warm
         run_nurses(server.base, tokens, warm)
         # The floor: one nurse alone, so the 20-nurse figures can be read as queueing on top of it.
-        results, _ = run_nurses(server.base, tokens[:1], [[pool.pop() for _ in range(ALONE)]], think_s=0.05)
+        results, _ = run_nurses(server.base, tokens[:1], [[pool.pop() for _ in range(args.alone)]], think_s=0.05)
         alone = [ms for ms, status, _ in results if status == 201]
         r["alone_p50_ms"], r["alone_p95_ms"] = statistics.median(alone), pct(alone, 95)
         log(f"  dispense, one nurse alone: p50 {r['alone_p50_ms']:.0f} ms, p95 {r['alone_p95_ms']:.0f} ms")
@@ -396,7 +397,7 @@ def measure(target: Target, args) -> dict:
                 f"p95 {r[f'{phase}_p95_ms']:.0f} ms, errors {len(results) - len(ok)}"
             )
         r["dispense_errors"] = errors
-        burst = [pool.pop() for _ in range(BURST_SLOTS)]
+        burst = [pool.pop() for _ in range(args.burst)]
         burst_results, _ = run_nurses(server.base, tokens, [burst] * nurses)
     finally:
         server.stop()
@@ -649,6 +650,29 @@ def write_section(path: Path, section: str, heading: str = SECTION) -> None:
     path.write_text(body.rstrip("\n") + "\n")
 
 
+def smoke(workdir: Path) -> dict:
+    """Every step of the benchmark on a small region (50 patients at its clinic, 14 days of history, SQLite, two
+    nurses): CI runs it (tests/test_bench_smoke.py) so the benchmark cannot rot unnoticed. The
+    generator checks every foreign key of what it inserted. Returns the figures (no timing targets)."""
+    args = argparse.Namespace(
+        workdir=str(workdir),
+        history_days=14,
+        regenerate=True,
+        nurses=2,
+        dispenses_per_nurse=1,
+        think_s=0.0,
+        repeat=1,
+        label_repeat=1,
+        alone=2,
+        burst=2,
+    )
+    return measure(prepare_database("sqlite", SMOKE_PATIENTS, args), args)
+
+
+# A region always has a pharmacy (80 patients) and home nursing (20): 150 leaves 50 at the clinic.
+SMOKE_PATIENTS = 150
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--patients", type=int, nargs="+", default=[1000, 10000])
@@ -674,6 +698,8 @@ def main() -> None:
         help="measure each database and size this many times, each on a fresh copy; "
         "the table shows the median of the runs (the machine is noisy)",
     )
+    parser.add_argument("--alone", type=int, default=ALONE, help="dispenses by one nurse alone (the floor)")
+    parser.add_argument("--burst", type=int, default=BURST_SLOTS, help="slots every nurse dispenses at once")
     parser.add_argument("--regenerate", action="store_true", help="generate the regions again")
     parser.add_argument("--no-write", action="store_true", help="print only; leave BENCHMARKS.md alone")
     args = parser.parse_args()
@@ -690,7 +716,7 @@ def main() -> None:
                     log(f"-- run {i + 1} of {args.runs}")
                 runs.append(measure(prepare_database(kind, n, args), args))
             results[(kind, n)] = combine(runs)
-    command = ".venv/bin/python bench/run.py " + " ".join(sys.argv[1:])
+    command = ".venv/bin/python -m bench.run " + " ".join(sys.argv[1:])
     section = report(results, args.db, sizes, args, command.strip(), started)
     print(section)
     if not args.no_write:

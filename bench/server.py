@@ -1,26 +1,23 @@
 """Serve the API for bench/run.py: loopback only, the benchmark's clock, a bounded lifetime.
 
 Run by bench/run.py as a subprocess:
-    python bench/server.py URL --port P --data-dir D --start ISO-DATETIME [--max-seconds S] [--workers N]
+    python -m bench.server URL --port P --data-dir D --start ISO-DATETIME [--max-seconds S] [--workers N]
 """
 
 import argparse
 import os
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import uvicorn
 
-import uvicorn  # noqa: E402
-
-from api.main import create_app  # noqa: E402
-from bench.generate import SECRET  # noqa: E402
-from dispensing.config import Settings  # noqa: E402
-from dispensing.db import make_engine  # noqa: E402
-from dispensing.runtime import tune_garbage_collector  # noqa: E402
+from api.main import create_app
+from bench.generate import SECRET
+from dispensing.config import Settings
+from dispensing.db import make_engine
+from dispensing.runtime import tune_garbage_collector
 
 
 def make_app():

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from dispensing.config import get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Role
 from dispensing.errors import DispensingError
 from dispensing.migrate import upgrade_to_head
@@ -46,7 +46,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
     if demo:
         from dispensing.demo import load_demo
 
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             logins = load_demo(session, settings)
         if logins:
             click.echo("Demo clinic loaded. Logins (username / password / role):")
@@ -75,7 +75,7 @@ def _check_server_keys(settings, engine) -> None:
         "label_key": label_key_fingerprint(load_or_create_signing_key(settings.label_key_path)),
     }
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             check_server_keys(session, fingerprints, datetime.now(UTC))
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
@@ -119,7 +119,7 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     settings, engine = _engine()
     upgrade_to_head(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )
@@ -170,7 +170,7 @@ def contingency(site_id: int, day: str, out: Path, username: str) -> None:
     settings, engine = _engine()
     upgrade_to_head(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             actor = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
             if actor is None or not actor.active:
                 raise click.ClickException(f"No active user {username!r}: name a nurse, doctor or admin account.")
@@ -206,7 +206,7 @@ def export_fhir(patient_id: int, base_url: str) -> None:
     settings, engine = _engine()
     upgrade_to_head(engine)
     try:
-        with unit_of_work(make_session_factory(engine)) as session:
+        with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(
                 session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
             )

@@ -39,14 +39,21 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction per use case: commit on success, roll back on any error."""
+def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """The one owner of commit and rollback (API and web requests, the CLI, bench, tests).
+
+    Commits when the block succeeds. A refusal rolls back, unless it says its changes must be kept
+    (`keep_changes`, e.g. the audit entry of a failed login); any other error rolls back.
+    """
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keep_changes", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from dispensing.cli import main
 from dispensing.config import Settings, get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.demo import load_demo
 from dispensing.models import Prescription, User
 from dispensing.security import verify_password
@@ -63,7 +63,7 @@ def test_users_create_reads_the_password_from_stdin_and_refuses_bad_input(cli_en
     )
     assert r.exit_code == 0, r.output
     engine = make_engine(f"sqlite:///{cli_env}/cli.db")
-    with unit_of_work(make_session_factory(engine)) as s:
+    with transaction(make_session_factory(engine)) as s:
         user = s.execute(select(User).where(User.username == "mette")).scalar_one()
         assert user.can_prescribe_addictive and verify_password(user.password_hash, "long-password-1")
     again = runner.invoke(main, ["users", "create", "--username", "mette", "--role", "nurse"], input="another-pw-2\n")
@@ -88,10 +88,10 @@ def test_demo_clinic_loads_once_with_signed_orders_and_a_roster(tmp_path):
     settings = Settings(data_dir=tmp_path, database_url=f"sqlite:///{tmp_path}/demo.db")
     now = datetime(2026, 3, 4, 9, 0, tzinfo=TZ).astimezone(UTC)  # a Wednesday
     factory = make_session_factory(engine)
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         logins = load_demo(s, settings, now=now)
     assert {role for _, _, role in logins} == {"admin", "doctor", "nurse", "site_staff"}
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         assert load_demo(s, settings, now=now) == []  # never twice
         orders = s.execute(select(Prescription)).scalars().all()
         assert {o.drug.value for o in orders} >= {"methadone", "buprenorphine", "disulfiram", "acamprosate"}

@@ -41,8 +41,9 @@ def test_upgrading_a_populated_sqlite_database_keeps_rows_and_references(tmp_pat
         )
         conn.execute(
             text(
-                "INSERT INTO prescriptions (id, patient_id, drug, product, dose_mg, weekdays, pickup_weekdays, supervised,"
-                " site_id, start_date, course_start, indication, version, status, created_by_id, created_at) VALUES "
+                "INSERT INTO prescriptions (id, patient_id, drug, product, dose_mg, weekdays, pickup_weekdays,"
+                " supervised, site_id, start_date, course_start, indication, version, status, created_by_id,"
+                " created_at) VALUES "
                 "(1, 1, 'methadone', 'methadone-oral-1', 30, '0123456', '0', 1, 1, '2026-01-01', '2026-01-01', 'i', 1,"
                 " 'active', 1, '2026-01-01')"
             )

@@ -22,7 +22,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from dispensing.db import make_session_factory, unit_of_work
+from dispensing.db import make_session_factory, transaction
 from dispensing.enums import Drug, Role
 from dispensing.models import Dispense
 from dispensing.services import prescriptions, sites
@@ -93,7 +93,7 @@ def _clinic(engine) -> dict:
     def ctx(session, actor=None) -> Ctx:
         return Ctx(session=session, actor=actor, now=now, tz=TZ, secret=SECRET)
 
-    with unit_of_work(make_session_factory(engine)) as s:
+    with transaction(make_session_factory(engine)) as s:
         admin = create_user(ctx(s), username=f"srv-adm{tag}", password=PASSWORD, role=Role.ADMIN)
         doctor = create_user(
             ctx(s), username=f"srv-doc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True

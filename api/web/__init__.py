@@ -5,11 +5,12 @@ expired login and a missing CSRF token on /ui paths (the API keeps its JSON erro
 """
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
 from api.web import auth, doctor, i18n, site, stock, window
-from api.web.common import STATIC, CsrfRefused, LoginRequired, error_page, login_redirect
+from api.web.common import STATIC, CsrfRefused, LoginRequired, PageRefusal, draw_refusal, error_page, login_redirect
 from dispensing.errors import DispensingError, Forbidden, NotFound
 
 
@@ -37,6 +38,12 @@ def install(app: FastAPI) -> None:
         rule = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
         return error_page(request, 422, i18n.gettext("Refused"), "Ugyldigt input: gå tilbage og ret formularen.", rule)
 
+    async def page_refusal(request: Request, exc: PageRefusal):
+        try:
+            return await run_in_threadpool(draw_refusal, request, exc)
+        except DispensingError as drawn:  # e.g. the slot of a refused dispense does not exist
+            return await domain_error(request, drawn)
+
     async def login_required(request: Request, exc: LoginRequired):
         return login_redirect(request, exc)
 
@@ -53,5 +60,6 @@ def install(app: FastAPI) -> None:
 
     app.add_exception_handler(DispensingError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
+    app.add_exception_handler(PageRefusal, page_refusal)
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -5,9 +5,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 
-from api.deps import SessionDep, _ctx
+from api.deps import AnonCtxDep
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, anon_csrf, attempt, page, redirect, refusal
+from api.web.common import Draw, PostCtx, WebCtx, anon_csrf, attempt, page, redirect, refusal
 from api.web.session import load, save
 from dispensing.enums import Role
 from dispensing.services.users import authenticate
@@ -54,27 +54,29 @@ def login_form(request: Request, next: str | None = None):
     return page(request, "login.html", next=safe_next(next) or "", notice=notice, error=None, username="")
 
 
+def _login_refused(request: Request, next: str, username: str) -> Draw:
+    """The login form again, with why (the failed attempt's audit entry is kept: keep_changes)."""
+    return lambda _ctx, error: page(
+        request,
+        "login.html",
+        status=401,
+        next=safe_next(next) or "",
+        notice=None,
+        error=refusal(error),
+        username=username,
+    )
+
+
 @router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
 def login(
     request: Request,
-    session: SessionDep,
+    ctx: AnonCtxDep,
     username: Annotated[str, Form()] = "",
     password: Annotated[str, Form()] = "",
     next: Annotated[str, Form()] = "",
 ):
     """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
-    ctx = _ctx(request, session, None)
-    user, error = attempt(ctx, authenticate, username.strip(), password)
-    if error is not None:
-        return page(
-            request,
-            "login.html",
-            status=401,
-            next=safe_next(next) or "",
-            notice=None,
-            error=refusal(error),
-            username=username,
-        )
+    user = attempt(ctx, authenticate, username.strip(), password, on_refusal=_login_refused(request, next, username))
     load(request).login(user.id, ctx.now)
     return redirect(request, safe_next(next) or HOME[user.role])
 

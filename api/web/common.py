@@ -1,5 +1,6 @@
 """What every page of the web UI shares: templates, the logged-in context, CSRF, rendering, refusals."""
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from types import SimpleNamespace
@@ -10,9 +11,10 @@ from fastapi import Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from api.deps import SessionDep, _ctx
+from api.deps import SessionDep, make_ctx
 from api.web import i18n
 from api.web.session import CSRF_FIELD, csrf_ok, load, save, touch
+from dispensing.db import transaction
 from dispensing.enums import Role
 from dispensing.errors import DispensingError
 from dispensing.models import User
@@ -67,7 +69,7 @@ def web_ctx(request: Request, session: SessionDep) -> Ctx:
     touch(request, ui)
     # For an error page after the transaction is gone: who is logged in (plain values, no ORM object).
     request.state.web_user = SimpleNamespace(full_name=user.full_name, role=user.role)
-    return _ctx(request, session, user)
+    return make_ctx(request, session, user)
 
 
 WebCtx = Annotated[Ctx, Depends(web_ctx)]
@@ -135,17 +137,41 @@ def redirect(request: Request, url: str, message: str | None = None) -> Response
     return save(request, RedirectResponse(url, status_code=303))
 
 
-def attempt(ctx: Ctx, fn, *args, **kwargs) -> tuple[Any, DispensingError | None]:
-    """Run one use case of the services. On a refusal its changes are rolled back (or kept when the
-    service says so, e.g. an audited wrong password), and the refusal is returned to show on the page."""
+Draw = Callable[[Ctx, DispensingError], Response]
+
+
+class PageRefusal(Exception):
+    """A refusal to show on the page the form came from.
+
+    It leaves the request through its transaction (`dispensing.db.transaction`), which rolls the use
+    case back, or keeps its changes when the service says so (`keep_changes`, e.g. the audit entry of a
+    failed login); `install` then draws the page in a new transaction.
+    """
+
+    def __init__(self, error: DispensingError, draw: Draw) -> None:
+        super().__init__(error.message)
+        self.error, self.draw = error, draw
+
+    @property
+    def keep_changes(self) -> bool:
+        return self.error.keep_changes
+
+
+def attempt(ctx: Ctx, fn: Callable[..., Any], *args: Any, on_refusal: Draw, **kwargs: Any) -> Any:
+    """Run one use case of the services; a refusal is drawn by `on_refusal(ctx, error)` (see PageRefusal).
+    `on_refusal` gets a fresh context: the refused transaction's objects are gone, read again by id."""
     try:
-        return fn(ctx, *args, **kwargs), None
+        return fn(ctx, *args, **kwargs)
     except DispensingError as exc:
-        if exc.keep_changes:
-            ctx.session.commit()
-        else:
-            ctx.session.rollback()
-        return None, exc
+        raise PageRefusal(exc, on_refusal) from exc
+
+
+def draw_refusal(request: Request, exc: PageRefusal) -> Response:
+    """The page of a refused form, in its own transaction (the request's was rolled back)."""
+    with transaction(request.app.state.session_factory) as session:
+        ui = load(request)
+        user = session.get(User, ui.user_id) if ui.user_id is not None else None
+        return exc.draw(make_ctx(request, session, user if user and user.active else None), exc.error)
 
 
 def refusal(exc: DispensingError | None) -> dict | None:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
+from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
 from api.web.views import titration_limits
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
@@ -77,6 +77,11 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     )
 
 
+def _desk_for(request: Request) -> Draw:
+    """The desk with a refusal on it."""
+    return lambda ctx, error: _desk(request, ctx, error=error, status=error.status_code)
+
+
 @router.get("/doctor")
 def desk(request: Request, ctx: WebCtx):
     return _desk(request, ctx)
@@ -85,17 +90,13 @@ def desk(request: Request, ctx: WebCtx):
 @router.post("/doctor/orders/{order_id}/sign")
 def sign(request: Request, ctx: PostCtx, order_id: int, password: Annotated[str, Form()] = ""):
     """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited)."""
-    _, error = attempt(ctx, prescriptions.sign_order, order_id, password)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(ctx, prescriptions.sign_order, order_id, password, on_refusal=_desk_for(request))
     return redirect(request, "/ui/doctor", i18n.gettext("Order {id} signed.", id=order_id))
 
 
 @router.post("/doctor/alerts/{alert_id}/resolve")
 def resolve(request: Request, ctx: PostCtx, alert_id: int, resolution: Annotated[str, Form()] = ""):
-    _, error = attempt(ctx, alerts.resolve_alert, alert_id, resolution)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(ctx, alerts.resolve_alert, alert_id, resolution, on_refusal=_desk_for(request))
     return redirect(request, "/ui/doctor", i18n.gettext("Reviewed."))
 
 
@@ -104,17 +105,13 @@ def release(
     request: Request, ctx: PostCtx, patient_id: int, drug: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
 ):
     """A missed-dose block reviewed: the next dose may be given (dispense.release_block)."""
-    _, error = attempt(ctx, release_block, patient_id, _drug(drug), reason)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(ctx, release_block, patient_id, _drug(drug), reason, on_refusal=_desk_for(request))
     return redirect(request, "/ui/doctor", i18n.gettext("Block released: the next dose may be given."))
 
 
 @router.post("/doctor/breaches/{breach_id}/decide")
 def decide(request: Request, ctx: PostCtx, breach_id: int, note: Annotated[str, Form()] = ""):
-    _, error = attempt(ctx, conduct.decide_without_sanction, breach_id, note)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(ctx, conduct.decide_without_sanction, breach_id, note, on_refusal=_desk_for(request))
     return redirect(request, "/ui/doctor", i18n.gettext("Decided without a sanction."))
 
 
@@ -126,9 +123,14 @@ def lift(
     ends_on: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ):
-    _, error = attempt(ctx, sanctions.lift_sanction, sanction_id, ends_on=parse_date(ends_on, ctx.today), reason=reason)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(
+        ctx,
+        sanctions.lift_sanction,
+        sanction_id,
+        ends_on=parse_date(ends_on, ctx.today),
+        reason=reason,
+        on_refusal=_desk_for(request),
+    )
     return redirect(request, "/ui/doctor", i18n.gettext("Sanction lifted."))
 
 
@@ -197,6 +199,18 @@ def _order_page(
         today=ctx.today,
         mask=mask_cpr,
     )
+
+
+def _order_page_for(request: Request, patient_id: int, drug: Drug, values: dict, current_id: int | None = None) -> Draw:
+    """The order form with a refusal on it (and what the doctor had typed); the order revised is read again."""
+
+    def draw(ctx: Ctx, error: DispensingError):
+        current = prescriptions.get_order(ctx, current_id) if current_id is not None else None
+        return _order_page(
+            request, ctx, patient_id, drug, values, current=current, error=error, status=error.status_code
+        )
+
+    return draw
 
 
 def _defaults(ctx: Ctx, drug: Drug) -> dict:
@@ -318,21 +332,11 @@ def create_order(
             override_reason=override_reason or None,
         )
 
+    refused = _order_page_for(request, patient_id, the_drug, values)
     if action == "check":
-        problems, error = attempt(ctx, lambda c: _check(c, patient_id, terms(c)))
-        return _order_page(
-            request,
-            ctx,
-            patient_id,
-            the_drug,
-            values,
-            error=error,
-            problems=problems,
-            status=error.status_code if error else 200,
-        )
-    order, error = attempt(ctx, lambda c: prescriptions.create_order(c, patient_id, terms(c)))
-    if error is not None:
-        return _order_page(request, ctx, patient_id, the_drug, values, error=error, status=error.status_code)
+        problems = attempt(ctx, lambda c: _check(c, patient_id, terms(c)), on_refusal=refused)
+        return _order_page(request, ctx, patient_id, the_drug, values, problems=problems)
+    order = attempt(ctx, lambda c: prescriptions.create_order(c, patient_id, terms(c)), on_refusal=refused)
     return redirect(
         request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
     )
@@ -394,6 +398,7 @@ def revise(
         override_reason,
         reason,
     )
+    refused = _order_page_for(request, patient_id, current.drug, values, order_id)
 
     def changes() -> dict:
         return {
@@ -427,28 +432,15 @@ def revise(
             )
             return _check(c, current.patient_id, terms)
 
-        problems, error = attempt(ctx, check)
-        return _order_page(
-            request,
-            ctx,
-            patient_id,
-            current.drug,
-            values,
-            current=current,
-            error=error,
-            problems=problems,
-            status=error.status_code if error else 200,
-        )
-    order, error = attempt(
+        problems = attempt(ctx, check, on_refusal=refused)
+        return _order_page(request, ctx, patient_id, current.drug, values, current=current, problems=problems)
+    order = attempt(
         ctx,
         lambda c: prescriptions.revise_order(
             c, order_id, changes(), _date_or_refuse(start_date, "effective_date"), reason
         ),
+        on_refusal=refused,
     )
-    if error is not None:
-        return _order_page(
-            request, ctx, patient_id, current.drug, values, current=current, error=error, status=error.status_code
-        )
     return redirect(
         request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
     )
@@ -463,7 +455,12 @@ def consultation(
     held_on: Annotated[str, Form()] = "",
 ):
     """A 6-monthly consultation held, with the new treatment plan (followup.record_consultation)."""
-    _, error = attempt(ctx, followup.record_consultation, patient_id, held_on=parse_date(held_on, ctx.today), plan=plan)
-    if error is not None:
-        return _desk(request, ctx, error=error, status=error.status_code)
+    attempt(
+        ctx,
+        followup.record_consultation,
+        patient_id,
+        held_on=parse_date(held_on, ctx.today),
+        plan=plan,
+        on_refusal=_desk_for(request),
+    )
     return redirect(request, "/ui/doctor", i18n.gettext("Consultation recorded."))

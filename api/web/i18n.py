@@ -181,7 +181,7 @@ DA: dict[str, str] = {
     "Entered afterwards from the paper sheet today": "Registreret efterfølgende fra nødlisten i dag",
     "Given": "Udleveret",
     "Entered": "Indtastet",
-    "By": "Af",
+    "Entered by": "Indtastet af",
     "Nothing was entered afterwards today.": "Intet er registreret efterfølgende i dag.",
     "A paper record the rules refused is among the flags to review.": (
         "En papirregistrering, som reglerne afviste, står blandt advarslerne til gennemsyn."

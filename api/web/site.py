@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
+from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Role
 from dispensing.errors import DispensingError, InvalidInput
@@ -54,6 +54,11 @@ def _site_page(
     )
 
 
+def _site_page_for(request: Request, site_id: int | None, day_text: str | None) -> Draw:
+    """The site's page with a refusal on it."""
+    return lambda ctx, error: _site_page(request, ctx, site_id, day_text, error=error, status=error.status_code)
+
+
 @router.get("/site")
 def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: str | None = None):
     """The site's doses for the day (site staff: only their own site)."""
@@ -64,9 +69,7 @@ def site_list(request: Request, ctx: WebCtx, site_id: int | None = None, date: s
 def handout(
     request: Request, ctx: PostCtx, dispense_id: int, site_id: Annotated[int, Form()], date: Annotated[str, Form()] = ""
 ):
-    _, error = attempt(ctx, custody.hand_out, dispense_id)
-    if error is not None:
-        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+    attempt(ctx, custody.hand_out, dispense_id, on_refusal=_site_page_for(request, site_id, date))
     return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Handed out to the patient."))
 
 
@@ -79,7 +82,5 @@ def return_(
     date: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
 ):
-    _, error = attempt(ctx, custody.return_to_clinic, dispense_id, reason)
-    if error is not None:
-        return _site_page(request, ctx, site_id, date, error=error, status=error.status_code)
+    attempt(ctx, custody.return_to_clinic, dispense_id, reason, on_refusal=_site_page_for(request, site_id, date))
     return redirect(request, f"/ui/site?site_id={site_id}&date={date}", i18n.gettext("Returned to the clinic."))

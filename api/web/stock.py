@@ -7,7 +7,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
+from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal
 from dispensing.catalogue import STOCK_ITEMS
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
@@ -66,6 +66,11 @@ def _stock_page(
     )
 
 
+def _stock_page_for(request: Request, site_id: int | None) -> Draw:
+    """The stock page with a refusal on it."""
+    return lambda ctx, error: _stock_page(request, ctx, site_id, error=error, status=error.status_code)
+
+
 @router.get("/stock")
 def stock_home(request: Request, ctx: WebCtx, site_id: int | None = None):
     """Balances per product at the clinic, with the forms for receipt, count and waste."""
@@ -77,9 +82,7 @@ def _witness(username: str, password: str) -> stock.Witness:
 
 
 def _done(request: Request, ctx: Ctx, site_id: int, fn, message: str, **kw):
-    result, error = attempt(ctx, fn, site_id, **kw)
-    if error is not None:
-        return _stock_page(request, ctx, site_id, error=error, status=error.status_code)
+    result = attempt(ctx, fn, site_id, **kw, on_refusal=_stock_page_for(request, site_id))
     if isinstance(result, stock.CountResult):  # the count's outcome, with its difference, on the next page
         message = i18n.gettext(
             "Counted {counted}, expected {expected}: difference {difference}.",
@@ -202,9 +205,7 @@ def correction(
 @router.post("/stock/alerts/{alert_id}/resolve")
 def resolve(request: Request, ctx: PostCtx, alert_id: int, resolution: Text = ""):
     """Doctor or admin: a count difference or negative balance reviewed."""
-    alert, error = attempt(ctx, alerts.resolve_alert, alert_id, resolution)
-    if error is not None:
-        return _stock_page(request, ctx, None, error=error, status=error.status_code)
+    alert = attempt(ctx, alerts.resolve_alert, alert_id, resolution, on_refusal=_stock_page_for(request, None))
     return redirect(request, f"/ui/stock?site_id={alert.site_id}", i18n.gettext("Alert reviewed."))
 
 

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 
 from api.web import i18n
-from api.web.common import PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
+from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
 from api.web.session import save
 from api.web.views import roster_rows, search_rows, slot_view
 from dispensing.enums import Role, SiteKind
@@ -92,6 +92,11 @@ def _slot_page(
     )
 
 
+def _slot_page_for(request: Request, slot_id: int, form: dict | None = None) -> Draw:
+    """The slot's page with a refusal on it (and what the nurse had typed)."""
+    return lambda ctx, error: _slot_page(request, ctx, slot_id, error=error, form=form, status=error.status_code)
+
+
 @router.get("/slots/{slot_id}")
 def slot(request: Request, ctx: WebCtx, slot_id: int):
     """One patient's dose today: the dispense form (or what happened to it)."""
@@ -110,9 +115,15 @@ def dispense(
 ):
     """The same use case as POST /slots/{id}/dispense; a withheld dose shows on the slot page."""
     form = {"breath": breath, "supervised": supervised is not None, "take_home_days": take_home_days}
-    result, error = attempt(ctx, _dispense, slot_id, breath, supervised is not None, take_home_days)
-    if error is not None:
-        return _slot_page(request, ctx, slot_id, error=error, form=form, status=error.status_code)
+    result = attempt(
+        ctx,
+        _dispense,
+        slot_id,
+        breath,
+        supervised is not None,
+        take_home_days,
+        on_refusal=_slot_page_for(request, slot_id, form),
+    )
     if result.status == "withheld":
         return redirect(request, f"/ui/slots/{slot_id}")
     return redirect(request, f"/ui/dispenses/{result.dispense.id}", i18n.gettext("The dose was handed out."))
@@ -133,9 +144,7 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
 
 @router.post("/slots/{slot_id}/no-show")
 def no_show(request: Request, ctx: PostCtx, slot_id: int):
-    s, error = attempt(ctx, window.record_no_show, slot_id)
-    if error is not None:
-        return _slot_page(request, ctx, slot_id, error=error, status=error.status_code)
+    s = attempt(ctx, window.record_no_show, slot_id, on_refusal=_slot_page_for(request, slot_id))
     return redirect(
         request,
         f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",
@@ -150,9 +159,13 @@ def prepare(request: Request, ctx: PostCtx, slot_id: int, take_home_days: Annota
     if not days.isdigit():
         error = InvalidInput("take_home_days must be a whole number of days (0 or more).")
         return _slot_page(request, ctx, slot_id, error=error, status=422)
-    d, error = attempt(ctx, custody.prepare_for_site, slot_id, take_home_days=int(days))
-    if error is not None:
-        return _slot_page(request, ctx, slot_id, error=error, form={"take_home_days": days}, status=error.status_code)
+    d = attempt(
+        ctx,
+        custody.prepare_for_site,
+        slot_id,
+        take_home_days=int(days),
+        on_refusal=_slot_page_for(request, slot_id, {"take_home_days": days}),
+    )
     return redirect(request, f"/ui/dispenses/{d.id}", i18n.gettext("Prepared for the pickup site."))
 
 
@@ -238,9 +251,7 @@ def urine_sample(
         kw["not_possible"] = True
     else:
         kw.update(collected_on=ctx.today, results=results)
-    _, error = attempt(ctx, urine.record_test, patient_id, **kw)
-    if error is not None:
-        return _slot_page(request, ctx, slot_id, error=error, status=error.status_code)
+    attempt(ctx, urine.record_test, patient_id, **kw, on_refusal=_slot_page_for(request, slot_id))
     return redirect(request, f"/ui/slots/{slot_id}", i18n.gettext("Urine sample recorded."))
 
 
@@ -254,11 +265,15 @@ def breach(
     occurred_on: Annotated[str, Form()] = "",
     note: Annotated[str, Form()] = "",
 ):
-    _, error = attempt(
-        ctx, conduct.record_breach, patient_id, kind=kind, occurred_on=parse_date(occurred_on, ctx.today), note=note
+    attempt(
+        ctx,
+        conduct.record_breach,
+        patient_id,
+        kind=kind,
+        occurred_on=parse_date(occurred_on, ctx.today),
+        note=note,
+        on_refusal=_slot_page_for(request, slot_id),
     )
-    if error is not None:
-        return _slot_page(request, ctx, slot_id, error=error, status=error.status_code)
     return redirect(
         request,
         f"/ui/slots/{slot_id}",

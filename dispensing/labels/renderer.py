@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 PT_PER_MM = 1 / MM_PER_PT
 QR_BORDER = 4  # quiet zone in modules, as the QR standard asks
 # A fixed mask instead of qrcode's automatic choice: trying all 8 masks costs
-# ~10 ms per code here, the whole label budget. Tokens are signature bytes, so
+# the whole label budget (BENCHMARKS.md, "Measured reasons in the code"). Tokens are signature bytes, so
 # every mask scores alike; 6 had the lowest mean penalty over 200 random tokens.
 # Readers decode any mask (it is written in the code's format information).
 QR_MASK = 6
@@ -119,7 +119,7 @@ def label_values(label: LabelData, fmt: Formats) -> dict[str, str]:
 # --- layout prepared once per template ------------------------------------------
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _font(font: Font) -> str:
     """Register the TrueType font once per process; the PDF base font if it is missing."""
     for folder in font.search_dirs:

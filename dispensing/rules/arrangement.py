@@ -90,9 +90,9 @@ def _arrangement(
     )
     if any(s.step == SanctionStep.DAILY_PICKUP for s in active):
         pickup, supervised = due, True  # every due dose is picked up and taken supervised
-    police = [s for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]
-    if police:
-        site_id = police[0].site_id  # the most recent decision names the station
+    stations = [s.site_id for s in active if s.step == SanctionStep.POLICE_PICKUP and s.site_id is not None]
+    if stations:
+        site_id = stations[0]  # the most recent decision names the station
     real = [s for s in sanctions if s.ends_on is None or s.ends_on >= s.starts_on]  # lifted before it began: none
     changes = [s.starts_on for s in real if s.starts_on > day]
     changes += [s.ends_on + timedelta(days=1) for s in real if s.ends_on is not None and s.ends_on >= day]

@@ -73,7 +73,7 @@ def _match(text: str) -> re.Match[str]:
 
 def _mod11_ok(digits: str) -> bool:
     """Old modulus-11 check; numbers issued since 2007 may fail it."""
-    return sum(int(d) * w for d, w in zip(digits, _MOD11_WEIGHTS)) % 11 == 0
+    return sum(int(d) * w for d, w in zip(digits, _MOD11_WEIGHTS, strict=True)) % 11 == 0
 
 
 def parse_cpr(text: str) -> Cpr:

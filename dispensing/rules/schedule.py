@@ -1,7 +1,7 @@
 """Due days, take-home spans (DOMAIN.md rule 5) and local-time helpers for the window."""
 
 from collections.abc import Collection
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -72,6 +72,6 @@ def window_bounds_utc(day: date, start: time, end: time, tz: ZoneInfo) -> tuple[
         raise ValueError(f"Window end {end:%H:%M} must be after its start {start:%H:%M} on the same day.")
     # fold=0: a time skipped by DST (spring) maps an hour later, a repeated time (autumn) to its
     # first occurrence; opening hours are never set inside 02:00-03:00, so this is only a fallback.
-    start_utc = datetime.combine(day, start, tzinfo=tz).astimezone(timezone.utc)
-    end_utc = datetime.combine(day, end, tzinfo=tz).astimezone(timezone.utc)
+    start_utc = datetime.combine(day, start, tzinfo=tz).astimezone(UTC)
+    end_utc = datetime.combine(day, end, tzinfo=tz).astimezone(UTC)
     return start_utc, end_utc

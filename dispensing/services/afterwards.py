@@ -13,9 +13,10 @@ from sqlalchemy import select
 
 from dispensing.enums import Role
 from dispensing.errors import Conflict
-from dispensing.models import Alert, AlertKind, Dispense, Slot
+from dispensing.models import AlertKind, Dispense, Slot
 from dispensing.services import audit
 from dispensing.services import dispense as window
+from dispensing.services.alerts import raise_alert
 from dispensing.services.context import Ctx
 
 
@@ -53,19 +54,15 @@ def _flag_refusal(ctx: Ctx, slot_id: int, given_at: datetime, exc: Conflict) -> 
     slot = ctx.session.get(Slot, slot_id)
     if slot is None:
         return
-    alert = Alert(
-        patient_id=slot.patient_id,
-        kind=AlertKind.PAPER_RECORD_REFUSED,
+    alert = raise_alert(
+        ctx,
+        slot.patient_id,
+        AlertKind.PAPER_RECORD_REFUSED,
+        f"{slot.drug.value} on {slot.slot_date}: a paper record entered afterwards (given at "
+        f"{given_at.astimezone(ctx.tz):%H:%M} by the sheet) was refused. {exc.text('en')}",
         drug=slot.drug,
         slot_id=slot.id,
-        message=(
-            f"{slot.drug.value} on {slot.slot_date}: a paper record entered afterwards (given at "
-            f"{given_at.astimezone(ctx.tz):%H:%M} by the sheet) was refused. {exc.text('en')}"
-        ),
-        created_at=ctx.now,
     )
-    ctx.session.add(alert)
-    ctx.session.flush()
     audit.record(
         ctx,
         "dispense.afterwards_refused",

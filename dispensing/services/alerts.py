@@ -4,11 +4,42 @@ admin sees too."""
 
 from sqlalchemy import select
 
-from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.enums import Drug, Role
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import Alert
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404, not_found
+
+
+def raise_alert(
+    ctx: Ctx,
+    patient_id: int | None,
+    kind: str,
+    message: str,
+    *,
+    drug: Drug | None = None,
+    slot_id: int | None = None,
+    site_id: int | None = None,
+    code: str | None = None,
+    params: dict[str, str] | None = None,
+) -> Alert:
+    """Put something on the doctor's review list; it stays open until the doctor resolves it. A site
+    alert has no patient (`site_id`; its words from the catalogues by `code` and `params`)."""
+    alert = Alert(
+        patient_id=patient_id,
+        kind=kind,
+        drug=drug,
+        slot_id=slot_id,
+        site_id=site_id,
+        code=code,
+        params=params,
+        message=message,
+        created_at=ctx.now,
+    )
+    ctx.session.add(alert)
+    ctx.session.flush()  # callers link to it by id
+    return alert
 
 
 def open_alerts(ctx: Ctx) -> list[Alert]:
@@ -24,9 +55,9 @@ def open_alerts(ctx: Ctx) -> list[Alert]:
 
 def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
     doctor = ctx.require(Role.DOCTOR, Role.ADMIN)
-    alert = ctx.session.get(Alert, alert_id)
-    if alert is None or (doctor.role == Role.ADMIN and alert.patient_id is not None):
-        raise NotFound(f"Alert {alert_id} does not exist.")
+    alert = get_or_404(ctx.session, Alert, alert_id)
+    if doctor.role == Role.ADMIN and alert.patient_id is not None:  # the admin sees site alerts only
+        raise not_found("Alert", alert_id)
     if alert.resolved_at is not None:
         raise Conflict(f"Alert {alert_id} was resolved already.")
     if not resolution or not resolution.strip():

@@ -72,7 +72,7 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
         key = (order.patient_id, order.drug)
         statuses = outcomes.get(key, {})
 
-        def is_due(d: date, statuses=statuses, order=order) -> bool:
+        def is_due(d: date, statuses: dict[date, SlotStatus] = statuses, order: Prescription = order) -> bool:
             if d >= today:  # days that have not happened yet are neither taken nor missed
                 return False
             if d in statuses:

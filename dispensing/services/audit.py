@@ -2,12 +2,12 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from dispensing.models import AuditEntry, AuditHead
 from dispensing.security import canonical_json
@@ -63,8 +63,9 @@ def record(
 
 # Chaining an entry locks the chain's head, and every other writer waits for that lock until the
 # commit. Taken while the use case ran, the lock was held across the hand-back to the web
-# framework and its commit on another thread: 100-270 ms under 20 nurses, a queue behind every
-# dispense. Taken here, just before COMMIT on the same thread, it is held for a few statements.
+# framework and its commit on another thread, a queue behind every dispense under 20 nurses
+# (BENCHMARKS.md, "Measured reasons in the code"). Taken here, just before COMMIT on the same
+# thread, it is held for a few statements.
 _PENDING = "audit_pending"
 # A request logs one to a few entries. The one-statement form binds every value of every row (~6,000
 # rows would pass libpq's 65,535 parameters) and is compiled once per row count: keep it for few rows.
@@ -98,12 +99,12 @@ def _chain_pending(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous) -> None:
+def _drop_pending(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:  # the use cases never use savepoints; the entries go with their transaction
         session.info.pop(_PENDING, None)
 
 
-def record_list(ctx: Ctx, action: str, patient_ids) -> None:
+def record_list(ctx: Ctx, action: str, patient_ids: Iterable[int]) -> None:
     """A list showing patients' data was read: one entry naming whom it showed."""
     record(ctx, action, "patient", detail={"patient_ids": sorted(set(patient_ids))})
 

@@ -5,11 +5,12 @@ from datetime import date
 from sqlalchemy import select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import Agreement, Breach, BreachKind
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
+from dispensing.services.records import get_or_404
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
@@ -149,9 +150,7 @@ def undecided_breaches(ctx: Ctx) -> list[Breach]:
 def decide_without_sanction(ctx: Ctx, breach_id: int, note: str) -> Breach:
     """Doctor: the treatment meeting looked at the breach and decided on no sanction."""
     doctor = ctx.require(Role.DOCTOR)
-    breach = ctx.session.get(Breach, breach_id)
-    if breach is None:
-        raise NotFound(f"Breach {breach_id} does not exist.")
+    breach = get_or_404(ctx.session, Breach, breach_id)
     if breach.decided_at is not None:
         raise Conflict(f"Breach {breach_id} has been decided already.")
     if not note or not note.strip():

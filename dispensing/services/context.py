@@ -6,14 +6,20 @@ from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Role
 from dispensing.errors import Forbidden
-from dispensing.models import User
+from dispensing.models import ClinicPolicy, User
 from dispensing.policy import Policy
 from dispensing.rules.schedule import local_today
+
+
+def load_policy(session: Session) -> Policy:
+    """DOMAIN.md's defaults with the doctor's stored overrides (changed in services/policy.py)."""
+    row = session.execute(select(ClinicPolicy).where(ClinicPolicy.id == 1)).scalar_one_or_none()
+    return Policy(**row.values) if row else Policy()
 
 
 @dataclass
@@ -32,8 +38,6 @@ class Ctx:
 
     @cached_property
     def policy(self) -> Policy:
-        from dispensing.services.policy import load_policy
-
         return load_policy(self.session)
 
     def require(self, *roles: Role) -> User:

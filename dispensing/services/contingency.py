@@ -119,7 +119,7 @@ def contingency_sheet(ctx: Ctx, site_id: int, day: date) -> Sheet:
     )
 
 
-def _states_on_the_morning_of(ctx: Ctx, entries: list[RosterEntry], day: date) -> dict:
+def _states_on_the_morning_of(ctx: Ctx, entries: list[RosterEntry], day: date) -> dict[tuple[int, Drug], MissedState]:
     """Missed days and blocks as the window will see them on `day` if nothing more is recorded before it.
 
     The evening job prints tomorrow's sheet: the roster counts missed days only before today, but a

@@ -9,7 +9,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from dispensing.enums import Drug, Role, SiteKind
-from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
 from dispensing.services import audit, stock
 from dispensing.services.context import Ctx
@@ -21,6 +21,7 @@ from dispensing.services.dispense import (
     take_home_for,
     usable_order,
 )
+from dispensing.services.records import get_or_404
 
 
 def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> Dispense:
@@ -50,12 +51,7 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
 
 
 def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
-    d = ctx.session.execute(
-        select(Dispense).where(Dispense.id == dispense_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if d is None:
-        raise NotFound(f"Dispense {dispense_id} does not exist.")
-    return d
+    return get_or_404(ctx.session, Dispense, dispense_id, lock=True)
 
 
 def _site_user(ctx: Ctx, d: Dispense, *roles: Role) -> None:
@@ -179,9 +175,7 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: boo
 def get_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
     """One dispense; site staff only their own site's."""
     user = ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN, Role.SITE_STAFF)
-    d = ctx.session.get(Dispense, dispense_id)
-    if d is None:
-        raise NotFound(f"Dispense {dispense_id} does not exist.")
+    d = get_or_404(ctx.session, Dispense, dispense_id)
     if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
         raise Forbidden("This dose belongs to another pickup site.")
     audit.record(ctx, "dispense.read", "dispense", d.id, patient_id=d.patient_id)

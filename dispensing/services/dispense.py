@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispensing.enums import Drug, Role, SiteKind
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import (
     Alert,
     AlertKind,
@@ -25,10 +25,12 @@ from dispensing.rules.afterwards import paper_record_refusal
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
 from dispensing.services import audit, stock
+from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import get_order, governing_orders
+from dispensing.services.records import get_or_404
 from dispensing.services.roster import NOT_COLLECTED, allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sql import insert_ignoring_conflicts
@@ -52,12 +54,7 @@ class DispenseResult:
 
 def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
     """The slot, locked until commit so a second request for it waits and then sees the outcome."""
-    slot = ctx.session.execute(
-        select(Slot).where(Slot.id == slot_id).with_for_update().execution_options(populate_existing=True)
-    ).scalar_one_or_none()
-    if slot is None:
-        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
-    return slot
+    return get_or_404(ctx.session, Slot, slot_id, lock=True)
 
 
 def require_due(slot: Slot) -> None:
@@ -327,15 +324,13 @@ def _withhold(
         if given_at
         else ""
     )
-    ctx.session.add(
-        Alert(
-            patient_id=slot.patient_id,
-            kind=AlertKind.WITHHELD_DOSE,
-            drug=order.drug,
-            slot_id=slot.id,
-            message=f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}{paper}",
-            created_at=ctx.now,
-        )
+    raise_alert(
+        ctx,
+        slot.patient_id,
+        AlertKind.WITHHELD_DOSE,
+        f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}{paper}",
+        drug=order.drug,
+        slot_id=slot.id,
     )
     audit.record(
         ctx,

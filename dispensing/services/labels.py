@@ -12,6 +12,7 @@ from dispensing.models import Dispense, DispenseStatus, Patient, Prescription, S
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 # A pack of tablets covers all its days; controlled oral doses go one bottle per day so every
@@ -91,9 +92,7 @@ def _template(name: str) -> str:
 def dispense_label_pdf(ctx: Ctx, dispense_id: int, template: str = "roll_89x36") -> bytes:
     """The labels of one dispense as a PDF (nurse, doctor, admin)."""
     ctx.require(*STAFF)
-    d = ctx.session.get(Dispense, dispense_id)
-    if d is None:
-        raise NotFound(f"Dispense {dispense_id} does not exist.")
+    d = get_or_404(ctx.session, Dispense, dispense_id)
     if d.status == DispenseStatus.VOID:
         raise Conflict(f"Dispense {d.number} is void: its labels must not be printed again.")
     labels = build_labels(ctx, d)
@@ -115,8 +114,7 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
     user = ctx.require(*STAFF, Role.SITE_STAFF)
     if user.role == Role.SITE_STAFF and user.site_id != site_id:
         raise Forbidden("You work at another site: you can only see your own site's list.")
-    if ctx.session.get(Site, site_id) is None:
-        raise NotFound(f"Site {site_id} does not exist.")
+    get_or_404(ctx.session, Site, site_id)
     items = list(
         ctx.session.execute(
             select(Dispense)

@@ -2,15 +2,17 @@
 
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import or_, select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import Patient
 from dispensing.rules.cpr import InvalidCpr, parse_cpr
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 
@@ -80,7 +82,7 @@ def _not_future(ctx: Ctx, label: str, day: date | None) -> None:
         raise InvalidInput(f"{label} {day} is in the future: record it when it has happened.")
 
 
-def _weight(value) -> Decimal | None:
+def _weight(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
@@ -94,10 +96,7 @@ def _weight(value) -> Decimal | None:
 
 def load_patient(ctx: Ctx, patient_id: int) -> Patient:
     """The patient, or 404 (no audit: callers audit what they do with it)."""
-    patient = ctx.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound(f"Patient {patient_id} does not exist.")
-    return patient
+    return get_or_404(ctx.session, Patient, patient_id)
 
 
 def read_patient(ctx: Ctx, patient_id: int) -> Patient:
@@ -137,7 +136,7 @@ UPDATABLE = (
 DATES = ("first_contact_on", "parental_consent_on", "own_consent_on")
 
 
-def update_patient(ctx: Ctx, patient_id: int, changes: dict) -> Patient:
+def update_patient(ctx: Ctx, patient_id: int, changes: dict[str, Any]) -> Patient:
     """Change what staff may change (not the CPR); audited with the fields changed."""
     ctx.require(*STAFF)
     patient = load_patient(ctx, patient_id)

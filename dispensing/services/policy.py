@@ -3,24 +3,18 @@
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import select
 
 from dispensing.enums import Role
 from dispensing.errors import InvalidInput
 from dispensing.models import ClinicPolicy
 from dispensing.policy import Policy
 from dispensing.services import audit
-from dispensing.services.context import Ctx
-
-
-def load_policy(session) -> Policy:
-    row = session.execute(select(ClinicPolicy).where(ClinicPolicy.id == 1)).scalar_one_or_none()
-    return Policy(**row.values) if row else Policy()
+from dispensing.services.context import Ctx, load_policy
 
 
 def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     """Change policy settings (doctor only); unknown keys or bad values change nothing."""
-    ctx.require(Role.DOCTOR)
+    doctor = ctx.require(Role.DOCTOR)
     current = load_policy(ctx.session)
     merged = current.model_dump(mode="json") | changes
     try:
@@ -30,9 +24,9 @@ def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     row = ctx.session.get(ClinicPolicy, 1)
     values = policy.model_dump(mode="json")
     if row is None:
-        ctx.session.add(ClinicPolicy(id=1, values=values, updated_at=ctx.now, updated_by_id=ctx.actor.id))
+        ctx.session.add(ClinicPolicy(id=1, values=values, updated_at=ctx.now, updated_by_id=doctor.id))
     else:
-        row.values, row.updated_at, row.updated_by_id = values, ctx.now, ctx.actor.id
+        row.values, row.updated_at, row.updated_by_id = values, ctx.now, doctor.id
     audit.record(ctx, "policy.update", "policy", 1, detail={"changes": changes})
     ctx.__dict__.pop("policy", None)  # drop the cached copy
     return policy

@@ -5,14 +5,14 @@ from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
-from dispensing.errors import Conflict, Forbidden, InvalidInput, NotFound
+from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.models import (
     PRESCRIPTION_OPEN_END,
     OrderStatus,
@@ -24,12 +24,14 @@ from dispensing.models import (
     User,
     weekdays_to_str,
 )
+from dispensing.rules import order_terms
 from dispensing.rules.special import consent_problem
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
+from dispensing.services.records import get_or_404, not_found
 from dispensing.services.sql import among
 
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
@@ -80,19 +82,19 @@ _values_in_state = itemgetter(*SIGNED_COLUMNS, "signature")
 _values_by_attribute = attrgetter(*SIGNED_COLUMNS, "signature")
 
 
-def _signed_values(p: Prescription) -> tuple:
+def _signed_values(p: Prescription) -> tuple[Any, ...]:
     """The signed columns and the signature. A loaded row holds its values in its __dict__; reading
-    them there skips ~20 ORM descriptor calls per order, 5 % of a 400-entry roster. A row with an
-    expired or unloaded column goes through the attributes, which load it."""
+    them there skips ~20 ORM descriptor calls per order (BENCHMARKS.md, "Measured reasons in the code").
+    A row with an expired or unloaded column goes through the attributes, which load it."""
     try:
-        return _values_in_state(p.__dict__)
+        return cast(tuple[Any, ...], _values_in_state(p.__dict__))
     except KeyError:
         return _values_by_attribute(p)
 
 
-def _content(values: tuple) -> dict[str, Any]:
+def _content(values: tuple[Any, ...]) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
-    c = dict(zip(SIGNED_COLUMNS, values))
+    c = dict(zip(SIGNED_COLUMNS, values, strict=True))
     c["drug"] = c["drug"].value
     c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
     for key in ("start_date", "course_start", "end_date", "signed_at"):
@@ -111,7 +113,7 @@ def signature_valid(ctx: Ctx, p: Prescription) -> bool:
 
 
 @lru_cache(maxsize=65536)
-def _signature_matches(secret: bytes, values: tuple) -> bool:
+def _signature_matches(secret: bytes, values: tuple[Any, ...]) -> bool:
     # Every roster load checks ~400 signed orders, and a signed order never changes: remember the
     # verdict per exact stored columns and signature (a changed row is another key, checked afresh).
     *content, signature = values
@@ -129,10 +131,10 @@ def _dose(value: Any) -> Decimal:
 
 
 def _weekdays(days: Any, what: str) -> tuple[int, ...]:
-    days = tuple(sorted(set(days)))
-    if not days or any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+    checked: tuple[int, ...] = tuple(sorted(set(days)))
+    if not checked or any(not isinstance(d, int) or not 0 <= d <= 6 for d in checked):
         raise InvalidInput(f"{what} must be a non-empty list of weekdays 0 (Monday) to 6 (Sunday).")
-    return days
+    return checked
 
 
 def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
@@ -143,32 +145,15 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
         codes = ", ".join(p.code for p in info.products)
         raise InvalidInput(f"Unknown product '{t.product}' for {t.drug.value}: choose one of {codes}.")
     t.dose_mg = _dose(t.dose_mg)
-    if t.dose_mg > info.max_dose_mg:
-        raise InvalidInput(
-            f"{t.dose_mg} mg {info.name} is above the catalogue's limit of {info.max_dose_mg} mg per dose: "
-            "check for a typing error."
-        )
-    if t.dose_mg % product.dose_step_mg != 0:
-        raise InvalidInput(
-            f"{t.dose_mg} mg cannot be measured out with {product.name}: the dose must be a multiple "
-            f"of {product.dose_step_mg} mg."
-        )
+    order_terms.check_dose(t.dose_mg, info, product)
     t.weekdays = _weekdays(t.weekdays, "weekdays")
     t.pickup_weekdays = t.weekdays if t.pickup_weekdays is None else _weekdays(t.pickup_weekdays, "pickup_weekdays")
-    if not set(t.pickup_weekdays) <= set(t.weekdays):
-        raise InvalidInput("pickup_weekdays must be days on which a dose is due (a subset of weekdays).")
-    if t.drug == Drug.DISULFIRAM:
-        if t.pickup_weekdays != t.weekdays or not t.supervised:
-            raise InvalidInput(
-                "Antabus is given supervised, one dose at a time, after a breathalyser reading: "
-                "no take-home days and supervised must be true."
-            )
-    if t.end_date is not None and t.end_date < t.start_date:
-        raise InvalidInput("end_date is before start_date.")
+    order_terms.check_pickup_days(t.weekdays, t.pickup_weekdays)
+    order_terms.check_antabus(t.drug, t.weekdays, t.pickup_weekdays, t.supervised)
+    order_terms.check_period(t.start_date, t.end_date)
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
-    if ctx.session.get(Site, t.site_id) is None:
-        raise NotFound(f"Site {t.site_id} does not exist: choose the pickup site by its id (GET /sites).")
+    get_or_404(ctx.session, Site, t.site_id)
     return t, product.code
 
 
@@ -313,7 +298,7 @@ def get_order(ctx: Ctx, order_id: int, *, lock: bool = False) -> Prescription:
         stmt = stmt.with_for_update().execution_options(populate_existing=True)
     order = ctx.session.execute(stmt).scalar_one_or_none()
     if order is None:
-        raise NotFound(f"Order {order_id} does not exist.")
+        raise not_found("Order", order_id)
     return order
 
 
@@ -479,7 +464,9 @@ class Discontinued:
     warnings: list[str]
 
 
-def _open_slots(ctx: Ctx, order_id: int, *, from_day: date, statuses=(SlotStatus.DUE,)) -> list[Slot]:
+def _open_slots(
+    ctx: Ctx, order_id: int, *, from_day: date, statuses: tuple[SlotStatus, ...] = (SlotStatus.DUE,)
+) -> list[Slot]:
     """The order's slots from a day on, locked in date order (the order a dispense locks them in)."""
     return list(
         ctx.session.execute(

@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Drug, Role, SiteKind
-from dispensing.errors import NotFound
 from dispensing.models import (
     Alert,
     AlertKind,
@@ -24,10 +23,12 @@ from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
 from dispensing.services import audit
+from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
+from dispensing.services.records import get_or_404
 from dispensing.services.sanctions import arrangement, arrangement_today, patients_sent_to, sanctions_in_force
 from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
@@ -123,9 +124,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
 
     patient_ids = {o.patient_id for o in orders}
     slots = _day_slots(session, site_id, day, patient_ids)
-    # Only the first look of the day has slots to create; a reload inserts nothing (its ~400 conflicting
-    # rows cost ~20 ms on PostgreSQL). A slot of the patient and drug at any site is found above and
-    # would have stopped the insert (unique per patient, drug and day) all the same.
+    # Only the first look of the day has slots to create; a reload inserts nothing (conflicting rows
+    # cost time: BENCHMARKS.md, "Measured reasons in the code"). A slot of the patient and drug at any
+    # site is found above and would have stopped the insert (unique per patient, drug and day) all the same.
     have = {(s.patient_id, s.drug) for s in slots}
     missing = [o for o in orders if (o.patient_id, o.drug) not in have]
     if missing:
@@ -226,7 +227,7 @@ def _day_slots(session: Session, site_id: int, day: date, patient_ids: set[int])
 
     Two index lookups rather than one `site OR patients` condition: SQLite answered that by reading
     every slot of the day in the whole region (10,000 at a region's scale) to test the site of each.
-    (As one UNION ALL statement PostgreSQL planned a parallel scan whose workers took 13 ms to start.)
+    (One UNION ALL statement made PostgreSQL plan a slow parallel scan: BENCHMARKS.md, "Measured reasons".)
     """
     queries = [select(Slot).where(Slot.site_id == site_id, Slot.slot_date == day)]
     if patient_ids:
@@ -291,9 +292,7 @@ def _entry(
 def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     """One slot exactly as the roster shows it (the dispense page), without building the whole roster."""
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
-    slot = ctx.session.get(Slot, slot_id)
-    if slot is None:
-        raise NotFound(f"Slot {slot_id} does not exist: reload the roster.")
+    slot = get_or_404(ctx.session, Slot, slot_id)
     day = slot.slot_date
     order = ctx.session.get(Prescription, slot.prescription_id)
     patient = ctx.session.get(Patient, slot.patient_id)
@@ -343,16 +342,9 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
     }
     for e in blocked:
         if (e.patient.id, e.slot.drug) not in open_keys:
-            alert = Alert(
-                patient_id=e.patient.id,
-                kind=AlertKind.MISSED_DOSE_BLOCK,
-                drug=e.slot.drug,
-                slot_id=e.slot.id,
-                message=e.blocked_reason,
-                created_at=ctx.now,
+            alert = raise_alert(
+                ctx, e.patient.id, AlertKind.MISSED_DOSE_BLOCK, e.blocked_reason, drug=e.slot.drug, slot_id=e.slot.id
             )
-            ctx.session.add(alert)
-            ctx.session.flush()
             open_keys.add((e.patient.id, e.slot.drug))
             # A run of no-shows breaks the cooperation agreement; the system records it once per run.
             record_breach(

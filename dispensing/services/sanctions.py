@@ -3,17 +3,19 @@
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 
 from dispensing.enums import Role, SanctionStep, SiteKind
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import SANCTION_OPEN_END, Breach, OrderStatus, Prescription, Sanction, Site
 from dispensing.rules.arrangement import Arrangement, SanctionTerms, effective_arrangement
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import discontinue_order
+from dispensing.services.records import get_or_404
 from dispensing.services.sql import among
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
@@ -25,8 +27,9 @@ def terms(s: Sanction) -> SanctionTerms:
     )
 
 
-def _in_force_on(day: date, until: date | None = None):
-    return (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
+def _in_force_on(day: date, until: date | None = None) -> ColumnElement[bool]:
+    in_force = (Sanction.starts_on <= (until or day)) & (SANCTION_OPEN_END >= day)  # ends_on null or >= day
+    return cast(ColumnElement[bool], in_force)
 
 
 def sanctions_in_force(
@@ -187,9 +190,7 @@ def _end_treatment(ctx: Ctx, patient_id: int, ends_from: date) -> None:
 def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> Sanction:
     """Doctor: end a sanction; from the day after ends_on the order's own arrangement returns."""
     doctor = ctx.require(Role.DOCTOR)
-    s = ctx.session.get(Sanction, sanction_id)
-    if s is None:
-        raise NotFound(f"Sanction {sanction_id} does not exist.")
+    s = get_or_404(ctx.session, Sanction, sanction_id)
     if s.ends_on is not None:
         raise Conflict(f"Sanction {sanction_id} was lifted already (last day {s.ends_on}).")
     if s.step == SanctionStep.TERMINATION:
@@ -215,10 +216,7 @@ def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> 
 
 def get_sanction(ctx: Ctx, sanction_id: int) -> Sanction:
     ctx.require(*STAFF)
-    s = ctx.session.get(Sanction, sanction_id)
-    if s is None:
-        raise NotFound(f"Sanction {sanction_id} does not exist.")
-    return s
+    return get_or_404(ctx.session, Sanction, sanction_id)
 
 
 def list_sanctions(ctx: Ctx, patient_id: int) -> list[Sanction]:

@@ -7,10 +7,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from dispensing.enums import Drug, Role, SiteKind
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import DispensingWindow, Site
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import not_found
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def get_site(ctx: Ctx, site_id: int, *, with_windows: bool = True) -> Site:
         stmt = stmt.options(joinedload(Site.windows))
     site = ctx.session.execute(stmt).unique().scalar_one_or_none()
     if site is None:
-        raise NotFound(f"Site {site_id} does not exist.")
+        raise not_found("Site", site_id)
     return site
 
 

@@ -3,30 +3,44 @@
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, Select, String, Table, and_, any_, bindparam, func
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Integer,
+    Select,
+    String,
+    Table,
+    and_,
+    any_,
+    bindparam,
+    func,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import SQLCoreOperations
 
 
 def is_postgresql(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def insert_ignoring_conflicts(session: Session, table: Table, rows: Sequence[dict[str, Any]], keys: list[str]) -> None:
+def insert_ignoring_conflicts(
+    session: Session, table: Table | FromClause, rows: Sequence[dict[str, Any]], keys: list[str]
+) -> None:
     """INSERT ... ON CONFLICT DO NOTHING: two nurses opening the same roster race harmlessly."""
     if not rows:
         return
     dialect = postgresql if is_postgresql(session) else sqlite
     # The rows as executemany parameters, not a multi-row VALUES: that one is compiled afresh on every
-    # call (a roster's 400 slots took ~120 ms to compile); this statement is compiled once and cached.
+    # call (BENCHMARKS.md, "Measured reasons in the code"); this statement is compiled once and cached.
     session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
 
 
-def among(session: Session, column: ColumnElement[int], ids: Collection[int]) -> ColumnElement[bool]:
+def among(session: Session, column: SQLCoreOperations[int], ids: Collection[int]) -> ColumnElement[bool]:
     """`column IN ids` for integer ids; on PostgreSQL as `column = ANY(:array)`.
 
-    PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (3-6 ms a
-    query, five such queries); one array parameter gives the same statement text whatever the count,
+    PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (BENCHMARKS.md,
+    "Measured reasons in the code"); one array parameter gives the same statement text whatever the count,
     so the server prepares it once. SQLite has no arrays and its IN list is cheap.
     """
     ids = sorted(set(ids))
@@ -36,8 +50,12 @@ def among(session: Session, column: ColumnElement[int], ids: Collection[int]) ->
 
 
 def among_pairs(
-    session: Session, stmt: Select, a: ColumnElement, b: ColumnElement, pairs: Collection[tuple[Any, Any]]
-) -> Select:
+    session: Session,
+    stmt: Select[Any],
+    a: SQLCoreOperations[Any],
+    b: SQLCoreOperations[Any],
+    pairs: Collection[tuple[Any, Any]],
+) -> Select[Any]:
     """`stmt` limited to rows whose (a, b) is one of `pairs`, by an index on (a, b, ...).
 
     PostgreSQL joins the pairs as two unnested arrays, so the index is entered once per pair with

@@ -24,7 +24,6 @@ from dispensing.catalogue import CATALOGUE, STOCK_ITEMS, StockItem, stock_items_
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import InvalidInput, NotFound
 from dispensing.models import (
-    Alert,
     AlertKind,
     Dispense,
     DispenseStatus,
@@ -37,6 +36,7 @@ from dispensing.models import (
 from dispensing.rules.stock import beyond_tolerance, count_tolerance, units_for_dose
 from dispensing.security import verify_password
 from dispensing.services import audit
+from dispensing.services.alerts import raise_alert
 from dispensing.services.context import Ctx
 from dispensing.services.sql import insert_ignoring_conflicts
 
@@ -170,17 +170,7 @@ def _append(
 def _alert(ctx: Ctx, site: Site, kind: AlertKind, code: str, params: dict) -> None:
     """A site alert for the doctor and the admin (no patient); its words come from the catalogues."""
     stored = {k: str(v) for k, v in params.items()}
-    ctx.session.add(
-        Alert(
-            patient_id=None,
-            site_id=site.id,
-            kind=kind,
-            code=code,
-            params=stored,
-            message=alert_text(code, stored, "en"),
-            created_at=ctx.now,
-        )
-    )
+    raise_alert(ctx, None, kind, alert_text(code, stored, "en"), site_id=site.id, code=code, params=stored)
 
 
 def _alert_negative(ctx: Ctx, site: Site, item: StockItem, entry: StockEntry) -> None:

@@ -14,27 +14,23 @@ never deleted: an old plan and its open days are marked superseded.
 Due: a planned day on or before today that no sample (or refusal) has resolved. So a missed due
 day stays due on every later visit; "could not give one" leaves it due and is no breach.
 
-Side abuse: a positive panel item the patient's orders do not explain. Methadone is expected for a
-methadone order, buprenorphine for a buprenorphine(/naloxone) order, with orders in force up to
-WASHOUT_DAYS before the sample counting (a patient switched from methadone still tests positive
-for some days). "opioids" (the opiate immunoassay: morphine, heroin, codeine) is never explained:
-neither methadone nor buprenorphine shows on it. Benzodiazepines, cannabis, cocaine, amphetamine
-and alcohol are always flagged (a benzodiazepine from the GP is for the doctor to check). A
-finding goes on the doctor's list as an alert; it is never an automatic breach or sanction.
+Side abuse (rules/urine_findings.py): a positive panel item the patient's orders do not explain. A
+finding goes on the doctor's list as an alert; it is never an automatic breach or sanction. The
+plan's inputs, gaps and redraw reasons are rules/urine_plan.py; this module reads and writes rows.
 """
 
 import random
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import and_, func, or_, select, update
 
-from dispensing.enums import OPIOIDS, Drug, Role
-from dispensing.errors import Conflict, InvalidInput, NotFound
+from dispensing.enums import Drug, Role
+from dispensing.errors import Conflict, InvalidInput
 from dispensing.models import (
-    Alert,
+    AlertKind,
     BreachKind,
     Patient,
     Prescription,
@@ -51,38 +47,21 @@ from dispensing.models import (
 )
 from dispensing.rules.schedule import local_today
 from dispensing.rules.urine import draw_urine_days, seed_for
+from dispensing.rules.urine_findings import PANEL, RESULT_VALUES, explains_sample, side_abuse
+from dispensing.rules.urine_plan import PlanInputs, gaps, plan_inputs, replan_reason
 from dispensing.services import audit
+from dispensing.services.alerts import raise_alert
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import SIGNED, governing_orders
+from dispensing.services.records import get_or_404
 from dispensing.services.sql import among
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 RECORDERS = (Role.NURSE, Role.DOCTOR)  # who takes a sample at the window
 
-ALERT_KIND = "positive_urine"  # Alert.kind on the doctor's review list (GET /alerts)
-
-# The panel, in the order it is shown, with the LOINC code of the screen (FHIR Observation.code).
-PANEL: dict[str, tuple[str, str | None]] = {
-    "opioids": ("Opiates (morphine, heroin, codeine)", "19295-5"),
-    "methadone": ("Methadone", "19550-3"),
-    "buprenorphine": ("Buprenorphine", "58359-1"),
-    "benzodiazepines": ("Benzodiazepines", "14316-4"),
-    "cannabis": ("Cannabis", "18282-4"),
-    "cocaine": ("Cocaine", "19359-9"),
-    "amphetamine": ("Amphetamine", "19261-7"),
-    "alcohol_etg": ("Alcohol (EtG)", None),  # no verified LOINC code for the EtG screen here
-}
-RESULT_VALUES = ("neg", "pos")
-
-# Positive by design for the drug prescribed (not side abuse).
-EXPECTED_POSITIVE: dict[Drug, frozenset[str]] = {
-    Drug.METHADONE: frozenset({"methadone"}),
-    Drug.BUPRENORPHINE: frozenset({"buprenorphine"}),
-    Drug.BUPRENORPHINE_NALOXONE: frozenset({"buprenorphine"}),
-}
-WASHOUT_DAYS = 7  # an order that ended up to this many days before the sample still explains a positive
+ALERT_KIND = AlertKind.POSITIVE_URINE  # Alert.kind on the doctor's review list (GET /alerts)
 
 PLAN_HORIZON_DAYS = 365  # days drawn ahead
 REPLAN_MARGIN_DAYS = 31  # redraw when the plan ends sooner than this
@@ -107,41 +86,8 @@ class _State:
     orders: list[Prescription] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class _Inputs:
-    children_rule: bool  # children at home and in substitution treatment
-    urine_order_id: int | None
-    course_start: date | None
-    weekdays: frozenset[int]
-
-    @property
-    def applies(self) -> bool:
-        return bool(self.weekdays) and (self.children_rule or self.urine_order_id is not None)
-
-    def basis(self, ctx: Ctx) -> str | None:
-        """A fingerprint of everything the drawing depends on; None when the rule does not apply."""
-        if not self.applies:
-            return None
-        policy = ctx.policy
-        return (
-            f"children={int(self.children_rule)};order={self.urine_order_id or '-'};"
-            f"course={self.course_start};days={weekdays_to_str(self.weekdays)};"
-            f"policy={policy.urine_max_gap_days}/{policy.urine_min_gap_days}"
-        )
-
-
-def _inputs(state: _State) -> _Inputs:
-    opioid = [o for o in state.orders if o.drug in OPIOIDS]
-    courses = [o.course_start for o in (opioid or state.orders)]
-    weekdays: set[int] = set()
-    for o in state.orders:  # the patient comes on the pickup days of every order in force
-        weekdays |= o.pickup_weekday_set
-    return _Inputs(
-        children_rule=state.children_at_home and bool(opioid),
-        urine_order_id=state.urine_order_id if state.orders else None,
-        course_start=min(courses) if courses else None,
-        weekdays=frozenset(weekdays),
-    )
+def _inputs(ctx: Ctx, state: _State) -> PlanInputs:
+    return plan_inputs(state.children_at_home, state.orders, state.urine_order_id, ctx.policy)
 
 
 def _load_states(ctx: Ctx, patient_ids: Collection[int], day: date) -> dict[int, _State]:
@@ -209,43 +155,6 @@ def _last_test_on(ctx: Ctx, patient_id: int, since: date | None) -> date | None:
     return ctx.session.execute(stmt).scalar_one_or_none()
 
 
-def _gaps(ctx: Ctx, inputs: _Inputs, order: UrineOrder | None) -> tuple[int | None, int | None]:
-    """(max gap, min gap) in days; (None, None) when only the doctor's extra days apply."""
-    maxima = []
-    if inputs.children_rule:
-        maxima.append(ctx.policy.urine_max_gap_days)
-    if order is not None and order.max_gap_days is not None:
-        maxima.append(order.max_gap_days)
-    if not maxima:
-        return None, None
-    max_gap = min(maxima)
-    # The minimum gap keeps tests apart; at most half the maximum so the day stays unpredictable.
-    return max_gap, min(ctx.policy.urine_min_gap_days, max(1, max_gap // 2))
-
-
-def _reason(old_basis: str | None, new_basis: str) -> str:
-    if old_basis is None:
-        return "rule applies: " + ", ".join(
-            k
-            for k, on in (
-                ("children at home", "children=1" in new_basis),
-                ("doctor's urine order", "order=-" not in new_basis),
-            )
-            if on
-        )
-    old = dict(part.split("=", 1) for part in old_basis.split(";"))
-    new = dict(part.split("=", 1) for part in new_basis.split(";"))
-    changed = [k for k in new if old.get(k) != new[k]]
-    names = {
-        "children": "children at home",
-        "order": "doctor's urine order",
-        "course": "new treatment course",
-        "days": "attendance days",
-        "policy": "clinic policy",
-    }
-    return "changed: " + ", ".join(names.get(k, k) for k in changed) if changed else "plan extended"
-
-
 def _supersede_current(ctx: Ctx, patient_id: int, *, carry_until: date | None) -> list[date]:
     """Mark the current plan and its open days superseded; returns the open days up to
     `carry_until` (due already, never answered), which the next plan keeps."""
@@ -285,7 +194,7 @@ def _supersede_current(ctx: Ctx, patient_id: int, *, carry_until: date | None) -
     return carried
 
 
-def _draw(ctx: Ctx, patient_id: int, inputs: _Inputs, basis: str, day: date, reason: str) -> UrinePlan:
+def _draw(ctx: Ctx, patient_id: int, inputs: PlanInputs, basis: str, day: date, reason: str) -> UrinePlan:
     """Supersede the current plan and store a newly drawn one (version + 1)."""
     session = ctx.session
     carried = _supersede_current(ctx, patient_id, carry_until=day)
@@ -297,7 +206,7 @@ def _draw(ctx: Ctx, patient_id: int, inputs: _Inputs, basis: str, day: date, rea
     ) + 1
     seed = seed_for(patient_id, version, ctx.secret)
     order = session.get(UrineOrder, inputs.urine_order_id) if inputs.urine_order_id else None
-    max_gap, min_gap = _gaps(ctx, inputs, order)
+    max_gap, min_gap = gaps(inputs, order.max_gap_days if order is not None else None)
     last_test = _last_test_on(ctx, patient_id, inputs.course_start)
     start = max(day, last_test + timedelta(days=1)) if last_test else day
     until = start + timedelta(days=PLAN_HORIZON_DAYS)
@@ -389,7 +298,7 @@ NOT_IN_PROGRAMME = UrineStatus(False, (), None, None)
 
 def _needs_drawing(ctx: Ctx, state: _State, day: date) -> bool:
     """True when the stored plan no longer fits the inputs (or is missing, or runs out soon)."""
-    basis = _inputs(state).basis(ctx)
+    basis = _inputs(ctx, state).fingerprint()
     if basis is None:
         return state.plan_id is not None  # the rule stopped applying: the plan must end
     return (
@@ -405,8 +314,8 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
 
     The caller holds the patient's row lock whenever a plan may be drawn (see _lock_patients).
     """
-    inputs = _inputs(state)
-    basis = inputs.basis(ctx)
+    inputs = _inputs(ctx, state)
+    basis = inputs.fingerprint()
     if basis is None:
         if state.plan_id is not None:  # the rule stopped applying: nothing is due any more
             _supersede_current(ctx, state.patient_id, carry_until=None)
@@ -419,14 +328,10 @@ def _settle(ctx: Ctx, state: _State, day: date, *, force_reason: str | None = No
                 detail={"reason": "rule no longer applies (no children at home, urine order or order in force)"},
             )
         return NOT_IN_PROGRAMME
-    rules = tuple(
-        r
-        for r, on in (("children_at_home", inputs.children_rule), ("doctor_order", inputs.urine_order_id is not None))
-        if on
-    )
+    rules = inputs.rules
     if force_reason is None and not _needs_drawing(ctx, state, day):
         return UrineStatus(True, rules, state.plan_id, state.due_since)
-    plan = _draw(ctx, state.patient_id, inputs, basis, day, force_reason or _reason(state.plan_basis, basis))
+    plan = _draw(ctx, state.patient_id, inputs, basis, day, force_reason or replan_reason(state.plan_basis, inputs))
     return UrineStatus(True, rules, plan.id, _due_since(ctx, plan.id, day))
 
 
@@ -482,26 +387,13 @@ def _validate_results(results: Any) -> dict[str, str]:
 
 
 def prescribed_around(ctx: Ctx, patient_id: int, day: date) -> set[Drug]:
-    """Drugs of signed orders in force on `day` or up to WASHOUT_DAYS before it."""
-    since = day - timedelta(days=WASHOUT_DAYS)
+    """Drugs of signed orders that explain a sample on `day` (in force, or within the washout before it)."""
     orders = ctx.session.execute(
         select(Prescription).where(
             Prescription.patient_id == patient_id, Prescription.status.in_(SIGNED), Prescription.start_date <= day
         )
     ).scalars()
-    return {
-        o.drug
-        for o in orders
-        if (o.last_day is None or o.last_day >= since) and (o.last_day is None or o.last_day >= o.start_date)
-    }
-
-
-def side_abuse(results: dict[str, str], prescribed: Iterable[Drug]) -> list[str]:
-    """Positive panel items the prescribed drugs do not explain (in panel order)."""
-    expected: set[str] = set()
-    for drug in prescribed:
-        expected |= EXPECTED_POSITIVE.get(drug, frozenset())
-    return [k for k in PANEL if results.get(k) == "pos" and k not in expected]
+    return {o.drug for o in orders if explains_sample(o.start_date, o.last_day, day)}
 
 
 def _open_days(ctx: Ctx, plan_id: int | None, upto: date) -> list[UrinePlanDay]:
@@ -623,20 +515,14 @@ def record_test(
             d.status, d.test_id, d.closed_at = closed, test.id, ctx.now
     if mode == "sample" and test.side_abuse:
         names = ", ".join(PANEL[k][0].lower() for k in test.side_abuse)
-        alert = Alert(
-            patient_id=patient_id,
-            kind=ALERT_KIND,
-            drug=None,
-            slot_id=None,
-            created_at=ctx.now,
-            message=(
-                f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
-                "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
-                "the doctor decides. No sanction has been applied."
-            ),
+        alert = raise_alert(
+            ctx,
+            patient_id,
+            ALERT_KIND,
+            f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
+            "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
+            "the doctor decides. No sanction has been applied.",
         )
-        ctx.session.add(alert)
-        ctx.session.flush()
         test.alert_id = alert.id
     if mode == "refused":
         breach = record_breach(
@@ -828,9 +714,7 @@ def order_tests(
 def end_order(ctx: Ctx, order_id: int, reason: str) -> UrineOrder:
     """Doctor: stop a urine order early; the plan is redrawn without it."""
     doctor = ctx.require(Role.DOCTOR)
-    order = ctx.session.get(UrineOrder, order_id)
-    if order is None:
-        raise NotFound(f"Urine order {order_id} does not exist.")
+    order = get_or_404(ctx.session, UrineOrder, order_id, what="Urine order")
     _lock_patients(ctx, [order.patient_id])
     if order.status != UrineOrderStatus.ACTIVE:
         raise Conflict(f"Urine order {order_id} is {order.status.value} already.")

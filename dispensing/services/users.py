@@ -5,11 +5,12 @@ import logging
 from sqlalchemy import select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from dispensing.errors import Conflict, InvalidInput, NotAuthenticated
 from dispensing.models import Site, User
 from dispensing.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404
 
 log = logging.getLogger("dispensing.auth")
 
@@ -37,8 +38,8 @@ def create_user(
         raise InvalidInput(
             "Only a doctor can carry the right to prescribe addictive medicine (autorisationsloven §41)."
         )
-    if site_id is not None and ctx.session.get(Site, site_id) is None:
-        raise NotFound(f"Site {site_id} does not exist: create it first or pick another site id.")
+    if site_id is not None:
+        get_or_404(ctx.session, Site, site_id)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
         raise Conflict(f"Username '{username}' is taken: choose another.")
     user = User(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispensing.cli import main
 from dispensing.config import get_settings
-from dispensing.db import make_engine, make_session_factory, unit_of_work
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.demo import load_demo
 from dispensing.enums import Drug, Role
 from dispensing.migrate import upgrade_to_head
@@ -123,9 +123,9 @@ def test_the_cli_prints_a_sites_sheet_for_the_evening_job(cli_db):
     engine = make_engine(f"sqlite:///{cli_db}/cli.db")
     upgrade_to_head(engine)
     factory = make_session_factory(engine)
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         load_demo(s, get_settings(), now=datetime.now(UTC))
-    with unit_of_work(factory) as s:
+    with transaction(factory) as s:
         nurse = s.execute(select(User).where(User.username == "sygeplejerske")).scalar_one()
         site_id, names = nurse.site_id, [p.name for p in s.execute(select(Patient)).scalars()]
     engine.dispose()

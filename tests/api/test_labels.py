@@ -77,7 +77,7 @@ def test_printed_label_qr_verifies_and_later_shows_void(client, factory, clock, 
 @needs_tools
 def test_site_staff_print_verify_and_confirm_only_their_sites_doses(client, factory, clock, tmp_path):
     pharmacy = factory.site(SiteKind.PHARMACY, windows=[sites.WindowSpec(0, time(9), time(17))])
-    order = factory.order(site=pharmacy, weekdays=(0, 1), pickup_weekdays=(0,))
+    factory.order(site=pharmacy, weekdays=(0, 1), pickup_weekdays=(0,))
     nurse = auth(factory.nurse, clock)
     (slot,) = client.get(f"/sites/{pharmacy.id}/roster", params={"date": MON.isoformat()}, headers=nurse).json()
     prepared = client.post(f"/slots/{slot['slot_id']}/prepare", json={}, headers=nurse)

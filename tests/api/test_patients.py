@@ -146,6 +146,7 @@ def test_read_one_patient_shows_the_full_cpr(api, factory):
 def test_unknown_patient_is_404(api, factory):
     body = expect(api.get("/patients/987654", factory.nurse), 404)
     assert "987654" in body["detail"]
+    assert body["code"] == "record.not_found" and body["params"] == {"record": "Patient", "id": "987654"}
 
 
 @pytest.mark.parametrize(

@@ -83,7 +83,9 @@ def test_unknown_patient_or_site_is_404(api, factory):
     expect(api.post("/prescriptions", factory.doctor, json=order_body(987654, site.id)), 404)
     body = expect(api.post("/prescriptions", factory.doctor, json=order_body(patient.id, 987654)), 404)
     assert "987654" in body["detail"]
-    expect(api.get("/prescriptions/987654", factory.doctor), 404)
+    assert body["code"] == "record.not_found" and body["params"] == {"record": "Site", "id": "987654"}
+    body = expect(api.get("/prescriptions/987654", factory.doctor), 404)
+    assert body["code"] == "record.not_found" and body["params"] == {"record": "Order", "id": "987654"}
 
 
 @pytest.mark.parametrize(

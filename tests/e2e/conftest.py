@@ -74,7 +74,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
 
     from api.main import create_app
     from dispensing.config import Settings
-    from dispensing.db import make_engine, make_session_factory, unit_of_work
+    from dispensing.db import make_engine, make_session_factory, transaction
     from dispensing.demo import load_demo
     from dispensing.migrate import upgrade_to_head
 
@@ -83,7 +83,7 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
     engine = make_engine(settings.database_url)
     upgrade_to_head(engine)
     clock = ServerClock()
-    with unit_of_work(make_session_factory(engine)) as session:
+    with transaction(make_session_factory(engine)) as session:
         assert load_demo(session, settings, now=clock())
     app = create_app(settings, engine=engine, clock=clock)
     port = _free_port()

@@ -17,7 +17,7 @@ except ImportError:  # locally without the test extras: skip; in CI it is a fail
         raise
     pytest.skip("the playwright package is not installed", allow_module_level=True)
 
-from dispensing.db import unit_of_work
+from dispensing.db import transaction
 from dispensing.demo import USERS
 from dispensing.enums import Drug
 from dispensing.models import Prescription, User
@@ -87,7 +87,7 @@ def test_antabus_with_alcohol_is_withheld_and_the_doctor_sees_it(page: Page, bro
 
 
 def test_doctor_signs_a_draft_with_the_password(page: Page, live_server, shots):
-    with unit_of_work(live_server.app.state.session_factory) as s:
+    with transaction(live_server.app.state.session_factory) as s:
         doctor = s.query(User).filter(User.username == "laege").one()
         ctx = Ctx(
             session=s,
@@ -120,7 +120,7 @@ def test_doctor_signs_a_draft_with_the_password(page: Page, live_server, shots):
     card.get_by_role("button", name="Underskriv").click()
     expect(page.get_by_role("status")).to_have_text(f"Ordination {draft_id} er underskrevet.")
     expect(page.locator(f"#draft-{draft_id}")).to_have_count(0)
-    with unit_of_work(live_server.app.state.session_factory) as s:
+    with transaction(live_server.app.state.session_factory) as s:
         assert s.get(Prescription, draft_id).status.value == "active"
 
 

@@ -168,7 +168,7 @@ def test_long_texts_are_shrunk_or_cut_and_never_reach_the_qr_code(template):
     qr_bottom = (t.grid.top_mm + t.qr.y_mm + t.qr.size_mm) / MM_PER_PT
     words = _words(_run("pdftotext", "-bbox", "-", "-", stdin=pdf))
     assert words
-    for word, x0, y0, x1, y1 in words:
+    for word, x0, y0, x1, _y1 in words:
         assert x0 >= left - 0.5 and x1 <= left + t.grid.label_width_mm / MM_PER_PT + 0.5, word
         if y0 < qr_bottom:  # beside the QR code: must stay left of it
             assert x1 <= qr_left + 0.5, word

@@ -7,7 +7,6 @@ from hypothesis import strategies as st
 from dispensing.enums import Sex
 from dispensing.rules.cpr import Cpr, InvalidCpr, mask_cpr, parse_cpr
 
-
 # Independent oracle: the DOMAIN.md table written out as data (digit 7 -> (00-36, 37-57, 58-99)).
 TABLE = {
     **{d: (1900, 1900, 1900) for d in (0, 1, 2, 3)},

@@ -1,4 +1,4 @@
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -199,20 +199,20 @@ def test_take_home_properties(day, weekdays, pickups, max_days, last_offset):
 
 
 def test_local_today_summer_after_midnight():
-    assert local_today(datetime(2026, 6, 30, 22, 30, tzinfo=timezone.utc), CPH) == date(2026, 7, 1)
+    assert local_today(datetime(2026, 6, 30, 22, 30, tzinfo=UTC), CPH) == date(2026, 7, 1)
 
 
 def test_local_today_summer_before_midnight():
-    assert local_today(datetime(2026, 6, 30, 21, 59, tzinfo=timezone.utc), CPH) == date(2026, 6, 30)
+    assert local_today(datetime(2026, 6, 30, 21, 59, tzinfo=UTC), CPH) == date(2026, 6, 30)
 
 
 def test_local_today_winter():
-    assert local_today(datetime(2026, 1, 15, 22, 59, tzinfo=timezone.utc), CPH) == date(2026, 1, 15)
-    assert local_today(datetime(2026, 1, 15, 23, 0, tzinfo=timezone.utc), CPH) == date(2026, 1, 16)
+    assert local_today(datetime(2026, 1, 15, 22, 59, tzinfo=UTC), CPH) == date(2026, 1, 15)
+    assert local_today(datetime(2026, 1, 15, 23, 0, tzinfo=UTC), CPH) == date(2026, 1, 16)
 
 
 def test_local_today_new_year():
-    assert local_today(datetime(2026, 12, 31, 23, 0, tzinfo=timezone.utc), CPH) == date(2027, 1, 1)
+    assert local_today(datetime(2026, 12, 31, 23, 0, tzinfo=UTC), CPH) == date(2027, 1, 1)
 
 
 def test_local_today_accepts_other_aware_offsets():
@@ -229,7 +229,7 @@ def test_local_today_rejects_naive():
 
 
 def utc(*args) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -247,7 +247,7 @@ def test_window_8_to_10_local(day, start_utc, end_utc):
     start, end = window_bounds_utc(day, time(8), time(10), CPH)
     assert (start, end) == (start_utc, end_utc)
     assert start.utcoffset() == timedelta(0) and end.utcoffset() == timedelta(0)
-    assert start.tzinfo is timezone.utc
+    assert start.tzinfo is UTC
 
 
 def test_window_across_spring_transition_is_shorter():
@@ -279,7 +279,7 @@ def test_window_end_must_be_after_start(start, end):
 
 def test_window_rejects_aware_times():
     with pytest.raises(ValueError, match="wall-clock"):
-        window_bounds_utc(date(2026, 3, 2), time(8, tzinfo=timezone.utc), time(10), CPH)
+        window_bounds_utc(date(2026, 3, 2), time(8, tzinfo=UTC), time(10), CPH)
 
 
 @given(st.dates(min_value=date(2020, 1, 1), max_value=date(2035, 12, 31)))

@@ -3,6 +3,7 @@
 import random
 from collections import Counter
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 from hypothesis import given, settings
@@ -127,7 +128,7 @@ def _chain(plan, days):
     """Consecutive pairs of tests, including from last_test to the first drawn day."""
     prev = [plan["last_test"]] if plan["last_test"] is not None else []
     seq = prev + days
-    return list(zip(seq, seq[1:]))
+    return list(pairwise(seq))
 
 
 @FAST
@@ -217,7 +218,7 @@ def test_policy_defaults_are_used():
         **args,
     )
     assert a == b
-    gaps = [(y - x).days for x, y in zip(a, a[1:])]
+    gaps = [(y - x).days for x, y in pairwise(a)]
     assert all(DEFAULT_POLICY.urine_min_gap_days <= g <= DEFAULT_POLICY.urine_max_gap_days for g in gaps)
 
 
@@ -231,7 +232,7 @@ def test_min_gap_longer_than_max_gap_is_refused_with_a_message():
 
 def test_equal_gaps_are_allowed():
     days = draw(min_gap_days=28, max_gap_days=28, attendance_weekdays=set(range(7)))
-    assert all((b - a).days == 28 for a, b in zip(days, days[1:]))
+    assert all((b - a).days == 28 for a, b in pairwise(days))
 
 
 @pytest.mark.parametrize("weekdays", [set(), {7}, {-1}])
@@ -302,7 +303,7 @@ def test_gaps_spread_over_the_allowed_range():
     gaps = []
     for s in range(120):
         d = draw(seed=s, until=date(2027, 12, 31), min_gap_days=mn, max_gap_days=mx)
-        gaps += [(b - a).days for a, b in zip(d, d[1:])]
+        gaps += [(b - a).days for a, b in pairwise(d)]
     assert len(gaps) >= 2000
     # Both ends of the window are reachable (Mon-Fri from a weekday: +14 and +92 both occur).
     assert min(gaps) == mn and max(gaps) == mx

@@ -8,10 +8,10 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from dispensing.db import make_engine, make_session_factory, unit_of_work
-from dispensing.migrate import upgrade_to_head
+from dispensing.db import make_engine, make_session_factory, transaction
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict
+from dispensing.migrate import upgrade_to_head
 from dispensing.models import Dispense, Slot, SlotStatus, User
 from dispensing.services import audit, prescriptions, sites
 from dispensing.services.context import Ctx
@@ -32,7 +32,7 @@ def _ctx(session, actor=None) -> Ctx:
 def _setup(factory_):
     """Committed data: a methadone patient with pickups Monday and Thursday (2 take-home days)."""
     tag = random.randrange(10**9)
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         admin = create_user(_ctx(s), username=f"adm{tag}", password=PASSWORD, role=Role.ADMIN)
         doctor = create_user(
             _ctx(s), username=f"doc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
@@ -54,7 +54,7 @@ def _setup(factory_):
             ),
         )
         prescriptions.sign_order(_ctx(s, doctor), order.id, PASSWORD)
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         (entry,) = build_roster(_ctx(s, s.get(User, nurse.id)), site.id, NOW.astimezone(TZ).date())
         return nurse.id, entry.slot.id, patient.id
 
@@ -81,7 +81,7 @@ def test_concurrent_dispenses_of_one_slot_give_exactly_one(real_engine):
     def nurse_presses_dispense():
         barrier.wait()
         try:
-            with unit_of_work(factory_) as s:
+            with transaction(factory_) as s:
                 dispense(
                     _ctx(s, s.get(User, nurse_id)), slot_id, breath_promille=None, supervised=True, take_home_days=None
                 )
@@ -98,7 +98,7 @@ def test_concurrent_dispenses_of_one_slot_give_exactly_one(real_engine):
         t.join(timeout=60)
 
     assert sorted(outcomes) == ["conflict"] * (REQUESTS - 1) + ["dispensed"]
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         assert s.scalar(select(func.count()).select_from(Dispense).where(Dispense.slot_id == slot_id)) == 1
         statuses = dict(s.execute(select(Slot.slot_date, Slot.status).where(Slot.patient_id == patient_id)).all())
         # Monday dispensed, Tuesday and Wednesday covered once each, nothing else touched.

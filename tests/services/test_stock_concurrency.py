@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from dispensing.db import make_session_factory, unit_of_work
+from dispensing.db import make_session_factory, transaction
 from dispensing.enums import Drug, Role
 from dispensing.models import StockBalance, StockEntry, User
 from dispensing.services import audit, prescriptions, sites, stock
@@ -33,7 +33,7 @@ def _setup(factory_):
     """Committed: a clinic with 100 ml received, 20 nurses, a witness and 20 patients on 30 mg methadone
     (1 mg/ml), each with one supervised dose today."""
     tag = random.randrange(10**9)
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         admin = create_user(_ctx(s), username=f"adm{tag}", password=PASSWORD, role=Role.ADMIN)
         doctor = create_user(
             _ctx(s), username=f"doc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
@@ -70,7 +70,7 @@ def _setup(factory_):
             witness=stock.Witness(f"w{tag}", PASSWORD),
         )
         site_id, nurse_ids = site.id, [n.id for n in nurses]
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         slots = [
             e.slot.id for e in build_roster(_ctx(s, s.get(User, nurse_ids[0])), site_id, NOW.astimezone(TZ).date())
         ]
@@ -94,7 +94,7 @@ def test_twenty_nurses_a_receipt_and_a_count_at_once_lose_no_update(real_engine)
 
     def nurse(i):
         def job():
-            with unit_of_work(factory_) as s:
+            with transaction(factory_) as s:
                 dispense(
                     _ctx(s, s.get(User, nurse_ids[i])),
                     slot_ids[i],
@@ -106,7 +106,7 @@ def test_twenty_nurses_a_receipt_and_a_count_at_once_lose_no_update(real_engine)
         return job
 
     def receipt():
-        with unit_of_work(factory_) as s:
+        with transaction(factory_) as s:
             stock.receive(
                 _ctx(s, s.get(User, nurse_ids[0])),
                 site_id,
@@ -119,7 +119,7 @@ def test_twenty_nurses_a_receipt_and_a_count_at_once_lose_no_update(real_engine)
             )
 
     def count():
-        with unit_of_work(factory_) as s:
+        with transaction(factory_) as s:
             counted.append(
                 stock.count(
                     _ctx(s, s.get(User, nurse_ids[1])),
@@ -138,7 +138,7 @@ def test_twenty_nurses_a_receipt_and_a_count_at_once_lose_no_update(real_engine)
         t.join(timeout=120)
     assert errors == []
 
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         rows = list(
             s.execute(
                 select(StockEntry)

@@ -372,7 +372,7 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
     from datetime import UTC, datetime
     from decimal import Decimal
 
-    from dispensing.db import make_session_factory, unit_of_work
+    from dispensing.db import make_session_factory, transaction
     from dispensing.enums import Role
     from dispensing.models import User
     from dispensing.services import prescriptions, sites
@@ -388,7 +388,7 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
         return Ctx(session=s, actor=actor, now=now, tz=TZ, secret=SECRET)
 
     tag = random.randrange(10**9)
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         admin = create_user(ctx(s), username=f"uadm{tag}", password=PASSWORD, role=Role.ADMIN)
         doctor = create_user(
             ctx(s), username=f"udoc{tag}", password=PASSWORD, role=Role.DOCTOR, can_prescribe_addictive=True
@@ -414,7 +414,7 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
     def window_looks():
         barrier.wait()
         try:
-            with unit_of_work(factory_) as s:
+            with transaction(factory_) as s:
                 seen.append(urine.urine_due_today(ctx(s, s.get(User, nurse_id)), {patient_id}, MONDAY))
         except Exception as exc:  # noqa: BLE001 - reported below
             errors.append(exc)
@@ -426,6 +426,6 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
         t.join(60)
     assert not errors, errors
     assert seen == [{patient_id}] * windows
-    with unit_of_work(factory_) as s:
+    with transaction(factory_) as s:
         plans = s.execute(select(UrinePlan.version, UrinePlan.status).where(UrinePlan.patient_id == patient_id)).all()
     assert plans == [(1, UrinePlanStatus.CURRENT)]

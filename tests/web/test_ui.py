@@ -427,7 +427,7 @@ def test_every_word_on_the_pages_is_in_the_danish_catalogue(ui, factory):
         f"/ui/slots/{slot_id}",
     ):
         assert ui.page(path).status_code == 200, path
-    assert i18n.MISSING == set()
+    assert set() == i18n.MISSING
 
 
 def test_the_api_keeps_its_json_errors(client):
@@ -465,3 +465,23 @@ def test_every_form_post_of_the_ui_needs_the_csrf_token(ui, factory):
     for path in posts:
         r = ui.post(re.sub(r"\{[^}]+\}", "1", path), {"password": PASSWORD, "reason": "x"}, csrf=False)
         assert r.status_code == 403, path
+
+
+def test_a_refused_form_rolls_back_what_the_use_case_wrote_and_shows_the_page(ui, factory, session, monkeypatch):
+    """The refusal leaves through the request's transaction (rolled back); the page is drawn after it."""
+    from api.web import doctor
+    from dispensing.errors import Conflict
+    from dispensing.services import audit
+
+    def writes_then_refuses(ctx, alert_id, resolution):
+        audit.record(ctx, "alert.resolve", "alert", alert_id, detail={"resolution": resolution})
+        raise Conflict("state.conflict")
+
+    monkeypatch.setattr(doctor.alerts, "resolve_alert", writes_then_refuses)
+    ui.login(factory.doctor)
+    before = session.query(AuditEntry).filter(AuditEntry.action == "alert.resolve").count()
+    r = ui.post("/ui/doctor/alerts/12345/resolve", {"resolution": "tried"})
+    assert r.status_code == 409
+    assert "<h1>Lægens skrivebord" in r.text and 'id="drafts"' in r.text  # the desk, drawn after the rollback
+    session.expire_all()
+    assert session.query(AuditEntry).filter(AuditEntry.action == "alert.resolve").count() == before
