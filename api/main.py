@@ -16,6 +16,7 @@ from api.routers import (
     auth,
     conduct,
     contingency,
+    corrections,
     fhir,
     followup,
     labels,
@@ -122,6 +123,7 @@ def create_app(
         prescriptions,
         window,
         contingency,  # before labels: /dispenses/entered-afterwards is not /dispenses/{id}
+        corrections,
         labels,
         conduct,
         followup,

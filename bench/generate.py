@@ -331,7 +331,16 @@ LEFT_EMPTY: dict[str, tuple[str, ...]] = {
     "breaches": (),
     "slots": (),
     "breath_tests": (),
-    "dispenses": ("void_reason", "returned_by_id", "returned_at", "return_reason", "voided_by_id", "voided_at"),
+    "dispenses": (
+        "void_reason",
+        "returned_by_id",
+        "returned_at",
+        "return_reason",
+        "voided_by_id",
+        "voided_at",
+        "void_witness_id",  # corrections at the window: a handed-over dose voided before a witness
+        "outside_window_reason",  # and one handed out outside every window
+    ),
     "alerts": ("site_id", "code", "params"),  # site alerts of the stock ledger are not generated
     "block_releases": (),
     "urine_tests": (),

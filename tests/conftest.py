@@ -218,6 +218,7 @@ class Factory:
         sign: bool = True,
         start: date | None = None,
         override: str | None = None,
+        window_override: str | None = None,
         **terms,
     ):
         patient = patient or self.patient()
@@ -234,7 +235,7 @@ class Factory:
         doctor_ctx = self.ctx(self.doctor)
         order = prescriptions.create_order(doctor_ctx, patient.id, t)
         if sign:
-            order = prescriptions.sign_order(doctor_ctx, order.id, PASSWORD)
+            order = prescriptions.sign_order(doctor_ctx, order.id, PASSWORD, window_override_reason=window_override)
         return self._done(order)
 
 

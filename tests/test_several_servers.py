@@ -2,8 +2,9 @@
 
 Two real `dispensing serve` processes (one of them with two workers) share a database, the login secret
 and the label key. Twenty nurses dispense through both at once, all of them on the same slots: one dose
-per slot, one audit chain that verifies, a login from one server accepted by the other, and every label
-verifies at both. A third process with another secret refuses to start with one plain line.
+per slot, one audit chain that verifies, a stock ledger that lost no update, a login from one server
+accepted by the other, and every label verifies at both. A third process with another secret refuses to
+start with one plain line.
 """
 
 import os
@@ -14,7 +15,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
 
@@ -162,6 +163,21 @@ def test_twenty_nurses_through_two_servers_give_one_dose_per_slot(two_servers, t
     assert len(roster) == PATIENTS
     # The first patients take tomorrow's dose home (one label each); the rest have no take-home.
     slots = {item["slot_id"]: min(item["take_home_days"], 1) for item in roster}
+    # The clinic's methadone stock, received at one server with a second nurse as witness.
+    received = httpx.post(
+        f"{base_a}/sites/{clinic['site_id']}/stock/receipts",
+        headers=headers[0],
+        json={
+            "product": "methadone-oral-1",
+            "quantity": "5000",
+            "batch": "TWO-1",
+            "expiry": (clinic["today"] + timedelta(days=200)).isoformat(),
+            "supplier": "Sygehusapoteket",
+            "witness": {"username": clinic["nurses"][1], "password": PASSWORD},
+        },
+        timeout=30,
+    )
+    assert received.status_code == 201, received.text
 
     barrier = threading.Barrier(NURSES)
     outcomes: list[tuple[int, int]] = []
@@ -198,6 +214,10 @@ def test_twenty_nurses_through_two_servers_give_one_dose_per_slot(two_servers, t
     for base in (base_a, base_b):
         verdict = httpx.get(f"{base}/audit/verify", headers=admin, timeout=60).json()
         assert verdict["ok"] is True, verdict
+        # The ledger lost no update: 30 ml for each patient's day, 30 more for each take-home day.
+        (stock,) = httpx.get(f"{base}/sites/{clinic['site_id']}/stock", headers=headers[0], timeout=30).json()
+        issued = 30 * (PATIENTS + TAKE_HOME)
+        assert (stock["product"], Decimal(stock["balance"])) == ("methadone-oral-1", 5000 - issued)
 
     # Every take-home label, printed by either server, verifies at both.
     take_home = [s for s, days in slots.items() if days]

@@ -12,7 +12,7 @@ from api.schemas.stock import ReturnRequest, VoidRequest
 from dispensing.labels import public_key_pem
 from dispensing.models import Dispense, DispenseStatus, Patient, Site, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import custody, labels
+from dispensing.services import custody, labels, stock
 from dispensing.services.context import Ctx
 
 router = APIRouter(tags=["labels and pickup sites"])
@@ -48,6 +48,8 @@ def dispense_read(ctx: Ctx, d: Dispense) -> DispenseRead:
         return_reason=d.return_reason,
         voided_at=d.voided_at,
         void_reason=d.void_reason,
+        void_witness_id=d.void_witness_id,
+        outside_window_reason=d.outside_window_reason,
         label_url=f"/dispenses/{d.id}/label.pdf" if has_labels else None,
     )
 
@@ -78,8 +80,12 @@ def label_pdf(dispense_id: int, ctx: CtxDep, template: Template = None):
 @router.post("/dispenses/{dispense_id}/void", response_model=DispenseRead)
 def void(dispense_id: int, body: VoidRequest, ctx: CtxDep):
     """Spilt, broken or wrong: the dispense and its labels become void; unused days are due again
-    (controlled drugs: the doses not taken go back into stock with `back_to_stock`, else to waste)."""
-    return dispense_read(ctx, custody.void_dispense(ctx, dispense_id, body.reason, back_to_stock=body.back_to_stock))
+    (controlled drugs: the doses not taken go back into stock with `back_to_stock`, else to waste).
+    A dose already handed over is voided before a witness who re-enters their password."""
+    witness = stock.Witness(body.witness.username, body.witness.password) if body.witness else None
+    return dispense_read(
+        ctx, custody.void_dispense(ctx, dispense_id, body.reason, back_to_stock=body.back_to_stock, witness=witness)
+    )
 
 
 @router.post("/dispenses/{dispense_id}/handout", response_model=DispenseRead)

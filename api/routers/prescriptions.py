@@ -10,6 +10,7 @@ from api.schemas import (
     PrescriptionRead,
     PrescriptionRevise,
     ProductRead,
+    SignOverrideRead,
     SignRequest,
 )
 from dispensing.catalogue import CATALOGUE
@@ -18,6 +19,7 @@ from dispensing.rules.breath import breath_required
 from dispensing.services import prescriptions as svc
 from dispensing.services.conduct import current_agreement
 from dispensing.services.context import Ctx
+from dispensing.services.sign_checks import overrides_of
 
 router = APIRouter(tags=["orders"])
 
@@ -64,6 +66,10 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
         superseded_on=p.superseded_on,
         discontinued_on=p.discontinued_on,
         discontinue_reason=p.discontinue_reason,
+        sign_overrides=[
+            SignOverrideRead(kind=o.kind.value, reason=o.reason, detail=o.detail)
+            for o in (overrides_of(ctx, p.id) if p.signed_at else [])
+        ],
         warnings=warnings,
     )
 
@@ -116,7 +122,13 @@ def read(order_id: int, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/sign", response_model=PrescriptionRead)
 def sign(order_id: int, body: SignRequest, ctx: CtxDep):
     """Sign a draft by re-entering the password; only a doctor (opioids: with the prescribing right)."""
-    order = svc.sign_order(ctx, order_id, body.password)
+    order = svc.sign_order(
+        ctx,
+        order_id,
+        body.password,
+        window_override_reason=body.window_override_reason,
+        opioid_overlap_reason=body.opioid_overlap_reason,
+    )
     # A revision taking effect while bottles of the old version are out: say so to the doctor.
     warnings = (
         svc.doses_already_out(ctx, order.supersedes_id, order.start_date, "at the old terms")

@@ -50,6 +50,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         missed_consecutive=e.missed_consecutive,
         blocked_reason=e.blocked_reason,
         take_home_days=e.take_home_days,
+        outside_window=e.outside_window,
         sanctions=[s.step.value for s in e.sanctions],
         flags=list(e.flags),
         recorded_afterwards=e.recorded_afterwards,
@@ -78,7 +79,12 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
             reading = parse_promille(body.breath_alcohol_promille)
         except ValueError as exc:
             raise InvalidInput(str(exc)) from exc
-    kwargs = {"breath_promille": reading, "supervised": body.supervised, "take_home_days": body.take_home_days}
+    kwargs = {
+        "breath_promille": reading,
+        "supervised": body.supervised,
+        "take_home_days": body.take_home_days,
+        "outside_window_reason": body.outside_window_reason,
+    }
     if body.given_at is not None:
         result = afterwards.dispense_entered_afterwards(ctx, slot_id, given_at=body.given_at, **kwargs)
     else:
@@ -102,8 +108,9 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
 
 @router.post("/slots/{slot_id}/no-show", response_model=SlotRead)
 def no_show(slot_id: int, ctx: CtxDep, body: NoShowRequest | None = None):
-    """The patient did not come; with "given_at", noted on the paper sheet and entered afterwards."""
-    s = svc.record_no_show(ctx, slot_id, given_at=body.given_at if body else None)
+    """The patient did not come; while their window that day is still ahead only with a reason.
+    With "given_at", noted on the paper sheet and entered afterwards."""
+    s = svc.record_no_show(ctx, slot_id, body.reason if body else None, given_at=body.given_at if body else None)
     return SlotRead(
         slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value, reason=s.reason
     )

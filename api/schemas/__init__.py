@@ -3,6 +3,7 @@
 from api.schemas.auth import *  # noqa: F403
 from api.schemas.common import *  # noqa: F403
 from api.schemas.conduct import *  # noqa: F403
+from api.schemas.corrections import *  # noqa: F403
 from api.schemas.followup import *  # noqa: F403
 from api.schemas.labels import *  # noqa: F403
 from api.schemas.patients import *  # noqa: F403

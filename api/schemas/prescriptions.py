@@ -6,6 +6,7 @@ from decimal import Decimal
 from pydantic import model_validator
 
 from api.schemas.common import DecimalStr, Model, Strict
+from api.schemas.corrections import SignOverrideRead
 from dispensing.enums import Drug
 
 
@@ -56,6 +57,8 @@ NULLABLE_ON_REVISE = {"end_date", "override_reason"}
 
 class SignRequest(Strict):
     password: str
+    window_override_reason: str | None = None  # due weekdays without a window for the drug at the site
+    opioid_overlap_reason: str | None = None  # another opioid in force the same days (a planned switch)
 
 
 class DiscontinueRequest(Strict):
@@ -93,6 +96,7 @@ class PrescriptionRead(Model):
     superseded_on: date | None
     discontinued_on: date | None
     discontinue_reason: str | None
+    sign_overrides: list[SignOverrideRead] = []  # the doctor's reasons to sign despite a flag
     warnings: list[str] = []
 
 

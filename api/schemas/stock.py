@@ -97,6 +97,7 @@ class CountRead(BaseModel):
 
 class VoidRequest(ReasonRequest):
     back_to_stock: bool = Field(False, description="the doses not taken go back into stock (else to waste)")
+    witness: WitnessIn | None = Field(None, description="required when the dose was already handed over")
 
 
 class ReturnRequest(ReasonRequest):

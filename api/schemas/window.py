@@ -30,6 +30,7 @@ class RosterItem(Model):
     missed_consecutive: int
     blocked_reason: str | None
     take_home_days: int
+    outside_window: bool = False  # due today, and no window for its drug is open at this minute
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
     recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
@@ -39,12 +40,9 @@ class DispenseRequest(Strict):
     breath_alcohol_promille: Decimal | str | None = None
     supervised: bool
     take_home_days: int | None = None
+    outside_window_reason: str | None = None  # required outside every window for the drug (rule 14)
     # A paper record entered afterwards: the time on the contingency sheet, with its UTC offset.
     given_at: datetime | None = None
-
-
-class NoShowRequest(Strict):
-    given_at: datetime | None = None  # a no-show noted on the paper sheet, entered afterwards
 
 
 class RecordedBy(Model):
@@ -119,4 +117,6 @@ class DispenseRead(Model):
     return_reason: str | None
     voided_at: datetime | None
     void_reason: str | None
+    void_witness_id: int | None = None
+    outside_window_reason: str | None = None
     label_url: str | None

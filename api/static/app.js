@@ -9,6 +9,12 @@
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
     if (e.key === "/" && search && !typing) { e.preventDefault(); search.focus(); search.select(); }
   });
+  // Corrections (re-open a dose, undo a no-show) ask once more before they change the day's record.
+  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+    form.addEventListener("submit", function (e) {
+      if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
+    });
+  });
   // The login ends on the server after the idle time; clear the screen then too, so no patient's
   // data stays on an unattended window (the login page says why and leads back here).
   var idle = parseInt(document.body.getAttribute("data-idle-seconds") || "0", 10);

@@ -1,6 +1,6 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -12,9 +12,9 @@ from api.web.views import titration_limits
 from dispensing.catalogue import CATALOGUE
 from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import Patient, Prescription, User
+from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import afterwards, alerts, conduct, followup, prescriptions, sanctions
+from dispensing.services import afterwards, alerts, conduct, followup, prescriptions, sanctions, windows
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -22,6 +22,7 @@ from dispensing.services.sites import list_sites
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+OUTSIDE_WINDOW_DAYS = 7  # how far back the desk lists doses handed out outside the dispensing times
 ALL_DAYS = list(range(7))
 
 
@@ -36,6 +37,11 @@ def _patients(ctx: Ctx, ids) -> dict[int, Patient]:
     return {pid: ctx.session.get(Patient, pid) for pid in set(ids)}
 
 
+def _name(ctx: Ctx, user_id: int) -> str:
+    user = ctx.session.get(User, user_id)
+    return user.full_name if user else ""
+
+
 def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, status: int = 200):
     require(ctx, Role.DOCTOR)
     drafts = prescriptions.drafts_to_sign(ctx)
@@ -46,14 +52,19 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
     on_paper = afterwards.entered_afterwards(ctx, ctx.today)
+    late = windows.outside_window_dispenses(ctx, ctx.today - timedelta(days=OUTSIDE_WINDOW_DAYS - 1), ctx.today)
     people = _patients(
         ctx,
         [o.patient_id for o in drafts]
         + [a.patient_id for a in flags]
         + [b.patient_id for b in breaches]
         + [s.patient_id for s in review]
-        + [d.patient_id for d in on_paper],
+        + [d.patient_id for d in on_paper]
+        + [d.patient_id for d in late],
     )
+    # A withheld dose of today may be re-opened from its flag (the patient came back sober).
+    flagged = [ctx.session.get(Slot, a.slot_id) for a in flags if a.kind == AlertKind.WITHHELD_DOSE and a.slot_id]
+    reopenable = {s.id for s in flagged if s and s.slot_date == ctx.today and s.status == SlotStatus.WITHHELD}
     return page(
         request,
         "doctor.html",
@@ -70,6 +81,12 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         recorders={u.id: u.full_name for u in (ctx.session.get(User, d.recorded_by_id) for d in on_paper)},
         tz=ctx.tz,
         people=people,
+        late=late,
+        late_days=OUTSIDE_WINDOW_DAYS,
+        staff_names={d.dispensed_by_id: _name(ctx, d.dispensed_by_id) for d in late},
+        late_times={d.id: i18n.clock_time(d.dispensed_at, ctx.tz) for d in late},
+        reopenable=reopenable,
+        sign_error=error.code if error is not None else None,
         mask=mask_cpr,
         today=ctx.today,
         error=refusal(error),
@@ -88,9 +105,25 @@ def desk(request: Request, ctx: WebCtx):
 
 
 @router.post("/doctor/orders/{order_id}/sign")
-def sign(request: Request, ctx: PostCtx, order_id: int, password: Annotated[str, Form()] = ""):
-    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited)."""
-    attempt(ctx, prescriptions.sign_order, order_id, password, on_refusal=_desk_for(request))
+def sign(
+    request: Request,
+    ctx: PostCtx,
+    order_id: int,
+    password: Annotated[str, Form()] = "",
+    window_override_reason: Annotated[str, Form()] = "",
+    opioid_overlap_reason: Annotated[str, Form()] = "",
+):
+    """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited); a flag
+    (no window on a pickup weekday, another opioid in force) only with the doctor's reason."""
+    attempt(
+        ctx,
+        prescriptions.sign_order,
+        order_id,
+        password,
+        window_override_reason=window_override_reason or None,
+        opioid_overlap_reason=opioid_overlap_reason or None,
+        on_refusal=_desk_for(request),
+    )
     return redirect(request, "/ui/doctor", i18n.gettext("Order {id} signed.", id=order_id))
 
 

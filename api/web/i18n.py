@@ -252,6 +252,30 @@ DA: dict[str, str] = {
     "genindlæs siden og prøv igen.",
     "Go to the start page": "Gå til forsiden",
     "Something went wrong": "Noget gik galt",
+    # --- Corrections at the window (issue 15) ---
+    "Re-open the dose": "Genåbn dosen",
+    "Re-open the dose today?": "Genåbn dosen i dag?",
+    "The patient came back (e.g. sober) or the dose was spilt: the dose is due again today; the nurse dispenses it "
+    "with a new breath reading.": "Patienten er kommet igen (f.eks. ædru), eller dosen er spildt: dosen kan udleveres "
+    "igen i dag, med en ny alkometertest.",
+    "Reason (kept in the record)": "Begrundelse",
+    "Re-opened: the dose is due again today.": "Genåbnet: dosen kan udleveres igen i dag.",
+    "Undo no-show": "Fortryd udeblivelse",
+    "Undo the no-show?": "Fortryd udeblivelsen?",
+    "The patient came after all: the dose is due again.": "Patienten kom alligevel: dosen kan udleveres igen.",
+    "No-show undone: the dose is due again.": "Udeblivelsen er fortrudt: dosen kan udleveres igen.",
+    "Reason (required while the patient's window today has not ended, e.g. called off)": "Begrundelse (påkrævet, "
+    "mens patientens udleveringstid i dag ikke er slut, f.eks. meldt afbud)",
+    "Outside the dispensing times": "Uden for udleveringstid",
+    "Reason for dispensing outside the dispensing times (e.g. late bus, agreed by phone)": "Begrundelse for "
+    "udlevering uden for udleveringstid (f.eks. forsinket bus, aftalt i telefonen)",
+    "The doctor sees the reason.": "Lægen ser begrundelsen.",
+    "Doses handed out outside the dispensing times ({n} days)": "Doser udleveret uden for udleveringstid ({n} dage)",
+    "No dose was handed out outside the dispensing times.": "Ingen doser er udleveret uden for udleveringstid.",
+    "by {name}": "af {name}",
+    "Sign despite a warning": "Underskriv trods advarsel",
+    "Reason: no dispensing time on some pickup weekdays": "Begrundelse: ingen udleveringstid på nogle afhentningsdage",
+    "Reason: planned switch between opioids": "Begrundelse: planlagt skift mellem opioider",
     # --- Stock of controlled drugs (rule 16) ---
     "Stock": "Lager",
     "Controlled-drug stock at {site}": "Lager af euforiserende stoffer på {site}",

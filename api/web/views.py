@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
-
 from api.web import i18n
 from dispensing.catalogue import CATALOGUE, Product
 from dispensing.enums import Drug, SiteKind
@@ -20,6 +18,7 @@ from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services.context import Ctx
+from dispensing.services.corrections import latest_dispense
 from dispensing.services.patients import read_patient
 from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
@@ -55,6 +54,7 @@ class RosterRow:
     take_home: int
     cpr: str  # digits, for the search only; never rendered
     recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
+    outside_window: bool = False
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -93,6 +93,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
                 recorded_afterwards=e.recorded_afterwards,
+                outside_window=e.outside_window,
             )
         )
     return rows
@@ -132,6 +133,22 @@ class SlotView:
     dispense: Dispense | None = None  # the dispense of this slot, or the take-home one covering it
     dispensed_by: str = ""
     notes: list[str] = field(default_factory=list)
+    outside_window: bool = False  # no window for the drug is open now: dispensing needs a reason
+    today: date | None = None
+
+    @property
+    def can_reopen(self) -> bool:
+        """Today's dose withheld, or its dispense voided: the doctor may re-open it (rule 13)."""
+        if self.slot.slot_date != self.today:
+            return False
+        if self.slot.status == SlotStatus.WITHHELD:
+            return True
+        voided = self.dispense is not None and self.dispense.slot_id == self.slot.id and not self.dispense.in_effect
+        return self.slot.status in (SlotStatus.DISPENSED, SlotStatus.PREPARED) and voided
+
+    @property
+    def can_undo_no_show(self) -> bool:
+        return self.slot.slot_date == self.today and self.slot.status == SlotStatus.MISSED
 
     @property
     def at_clinic(self) -> bool:
@@ -167,8 +184,10 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         sanctions=e.sanctions,
         urine_due=e.urine_sample_due,
         prescriber=prescriber.full_name if prescriber else "",
+        outside_window=e.outside_window,
+        today=ctx.today,
     )
-    d = ctx.session.execute(select(Dispense).where(Dispense.slot_id == slot.id)).scalar_one_or_none()
+    d = latest_dispense(ctx, slot.id)  # the one in effect, else the latest voided or returned one
     if d is None and slot.covered_by_dispense_id:
         d = ctx.session.get(Dispense, slot.covered_by_dispense_id)
     if d is not None:

@@ -112,9 +112,15 @@ def dispense(
     breath: Annotated[str, Form()] = "",
     supervised: Annotated[str | None, Form()] = None,
     take_home_days: Annotated[str, Form()] = "0",
+    outside_window_reason: Annotated[str, Form()] = "",
 ):
     """The same use case as POST /slots/{id}/dispense; a withheld dose shows on the slot page."""
-    form = {"breath": breath, "supervised": supervised is not None, "take_home_days": take_home_days}
+    form = {
+        "breath": breath,
+        "supervised": supervised is not None,
+        "take_home_days": take_home_days,
+        "outside_window_reason": outside_window_reason,
+    }
     result = attempt(
         ctx,
         _dispense,
@@ -122,6 +128,7 @@ def dispense(
         breath,
         supervised is not None,
         take_home_days,
+        outside_window_reason,
         on_refusal=_slot_page_for(request, slot_id, form),
     )
     if result.status == "withheld":
@@ -129,7 +136,7 @@ def dispense(
     return redirect(request, f"/ui/dispenses/{result.dispense.id}", i18n.gettext("The dose was handed out."))
 
 
-def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_days: str):
+def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_days: str, late_reason: str = ""):
     reading = None
     if breath.strip():
         try:
@@ -139,12 +146,25 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
     days = take_home_days.strip() or "0"
     if not days.isdigit():
         raise InvalidInput("take_home_days must be a whole number of days (0 or more).")
-    return window.dispense(ctx, slot_id, breath_promille=reading, supervised=supervised, take_home_days=int(days))
+    return window.dispense(
+        ctx,
+        slot_id,
+        breath_promille=reading,
+        supervised=supervised,
+        take_home_days=int(days),
+        outside_window_reason=late_reason or None,
+    )
 
 
 @router.post("/slots/{slot_id}/no-show")
-def no_show(request: Request, ctx: PostCtx, slot_id: int):
-    s = attempt(ctx, window.record_no_show, slot_id, on_refusal=_slot_page_for(request, slot_id))
+def no_show(request: Request, ctx: PostCtx, slot_id: int, reason: Annotated[str, Form()] = ""):
+    s = attempt(
+        ctx,
+        window.record_no_show,
+        slot_id,
+        reason or None,
+        on_refusal=_slot_page_for(request, slot_id, {"no_show_reason": reason}),
+    )
     return redirect(
         request,
         f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from babel import Locale
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, get_day_names
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 
@@ -29,10 +29,16 @@ def catalogue(locale: str) -> dict[str, str]:
     return {m.id: m.string for m in cat if m.id and m.string and isinstance(m.id, str)}
 
 
+class Weekday(int):
+    """A weekday parameter (0 = Monday), written as the day's name in the reader's language."""
+
+
 def formatted(value: Any, locale: str) -> str:
     """One parameter as a reader of `locale` writes it."""
     if isinstance(value, bool):
         return str(value).lower()
+    if isinstance(value, Weekday):
+        return str(get_day_names("wide", locale=locale)[int(value)])
     if isinstance(value, Decimal):
         return format_decimal(value.normalize() if value == value.to_integral() else value, locale=locale)
     if isinstance(value, int):

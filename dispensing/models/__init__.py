@@ -5,6 +5,7 @@ from dispensing.models.audit import *  # noqa: F403
 from dispensing.models.base import *  # noqa: F403
 from dispensing.models.base import Base  # noqa: F401
 from dispensing.models.conduct import *  # noqa: F403
+from dispensing.models.corrections import *  # noqa: F403
 from dispensing.models.deployment import *  # noqa: F403
 from dispensing.models.patient import *  # noqa: F403
 from dispensing.models.policy import *  # noqa: F403

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -26,7 +27,9 @@ class SlotStatus(StrEnum):
     """due -> dispensed | withheld | missed; due -> covered (by a take-home dispense);
     due -> prepared (for an external site) -> dispensed (site handed it out) | missed (returned);
     due -> cancelled (its order stopped governing the day before anything happened).
-    A void dispense puts its slots from today on back to due."""
+    A void dispense puts its slots from today on back to due. Corrections the same day (rule 13):
+    withheld -> due, or dispensed with its dispense voided -> due (the doctor re-opens);
+    missed by a no-show -> due (the nurse undoes it)."""
 
     DUE = "due"
     PREPARED = "prepared"
@@ -86,6 +89,10 @@ class DispenseStatus(StrEnum):
     VOID = "void"
 
 
+IN_EFFECT = (DispenseStatus.PREPARED, DispenseStatus.DISPENSED)
+IN_EFFECT_SQL = "status IN ('prepared', 'dispensed')"
+
+
 class Dispense(Base):
     """A handout at the window (today's dose plus take-home days), or doses prepared at the
     clinic for an external site, which hands them out and confirms it."""
@@ -94,11 +101,19 @@ class Dispense(Base):
     __table_args__ = (
         Index("ix_dispenses_site_first_day", "site_id", "first_day"),
         Index("ix_dispenses_recorded_at", "recorded_at"),  # the doctor's list of the day's paper records
+        # At most one dispense IN EFFECT per slot, guaranteed by the database itself even under concurrent
+        # requests; a voided or returned one is history, and the slot may be dispensed or prepared again.
+        Index(
+            "uq_dispenses_slot_in_effect",
+            "slot_id",
+            unique=True,
+            sqlite_where=text(IN_EFFECT_SQL),
+            postgresql_where=text(IN_EFFECT_SQL),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # unique: the database itself guarantees at most one dispense per slot
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), index=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
@@ -128,6 +143,15 @@ class Dispense(Base):
     return_reason: Mapped[str | None] = mapped_column(Text)
     voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # a dose already handed over (spilt at the window) is voided before a witness
+    void_witness_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # why the nurse handed it out outside every window for the drug (listed on the doctor's desk)
+    outside_window_reason: Mapped[str | None] = mapped_column(Text)
+
+    @property
+    def in_effect(self) -> bool:
+        """Prepared or handed out: not voided, not returned."""
+        return self.status in IN_EFFECT
 
     @property
     def given_at(self) -> datetime:

@@ -28,6 +28,7 @@ def dispense_entered_afterwards(
     breath_promille: Decimal | None,
     supervised: bool,
     take_home_days: int | None,
+    outside_window_reason: str | None = None,
 ) -> window.DispenseResult:
     """The window's dispense for a dose given on paper at `given_at`; a refusal by a rule (409) is
     kept on the doctor's list although nothing else of the attempt is saved."""
@@ -39,6 +40,7 @@ def dispense_entered_afterwards(
             breath_promille=breath_promille,
             supervised=supervised,
             take_home_days=take_home_days,
+            outside_window_reason=outside_window_reason,
             given_at=given_at,
         )
     except Conflict as exc:

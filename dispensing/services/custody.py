@@ -147,9 +147,12 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = 
     return d
 
 
-def void_dispense(ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False) -> Dispense:
+def void_dispense(
+    ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False, witness: stock.Witness | None = None
+) -> Dispense:
     """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
-    its labels stop being valid and the days not yet used are due again."""
+    its labels stop being valid and the days not yet used are due again. A dose already handed over
+    (spilt or vomited at the window) is voided before a witness, (username, password) re-entered."""
     user = ctx.require(Role.NURSE, Role.DOCTOR)
     d = _lock_dispense(ctx, dispense_id)
     if not reason or not reason.strip():
@@ -157,6 +160,10 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: boo
     if d.status not in (DispenseStatus.PREPARED, DispenseStatus.DISPENSED):
         raise Conflict(f"Dispense {d.number} is {d.status.value}: it cannot be voided.")
     was_prepared = d.status == DispenseStatus.PREPARED
+    if not was_prepared:  # handed over: a second person confirms it was spilt or lost (rule 13)
+        if witness is None:
+            raise InvalidInput("dispense.void_witness_required")
+        d.void_witness_id = stock.verify_witness(ctx, witness).id
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)
@@ -167,7 +174,12 @@ def void_dispense(ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: boo
         "dispense",
         d.id,
         patient_id=d.patient_id,
-        detail={"reason": reason.strip(), "total_mg": d.total_mg, "reopened": reopened},
+        detail={
+            "reason": reason.strip(),
+            "total_mg": d.total_mg,
+            "reopened": reopened,
+            "witness_id": d.void_witness_id,
+        },
     )
     return d
 

@@ -1,7 +1,7 @@
 """Handing out a dose at the window: exactly once per slot, never to an intoxicated patient."""
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -17,7 +17,6 @@ from dispensing.models import (
     Dispense,
     DispenseStatus,
     Prescription,
-    Site,
     Slot,
     SlotStatus,
 )
@@ -33,7 +32,9 @@ from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.records import get_or_404
 from dispensing.services.roster import NOT_COLLECTED, allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
+from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
+from dispensing.services.windows import no_show_needs_reason, require_window_or_reason
 
 STATUS_WORDS = {
     SlotStatus.DISPENSED: "already dispensed",
@@ -184,12 +185,14 @@ def dispense(
     breath_promille: Decimal | None,
     supervised: bool,
     take_home_days: int | None,
+    outside_window_reason: str | None = None,
     given_at: datetime | None = None,
 ) -> DispenseResult:
     """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
+    Outside every window for the drug at the site only with the nurse's reason (rule 14).
 
     With `given_at`, a paper record entered afterwards (see open_for_paper_record): every rule
-    still applies, judged for the slot's own day."""
+    still applies, judged for the slot's own day and the window at the time on the sheet."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     if given_at is not None:
@@ -201,7 +204,7 @@ def dispense(
                 f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
                 "only on its own day. Open today's roster."
             )
-    site = ctx.session.get(Site, slot.site_id)
+    site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict(
             f"This dose is handed out at {site.name}: prepare it for the site "
@@ -209,6 +212,7 @@ def dispense(
         )
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
+    late_reason = require_window_or_reason(at_sheet_time(ctx, given_at), slot, site, outside_window_reason)
     if plan.supervised and not supervised:
         why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
         raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
@@ -243,10 +247,26 @@ def dispense(
         given_at=given_at,
     )
     stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
+    if late_reason is not None:
+        item.outside_window_reason = late_reason
+        audit.record(
+            ctx,
+            "dispense.outside_window",
+            "dispense",
+            item.id,
+            patient_id=slot.patient_id,
+            detail={"drug": order.drug.value, "site_id": slot.site_id, "reason": late_reason},
+        )
     return DispenseResult("dispensed", item)
 
 
 # --- paper records entered afterwards (the system was down) -------------------------------------
+
+
+def at_sheet_time(ctx: Ctx, given_at: datetime | None) -> Ctx:
+    """The context as at the time on the paper sheet, for judging the windows (a record entered
+    afterwards is not outside the window for being entered later); `ctx` itself at the window."""
+    return ctx if given_at is None else replace(ctx, now=given_at.astimezone(UTC))
 
 
 def open_for_paper_record(ctx: Ctx, slot: Slot, given_at: datetime) -> None:
@@ -348,10 +368,12 @@ def _withhold(
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int, *, given_at: datetime | None = None) -> Slot:
-    """The patient did not come: the slot is missed (today or earlier only).
+def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None, *, given_at: datetime | None = None) -> Slot:
+    """The patient did not come: the slot is missed (today or earlier only). Before the end of the
+    patient's last window that day only with a reason (e.g. the patient called off), rule 13.
 
-    With `given_at`, a no-show noted on the paper sheet at that time, entered afterwards."""
+    With `given_at`, a no-show noted on the paper sheet at that time, entered afterwards (the window
+    judged at that time)."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     if given_at is not None:
@@ -360,7 +382,10 @@ def record_no_show(ctx: Ctx, slot_id: int, *, given_at: datetime | None = None) 
         require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
-    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "no-show", ctx.now
+    why = reason.strip() if reason and reason.strip() else None
+    if why is None and no_show_needs_reason(at_sheet_time(ctx, given_at), get_site(ctx, slot.site_id), slot):
+        raise Conflict("slot.no_show_window_ahead")
+    slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, why or "no-show", ctx.now
     audit.record(
         ctx,
         "slot.no_show",
@@ -370,6 +395,7 @@ def record_no_show(ctx: Ctx, slot_id: int, *, given_at: datetime | None = None) 
         detail={
             "date": slot.slot_date,
             "drug": slot.drug.value,
+            "reason": why,
             **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
         },
     )

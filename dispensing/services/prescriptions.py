@@ -32,6 +32,7 @@ from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.records import get_or_404, not_found
+from dispensing.services.sign_checks import check_before_signing
 from dispensing.services.sql import among
 
 ALL_DAYS = (0, 1, 2, 3, 4, 5, 6)
@@ -310,8 +311,16 @@ def read_order(ctx: Ctx, order_id: int) -> Prescription:
     return order
 
 
-def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
-    """Sign a draft with the doctor's password: it becomes active and immutable."""
+def sign_order(
+    ctx: Ctx,
+    order_id: int,
+    password: str,
+    *,
+    window_override_reason: str | None = None,
+    opioid_overlap_reason: str | None = None,
+) -> Prescription:
+    """Sign a draft with the doctor's password: it becomes active and immutable. Due weekdays without a
+    window, or another opioid in force the same day, need the doctor's reason (services/sign_checks)."""
     doctor = ctx.require(Role.DOCTOR)
     order = get_order(ctx, order_id)
     # The patient row serialises signing: two drafts for one drug signed at once cannot both pass
@@ -356,6 +365,13 @@ def sign_order(ctx: Ctx, order_id: int, password: str) -> Prescription:
         order.override_reason,
     )
     _require_consent(ctx, order.patient_id, order.start_date)
+    check_before_signing(
+        ctx,
+        order,
+        doctor,
+        window_override_reason=window_override_reason,
+        opioid_overlap_reason=opioid_overlap_reason,
+    )
     order.status = OrderStatus.ACTIVE
     order.signed_by_id = doctor.id
     order.signed_at = ctx.now

@@ -22,6 +22,7 @@ from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
+from dispensing.rules.windows import is_open
 from dispensing.services import audit
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import MissedState, missed_states
@@ -33,6 +34,7 @@ from dispensing.services.sanctions import arrangement, arrangement_today, patien
 from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
+from dispensing.services.windows import local_now
 
 NOT_COLLECTED = "not collected"  # a due slot whose day passed without a record (a paper record may follow)
 
@@ -60,6 +62,7 @@ class RosterEntry:
     plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
     recorded_afterwards: bool = False  # dispensed from the paper sheet, entered later
+    outside_window: bool = False  # due today, and no window for its drug is open at this minute (rule 14)
 
     @property
     def take_home_days(self) -> int:
@@ -265,6 +268,7 @@ def _entry(
     """What the window shows for one slot; `plan` is None when no order governs it here any more."""
     day = slot.slot_date
     due = slot.status == SlotStatus.DUE
+    outside = due and day == ctx.today and not is_open(windows, slot.drug, local_now(ctx))
     blocked = (unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)) if due else None
     return RosterEntry(
         slot=slot,
@@ -277,6 +281,7 @@ def _entry(
         blocked_reason=blocked,
         take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [],
         plan=plan,
+        outside_window=outside,
         flags=tuple(
             patient_flags(
                 birth_date=patient.birth_date,

@@ -134,7 +134,13 @@ def record(api, factory):
     api.clock.set(THURSDAY)
     line = api.slot(site.id, THURSDAY, patient.id)
     thursday = expect(api.dispense(line["slot_id"], take_home_days=3), 201)
-    expect(api.post(f"/dispenses/{thursday['dispense_id']}/void", nurse, json={"reason": "Knust flaske"}), 200)
+    witness = {"username": api.factory.user(Role.NURSE).username, "password": PASSWORD}
+    expect(
+        api.post(
+            f"/dispenses/{thursday['dispense_id']}/void", nurse, json={"reason": "Knust flaske", "witness": witness}
+        ),
+        200,
+    )
     line = api.slot(site.id, THURSDAY, patient.id, "disulfiram")
     assert expect(api.dispense(line["slot_id"], breath_alcohol_promille="0.15"), 200)["status"] == "withheld"
     results = {k: "neg" for k in ("opioids", "methadone", "buprenorphine", "benzodiazepines", "cannabis")}

@@ -9,7 +9,7 @@ import pytest
 
 from dispensing.enums import Role, SiteKind
 from dispensing.services import sites
-from tests.conftest import auth
+from tests.conftest import PASSWORD, auth
 
 MON = date(2026, 3, 2)
 TOOLS = ("pdftoppm", "zbarimg")
@@ -69,7 +69,10 @@ def test_printed_label_qr_verifies_and_later_shows_void(client, factory, clock, 
         "covers": [],
     }
 
-    r = client.post(f"/dispenses/{created['dispense_id']}/void", json={"reason": "Knust flaske"}, headers=nurse)
+    witness = {"username": factory.user(Role.NURSE).username, "password": PASSWORD}
+    r = client.post(
+        f"/dispenses/{created['dispense_id']}/void", json={"reason": "Knust flaske", "witness": witness}, headers=nurse
+    )
     assert r.status_code == 200 and r.json()["status"] == "void"
     assert client.get("/labels/verify", params={"token": tokens[1]}, headers=nurse).json()["status"] == "void"
 

@@ -156,7 +156,9 @@ def test_void_and_return_take_the_stock_fields(api, factory, clinic, witness):
     d = expect(api.dispense(api.slot(clinic.id, MONDAY, order.patient_id)["slot_id"]), 201)
     expect(
         api.post(
-            f"/dispenses/{d['dispense_id']}/void", factory.nurse, json={"reason": "Forkert", "back_to_stock": True}
+            f"/dispenses/{d['dispense_id']}/void",
+            factory.nurse,
+            json={"reason": "Forkert", "back_to_stock": True, "witness": witness},
         ),
         200,
     )

@@ -66,10 +66,14 @@ def test_antabus_with_alcohol_is_withheld_and_the_doctor_sees_it(page: Page, bro
     log_in(page, "sygeplejerske")
     row = roster_row(page, "Karen Dahl")
     expect(row).to_contain_text("Alkometer")
+    expect(row).to_contain_text("Uden for udleveringstid")
     row.get_by_role("link", name="Karen Dahl").click()
     breath = page.get_by_label("Alkometer (‰)")
     expect(breath).to_be_focused()  # required for Antabus: the cursor is already there
     breath.fill("0,25")
+    # Monday morning is outside Antabus's own window (14:30-16:00): the nurse records why
+    expect(page.get_by_text("Uden for udleveringstid", exact=True)).to_be_visible()
+    page.get_by_label(re.compile("Begrundelse for udlevering uden for udleveringstid")).fill("Aftalt i telefonen")
     page.get_by_role("button", name="Udlever").click()
 
     alert = page.get_by_role("alert")

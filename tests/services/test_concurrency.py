@@ -39,7 +39,7 @@ def _setup(factory_):
         )
         nurse = create_user(_ctx(s), username=f"nur{tag}", password=PASSWORD, role=Role.NURSE)
         site = sites.create_site(_ctx(s, admin), name=f"Concurrency {tag}", kind="clinic")
-        sites.set_windows(_ctx(s, admin), site.id, [sites.WindowSpec(0, time(8), time(12))])
+        sites.set_windows(_ctx(s, admin), site.id, [sites.WindowSpec(d, time(8), time(12)) for d in range(7)])
         patient = register_patient(_ctx(s, nurse), cpr=Factory.cpr(), name="Samtidig Sørensen")
         order = prescriptions.create_order(
             _ctx(s, doctor),

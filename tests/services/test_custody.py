@@ -9,10 +9,10 @@ from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden
 from dispensing.labels import verify_label
 from dispensing.models import AuditEntry, DispenseStatus, SlotStatus
-from dispensing.services import custody, labels, prescriptions, sites
+from dispensing.services import custody, labels, prescriptions, sites, stock
 from dispensing.services.dispense import dispense
 from dispensing.services.roster import build_roster
-from tests.conftest import LABEL_KEY
+from tests.conftest import LABEL_KEY, PASSWORD
 
 MON = date(2026, 3, 2)
 
@@ -162,7 +162,8 @@ def test_void_take_home_reopens_unused_days_and_the_label_shows_void(factory):
         factory.ctx(factory.nurse), slot.id, breath_promille=None, supervised=True, take_home_days=None
     ).dispense
     token = labels.build_labels(factory.ctx(factory.nurse), d)[0].token
-    custody.void_dispense(factory.ctx(factory.nurse), d.id, "Flaske tabt og knust")
+    witness = stock.Witness(factory.user(Role.NURSE).username, PASSWORD)
+    custody.void_dispense(factory.ctx(factory.nurse), d.id, "Flaske tabt og knust", witness=witness)
     assert labels.verify(factory.ctx(factory.nurse), token)["status"] == "void"
     assert slot_of(factory, clinic, order, MON).status == SlotStatus.DISPENSED  # taken at the window
     assert slot_of(factory, clinic, order, MON + timedelta(days=1)).status == SlotStatus.DUE

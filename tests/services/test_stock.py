@@ -226,12 +226,12 @@ def test_a_void_brings_the_untaken_days_back_or_to_waste_as_the_nurse_says(facto
     receive(factory, clinic, witness, quantity="1000")
     order = factory.order(site=clinic, dose="30", pickup_weekdays=(0, 3))
     d = dispense_at_window(factory, clinic, order)  # 3 days: 90 ml
-    custody.void_dispense(factory.ctx(factory.nurse), d.id, "Forkert dosis", back_to_stock=True)
+    custody.void_dispense(factory.ctx(factory.nurse), d.id, "Forkert dosis", back_to_stock=True, witness=witness)
     last = entries(factory, clinic)[-1]
     assert (last.kind, last.quantity, last.balance_after) == ("void", D("60"), D("970"))  # today's was taken
     other = factory.order(site=clinic, dose="30", pickup_weekdays=(0, 3))
     d2 = dispense_at_window(factory, clinic, other)
-    custody.void_dispense(factory.ctx(factory.nurse), d2.id, "Flaske knust")  # default: destroyed
+    custody.void_dispense(factory.ctx(factory.nurse), d2.id, "Flaske knust", witness=witness)  # default: destroyed
     tail = [(e.kind.value, e.quantity) for e in entries(factory, clinic)[-2:]]
     assert tail == [("void", D("60")), ("waste", D("-60"))] and balance(factory, clinic) == D("880")
 

@@ -43,7 +43,7 @@ def _setup(factory_):
         ]
         create_user(_ctx(s), username=f"w{tag}", password=PASSWORD, role=Role.NURSE)
         site = sites.create_site(_ctx(s, admin), name=f"Stock race {tag}", kind="clinic")
-        sites.set_windows(_ctx(s, admin), site.id, [sites.WindowSpec(0, time(8), time(12))])
+        sites.set_windows(_ctx(s, admin), site.id, [sites.WindowSpec(d, time(8), time(12)) for d in range(7)])
         for i in range(NURSES):
             patient = register_patient(_ctx(s, nurses[0]), cpr=Factory.cpr(), name=f"Samtidig {i}")
             order = prescriptions.create_order(

@@ -1,7 +1,7 @@
 """Urine-test schedules (DOMAIN.md rule 7) through the service: plans, due days, samples, refusals, orders."""
 
 import time as timer
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 from sqlalchemy import event, func, select
@@ -395,6 +395,7 @@ def test_concurrent_first_looks_draw_exactly_one_plan(real_engine):
         )
         nurse = create_user(ctx(s), username=f"unur{tag}", password=PASSWORD, role=Role.NURSE)
         site = sites.create_site(ctx(s, admin), name=f"Urine concurrency {tag}", kind="clinic")
+        sites.set_windows(ctx(s, admin), site.id, [sites.WindowSpec(d, time(8), time(12)) for d in range(7)])
         patient = register_patient(ctx(s, nurse), cpr=Factory.cpr(), name="Samtidig Urinsen", children_at_home=True)
         order = prescriptions.create_order(
             ctx(s, doctor),

@@ -65,7 +65,7 @@ def test_fewer_take_home_days_leave_the_rest_due(factory):
 def test_catch_up_visit_after_a_missed_pickup_gets_the_remainder(factory):
     site = factory.site()
     order = factory.order(site=site, pickup_weekdays=(0, 3))
-    record_no_show(factory.ctx(factory.nurse), roster(factory, site, MON)[order.patient_id].slot.id)
+    record_no_show(factory.ctx(factory.nurse), roster(factory, site, MON)[order.patient_id].slot.id, "meldt afbud")
     at(factory, MON + timedelta(days=1))
     tuesday = roster(factory, site, MON + timedelta(days=1))[order.patient_id]
     assert tuesday.take_home_days == 1  # Wednesday only
@@ -89,9 +89,14 @@ def test_take_home_is_capped_by_policy_and_by_the_order_end(factory):
 def test_antabus_is_due_on_its_weekdays_in_its_own_window_and_never_goes_home(factory):
     W = sites.WindowSpec
     site = factory.site(
-        windows=[W(0, time(8), time(10), (Drug.METHADONE,)), W(0, time(14, 30), time(16), (Drug.DISULFIRAM,))]
+        windows=[
+            W(0, time(8), time(10), (Drug.METHADONE,)),
+            W(0, time(14, 30), time(16), (Drug.DISULFIRAM,)),
+            W(3, time(14, 30), time(16), (Drug.DISULFIRAM,)),
+        ]
     )
     order = factory.order(site=site, drug=Drug.DISULFIRAM, dose="800", weekdays=(0, 3))
+    factory.clock.set(MON, time(14, 30))
     entry = roster(factory, site, MON)[order.patient_id]
     assert [(w.start, w.end) for w in entry.windows] == [(time(14, 30), time(16))]
     assert entry.breathalyser_required and entry.take_home_days == 0
@@ -199,7 +204,17 @@ def test_dose_is_handed_out_only_on_the_slots_own_day_in_the_clinics_zone(factor
     with pytest.raises(Conflict, match="only on its own day"):
         give(factory, entry)
     factory.clock.set(dst_sunday, time(3, 30))  # 01:30 UTC, already Sunday in Copenhagen
-    assert give(factory, entry).status == "dispensed"
+    assert (
+        dispense(
+            factory.ctx(factory.nurse),
+            entry.slot.id,
+            breath_promille=None,
+            supervised=True,
+            take_home_days=None,
+            outside_window_reason="natlig udlevering",
+        ).status
+        == "dispensed"
+    )
 
 
 def test_a_run_longer_than_a_week_counts_back_to_the_last_dose_taken(factory):

@@ -1,7 +1,7 @@
 """The web UI through HTTP (no browser): login, sessions, CSRF, roles, and the window's refusals in Danish."""
 
 import re
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import pytest
 
@@ -192,7 +192,7 @@ def test_missed_days_and_block_show_on_the_roster(ui, factory, clock):
     site = factory.site()
     order = factory.order(site=site)
     for d in range(3):
-        clock.set(MONDAY + timedelta(days=d))
+        clock.set(MONDAY + timedelta(days=d), time(11))  # after the day's window
         from dispensing.services.dispense import record_no_show
 
         record_no_show(factory.ctx(factory.nurse), slot_of(factory, site, order.patient_id, day=clock.today))
@@ -280,7 +280,7 @@ def test_no_show_from_the_slot_page(ui, factory, session):
     order = factory.order(site=site)
     slot_id = slot_of(factory, site, order.patient_id)
     ui.login(factory.nurse)
-    r = ui.post(f"/ui/slots/{slot_id}/no-show")
+    r = ui.post(f"/ui/slots/{slot_id}/no-show", {"reason": "Meldte afbud i telefonen"})
     assert r.status_code == 303 and r.headers["location"].startswith("/ui/roster")
     assert "Registreret: patienten kom ikke." in ui.page(r.headers["location"]).text
     assert status_of(session, slot_id) == "missed"
