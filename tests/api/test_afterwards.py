@@ -139,7 +139,7 @@ def test_a_no_show_entered_afterwards(api, factory, clock):
     m = methadone(factory, site)
     clock.set(TUESDAY, time(9))
     monday = api.slot(site.id, MONDAY, m.patient_id)
-    r = api.post(f"/slots/{monday['slot_id']}/no-show", factory.nurse, json={"given_at": at(MONDAY, 10)})
+    r = api.post(f"/slots/{monday['slot_id']}/no-show", factory.nurse, json={"given_at": at(MONDAY, 11)})
     body = expect(r, 200)
     assert body["status"] == "missed" and body["reason"] == "no-show"
     entry = next(e for e in api.audit(patient_id=m.patient_id) if e["action"] == "slot.no_show")
@@ -148,8 +148,15 @@ def test_a_no_show_entered_afterwards(api, factory, clock):
     tuesday = api.slot(site.id, TUESDAY, m.patient_id)
     r = api.post(f"/slots/{tuesday['slot_id']}/no-show", factory.nurse, json={"given_at": at(TUESDAY, 10)})
     assert expect(r, 422)["code"] == "paper.given_in_future"
-    # without a body it is the window's no-show
-    expect(api.post(f"/slots/{tuesday['slot_id']}/no-show", factory.nurse), 200)
+    # a paper no-show is judged against the windows at its own time, like one at the window
+    r = api.post(f"/slots/{tuesday['slot_id']}/no-show", factory.nurse, json={"given_at": at(TUESDAY, 8, 30)})
+    assert expect(r, 409)["code"] == "slot.no_show_window_ahead"
+    r = api.post(
+        f"/slots/{tuesday['slot_id']}/no-show",
+        factory.nurse,
+        json={"given_at": at(TUESDAY, 8, 30), "reason": "ringede"},
+    )
+    expect(r, 200)
 
 
 def test_the_label_of_a_paper_record_is_dated_by_the_handout_and_says_entered_afterwards(api, factory, clock):
@@ -165,3 +172,14 @@ def test_the_label_of_a_paper_record_is_dated_by_the_handout_and_says_entered_af
     text = " ".join(out.split())
     assert "registreret efterfølgende" in text
     assert MONDAY.strftime("%d.%m.%Y") in text
+
+
+def test_the_window_is_judged_at_the_time_on_the_sheet_not_at_entry(api, factory, clock):
+    site = factory.site()  # windows 08:00-10:00 every day
+    m = methadone(factory, site)
+    clock.set(MONDAY, time(15))  # entered in the afternoon, outside every window
+    line = api.slot(site.id, MONDAY, m.patient_id)
+    body = expect(api.dispense(line["slot_id"], given_at=at(MONDAY, 12)), 409)  # given at noon: outside too
+    assert body["code"] == "dispense.outside_window"
+    body = expect(api.dispense(line["slot_id"], given_at=at(MONDAY, 12), outside_window_reason="sen bus"), 201)
+    assert body["recorded_afterwards"] is True

@@ -85,7 +85,7 @@ def test_a_drug_limited_window_gets_its_own_table(api, factory, session):
     from dispensing.models import Site
 
     site = session.get(Site, site_id)
-    factory.order(factory.patient(name="Morgen Metadon"), site, drug=Drug.METHADONE, dose="30")
+    factory.order(factory.patient(name="Morgen Metadon"), site, drug=Drug.METHADONE, dose="30", weekdays=(0,))
     factory.order(factory.patient(name="Eftermiddag Antabus"), site, drug=Drug.DISULFIRAM, dose="400", weekdays=(0,))
     text = sheet(api, site_id, MONDAY)
     morning, afternoon = text.index("Udleveringstid 08:00–10:00"), text.index("Udleveringstid 14:30–16:00")
