@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from api import web
 from api.routers import (
     auth,
+    calendar,
     conduct,
     contingency,
     corrections,
@@ -119,6 +120,7 @@ def create_app(
     for module in (
         auth,
         sites,
+        calendar,
         patients,
         prescriptions,
         window,

@@ -325,7 +325,7 @@ class Ids:
 # generated here, or named as left empty).
 LEFT_EMPTY: dict[str, tuple[str, ...]] = {
     "patients": ("first_contact_on", "parental_consent_on", "own_consent_on"),
-    "prescriptions": (),
+    "prescriptions": ("dose_steps", "dose_parts"),  # no generated order has a schedule or a split dose
     "agreements": (),
     "sanctions": (),
     "breaches": (),
@@ -837,6 +837,7 @@ class Region:
                         c.patient_id,
                         drug,
                         day,
+                        0,  # part: the generated doses are not split
                         v.id,
                         site,
                         SlotStatus.MISSED,
@@ -921,7 +922,7 @@ class Region:
             if withhold:
                 reason = f"Breath alcohol {promille} ‰ is above {threshold} ‰: no dose; consult the doctor."
                 out["slots"].append(
-                    (slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.WITHHELD, reason, None, now)
+                    (slot_id, c.patient_id, drug, day, 0, v.id, site, SlotStatus.WITHHELD, reason, None, now)
                 )
                 out["alerts"].append(
                     (
@@ -944,7 +945,9 @@ class Region:
             take_home = [] if drug == Drug.DISULFIRAM or no_take_home else self._take_home(day, v, pickup)
             days = [day, *take_home]
             dispense_id = ids("dispenses")
-            out["slots"].append((slot_id, c.patient_id, drug, day, v.id, site, SlotStatus.DISPENSED, None, None, now))
+            out["slots"].append(
+                (slot_id, c.patient_id, drug, day, 0, v.id, site, SlotStatus.DISPENSED, None, None, now)
+            )
             prepared = now - timedelta(hours=20)
             out["dispenses"].append(
                 (
@@ -973,7 +976,19 @@ class Region:
             )
             for d in take_home:
                 out["covered_slots"].append(
-                    (ids("slots"), c.patient_id, drug, d, v.id, v.site_id, SlotStatus.COVERED, None, dispense_id, now)
+                    (
+                        ids("slots"),
+                        c.patient_id,
+                        drug,
+                        d,
+                        0,
+                        v.id,
+                        v.site_id,
+                        SlotStatus.COVERED,
+                        None,
+                        dispense_id,
+                        now,
+                    )
                 )
                 covered.add(d)
             if next_urine is not None and day >= next_urine and not external:

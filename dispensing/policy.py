@@ -34,6 +34,9 @@ class Policy(BaseModel):
     # Rule 6: how many days ahead the clinic may prepare doses for an external site
     prepare_ahead_days: int = Field(7, ge=0, le=14)
 
+    # Rule 17: the doctor's desk lists closed days' doses without a cover this many days ahead
+    closure_plan_days_ahead: int = Field(14, ge=1, le=60)
+
     # Campral: the centre hands out the first month, then a prescription
     acamprosate_clinic_supply_days: int = Field(30, ge=0)
 

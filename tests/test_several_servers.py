@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from dispensing.db import make_session_factory, transaction
 from dispensing.enums import Drug, Role
 from dispensing.models import Dispense
-from dispensing.services import prescriptions, sites
+from dispensing.services import calendar, prescriptions, sites
 from dispensing.services.context import Ctx
 from dispensing.services.patients import register_patient
 from dispensing.services.users import create_user
@@ -104,6 +104,7 @@ def _clinic(engine) -> dict:
             for i in range(NURSES)
         ]
         site = sites.create_site(ctx(s, admin), name=f"Two servers {tag}", kind="clinic")
+        calendar.set_holiday_rule(ctx(s, admin), site.id, False)  # open on any day the test runs
         sites.set_windows(
             ctx(s, admin), site.id, [sites.WindowSpec(d, clock_time(0), clock_time(23, 59)) for d in range(7)]
         )

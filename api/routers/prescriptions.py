@@ -5,6 +5,8 @@ from fastapi import APIRouter
 from api.deps import CtxDep
 from api.schemas import (
     DiscontinueRequest,
+    DosePartRead,
+    DoseStepRead,
     DrugRead,
     PrescriptionCreate,
     PrescriptionRead,
@@ -16,6 +18,8 @@ from api.schemas import (
 from dispensing.catalogue import CATALOGUE
 from dispensing.models import Prescription, User
 from dispensing.rules.breath import breath_required
+from dispensing.rules.split import Part
+from dispensing.rules.steps import Step, parse_steps
 from dispensing.services import prescriptions as svc
 from dispensing.services.conduct import current_agreement
 from dispensing.services.context import Ctx
@@ -70,6 +74,10 @@ def order_read(ctx: Ctx, p: Prescription, warnings: list[str] | None = None) -> 
             SignOverrideRead(kind=o.kind.value, reason=o.reason, detail=o.detail)
             for o in (overrides_of(ctx, p.id) if p.signed_at else [])
         ],
+        steps=[DoseStepRead(from_date=s.from_date, dose_mg=s.dose_mg) for s in parse_steps(p.dose_steps)]
+        if p.dose_steps
+        else [],
+        doses=[DosePartRead(time=d.at, dose_mg=d.dose_mg, supervised=d.supervised) for d in p.parts],
         warnings=warnings,
     )
 
@@ -104,6 +112,8 @@ def create(body: PrescriptionCreate, ctx: CtxDep):
         end_date=body.end_date,
         indication=body.indication,
         override_reason=body.override_reason,
+        steps=tuple(Step(s.from_date, s.dose_mg) for s in body.steps),
+        parts=tuple(Part(d.time, d.dose_mg, d.supervised) for d in body.doses),
     )
     return order_read(ctx, svc.create_order(ctx, body.patient_id, terms))
 
@@ -141,6 +151,11 @@ def sign(order_id: int, body: SignRequest, ctx: CtxDep):
 @router.post("/prescriptions/{order_id}/revise", status_code=201, response_model=PrescriptionRead)
 def revise(order_id: int, body: PrescriptionRevise, ctx: CtxDep):
     changes = body.model_dump(exclude_unset=True, exclude={"effective_date", "reason"})
+    if changes.get("steps"):
+        changes["steps"] = [Step(s.from_date, s.dose_mg) for s in body.steps]
+    if "doses" in changes:
+        changes["parts"] = [Part(d.time, d.dose_mg, d.supervised) for d in body.doses or []]
+        del changes["doses"]
     return order_read(ctx, svc.revise_order(ctx, order_id, changes, body.effective_date, body.reason))
 
 

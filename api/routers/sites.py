@@ -16,6 +16,7 @@ def site_read(site: Site) -> SiteRead:
         name=site.name,
         kind=site.kind,
         address=site.address,
+        danish_public_holidays=site.danish_public_holidays,
         windows=[
             WindowRead(weekday=w.weekday, start=w.start, end=w.end, drugs=w.drugs.split(",") if w.drugs else None)
             for w in site.windows

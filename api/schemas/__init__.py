@@ -1,6 +1,7 @@
 """Request and response bodies, one module per router. Doses go out as decimal strings ("80", "2.5"), never floats."""
 
 from api.schemas.auth import *  # noqa: F403
+from api.schemas.calendar import *  # noqa: F403
 from api.schemas.common import *  # noqa: F403
 from api.schemas.conduct import *  # noqa: F403
 from api.schemas.corrections import *  # noqa: F403

@@ -1,13 +1,40 @@
 """Doctors' orders and the drug catalogue."""
 
 from datetime import date, datetime
+from datetime import time as time_of_day
 from decimal import Decimal
 
 from pydantic import model_validator
 
-from api.schemas.common import DecimalStr, Model, Strict
+from api.schemas.common import HHMM, DecimalStr, Model, Strict
 from api.schemas.corrections import SignOverrideRead
 from dispensing.enums import Drug
+
+
+class DoseStep(Strict):
+    """A step of a dose schedule (rule 18): the day's dose from this date until the next step."""
+
+    from_date: date
+    dose_mg: Decimal
+
+
+class DoseStepRead(Model):
+    from_date: date
+    dose_mg: DecimalStr
+
+
+class DosePart(Strict):
+    """A part of a split dose (rule 18): its own slot on the roster, supervised or taken home."""
+
+    time: time_of_day | None = None
+    dose_mg: Decimal
+    supervised: bool = True
+
+
+class DosePartRead(Model):
+    time: HHMM | None
+    dose_mg: DecimalStr
+    supervised: bool
 
 
 class PrescriptionCreate(Strict):
@@ -23,6 +50,8 @@ class PrescriptionCreate(Strict):
     end_date: date | None = None
     indication: str
     override_reason: str | None = None
+    steps: list[DoseStep] = []  # a signed taper or build-up
+    doses: list[DosePart] = []  # a split dose: parts adding up to dose_mg
 
 
 class PrescriptionRevise(Strict):
@@ -40,6 +69,8 @@ class PrescriptionRevise(Strict):
     end_date: date | None = None
     indication: str | None = None
     override_reason: str | None = None
+    steps: list[DoseStep] | None = None  # the revision's own schedule; the old one's remaining steps end
+    doses: list[DosePart] | None = None  # a new split ([] = undivided); kept when neither it nor the dose changes
 
     @model_validator(mode="after")
     def no_nulls_where_a_value_is_needed(self):
@@ -49,10 +80,7 @@ class PrescriptionRevise(Strict):
         return self
 
 
-NULLABLE_ON_REVISE = {"end_date", "override_reason"}
-
-
-NULLABLE_ON_REVISE = {"end_date", "override_reason"}
+NULLABLE_ON_REVISE = {"end_date", "override_reason", "steps", "doses"}
 
 
 class SignRequest(Strict):
@@ -97,6 +125,8 @@ class PrescriptionRead(Model):
     discontinued_on: date | None
     discontinue_reason: str | None
     sign_overrides: list[SignOverrideRead] = []  # the doctor's reasons to sign despite a flag
+    steps: list[DoseStepRead] = []
+    doses: list[DosePartRead] = []
     warnings: list[str] = []
 
 

@@ -33,4 +33,5 @@ class SiteRead(Model):
     name: str
     kind: SiteKind
     address: str
+    danish_public_holidays: bool = True  # closed on Danish public holidays (rule 17)
     windows: list[WindowRead] = []

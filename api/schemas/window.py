@@ -31,6 +31,8 @@ class RosterItem(Model):
     blocked_reason: str | None
     take_home_days: int
     outside_window: bool = False  # due today, and no window for its drug is open at this minute
+    part: int = 0  # a split dose (rule 18): which part this slot is (0, 1, ...)
+    part_time: HHMM | None = None  # the part's time of day
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
     recorded_afterwards: bool = False  # handed out from the paper sheet, entered later

@@ -100,13 +100,24 @@ def nav_for(user) -> list[tuple[str, str]]:
     if user is None:
         return []
     items = {
-        Role.NURSE: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/stock", "Stock")],
-        Role.ADMIN: [("/ui/roster", "Window"), ("/ui/patients", "Patients"), ("/ui/stock", "Stock")],
+        Role.NURSE: [
+            ("/ui/roster", "Window"),
+            ("/ui/patients", "Patients"),
+            ("/ui/stock", "Stock"),
+            ("/ui/calendar", "Closed days"),
+        ],
+        Role.ADMIN: [
+            ("/ui/roster", "Window"),
+            ("/ui/patients", "Patients"),
+            ("/ui/stock", "Stock"),
+            ("/ui/calendar", "Closed days"),
+        ],
         Role.DOCTOR: [
             ("/ui/doctor", "Doctor's desk"),
             ("/ui/patients", "Patients"),
             ("/ui/roster", "Window"),
             ("/ui/stock", "Stock"),
+            ("/ui/calendar", "Closed days"),
         ],
         Role.SITE_STAFF: [("/ui/site", "Pickup site")],
     }

@@ -1,6 +1,6 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
@@ -14,7 +14,9 @@ from dispensing.enums import Drug, Role
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.services import afterwards, alerts, conduct, followup, prescriptions, sanctions, windows
+from dispensing.rules.split import Part
+from dispensing.rules.steps import Step, parse_steps
+from dispensing.services import afterwards, alerts, calendar, conduct, followup, prescriptions, sanctions, windows
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -53,6 +55,7 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     consultations = followup.consultations_due(ctx)
     on_paper = afterwards.entered_afterwards(ctx, ctx.today)
     late = windows.outside_window_dispenses(ctx, ctx.today - timedelta(days=OUTSIDE_WINDOW_DAYS - 1), ctx.today)
+    unresolved = calendar.unresolved_ahead(ctx)  # rule 17: closed days' doses the doctor must decide
     people = _patients(
         ctx,
         [o.patient_id for o in drafts]
@@ -91,6 +94,9 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         today=ctx.today,
         error=refusal(error),
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+        steps={o.id: parse_steps(o.dose_steps) for o in drafts if o.dose_steps},
+        unresolved=unresolved,
+        closure_days=ctx.policy.closure_plan_days_ahead,
     )
 
 
@@ -260,6 +266,8 @@ def _defaults(ctx: Ctx, drug: Drug) -> dict:
         "indication": "",
         "override_reason": "",
         "reason": "",
+        "steps": "",
+        "doses": "",
     }
 
 
@@ -284,6 +292,8 @@ def _form_values(
     indication,
     override_reason,
     reason="",
+    steps="",
+    doses="",
 ) -> dict:
     return {
         "product": product,
@@ -297,7 +307,53 @@ def _form_values(
         "indication": indication,
         "override_reason": override_reason,
         "reason": reason,
+        "steps": steps,
+        "doses": doses,
     }
+
+
+def _steps(text: str) -> tuple[Step, ...]:
+    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
+    steps = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        parts = line.replace(",", ".").split()
+        try:
+            steps.append(Step(date.fromisoformat(parts[0]), Decimal(parts[1])))
+        except (IndexError, ValueError, ArithmeticError):
+            raise InvalidInput("order.step_unreadable", line=line.strip()) from None
+    return tuple(steps)
+
+
+def _parts(text: str) -> tuple[Part, ...]:
+    """A split dose from the form: one "HH:MM mg S|H" per line (S supervised, H take-home; rule 18)."""
+    parts = []
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        fields = line.replace(",", ".").split()
+        try:
+            at, dose, how = (fields + ["S"])[:3] if len(fields) == 2 else fields
+            if how.upper() not in ("S", "H"):
+                raise ValueError(how)
+            parts.append(Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S"))
+        except (ValueError, ArithmeticError):
+            raise InvalidInput("order.part_unreadable", line=line.strip()) from None
+    return tuple(parts)
+
+
+def parts_text(order: Prescription) -> str:
+    return "\n".join(
+        f"{p.at.strftime('%H:%M') if p.at else ''} {i18n.mg(p.dose_mg)} {'S' if p.supervised else 'H'}".strip()
+        for p in order.parts
+    )
+
+
+def steps_text(order: Prescription, after: date) -> str:
+    """The order's steps still to come after `after`, as the form writes them."""
+    steps = parse_steps(order.dose_steps) if order.dose_steps else ()
+    return "\n".join(f"{s.from_date.isoformat()} {i18n.mg(s.dose_mg)}" for s in steps if s.from_date > after)
 
 
 def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | None:
@@ -318,7 +374,7 @@ def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms) -> list[s
     """What the service would refuse, without writing: the terms, then the titration limits."""
     ctx.require(Role.DOCTOR)
     terms, _ = prescriptions.validate_terms(ctx, terms)
-    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date)
+    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps)
 
 
 Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = None
@@ -340,6 +396,8 @@ def create_order(
     end_date: Annotated[str, Form()] = "",
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
@@ -347,7 +405,18 @@ def create_order(
     weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
     the_drug = _drug(drug)
     values = _form_values(
-        product, dose, weekdays, pickup_weekdays, supervised, site_id, start_date, end_date, indication, override_reason
+        product,
+        dose,
+        weekdays,
+        pickup_weekdays,
+        supervised,
+        site_id,
+        start_date,
+        end_date,
+        indication,
+        override_reason,
+        steps=steps,
+        doses=doses,
     )
 
     def terms(c: Ctx) -> prescriptions.OrderTerms:
@@ -363,6 +432,8 @@ def create_order(
             end_date=_date_or_refuse(end_date, "end_date", optional=True),
             indication=indication,
             override_reason=override_reason or None,
+            steps=_steps(steps),
+            parts=_parts(doses),
         )
 
     refused = _order_page_for(request, patient_id, the_drug, values)
@@ -379,18 +450,21 @@ def create_order(
 def revise_form(request: Request, ctx: WebCtx, order_id: int):
     require(ctx, Role.DOCTOR)
     current = prescriptions.read_order(ctx, order_id)
+    effective = max(ctx.today, current.start_date)
     values = {
         "product": current.product,
-        "dose": i18n.mg(current.dose_mg),
+        "dose": i18n.mg(current.dose_on(effective)),  # a schedule's step in force, not its first dose
         "weekdays": sorted(current.weekday_set),
         "pickup_weekdays": sorted(current.pickup_weekday_set),
         "supervised": current.supervised,
         "site_id": current.site_id,
-        "start_date": max(ctx.today, current.start_date).isoformat(),
+        "start_date": effective.isoformat(),
         "end_date": current.end_date.isoformat() if current.end_date else "",
         "indication": current.indication,
         "override_reason": "",
         "reason": "",
+        "steps": steps_text(current, effective),
+        "doses": parts_text(current),
     }
     return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
 
@@ -411,6 +485,8 @@ def revise(
     indication: Annotated[str, Form()] = "",
     override_reason: Annotated[str, Form()] = "",
     reason: Annotated[str, Form()] = "",
+    steps: Annotated[str, Form()] = "",
+    doses: Annotated[str, Form()] = "",
     action: Annotated[str, Form()] = "create",
 ):
     """A new draft version (prescriptions.revise_order), superseding the order once signed."""
@@ -430,6 +506,8 @@ def revise(
         indication,
         override_reason,
         reason,
+        steps,
+        doses,
     )
     refused = _order_page_for(request, patient_id, current.drug, values, order_id)
 
@@ -444,6 +522,8 @@ def revise(
             "end_date": _date_or_refuse(end_date, "end_date", optional=True),
             "indication": indication,
             "override_reason": override_reason or None,
+            "steps": _steps(steps),
+            "parts": _parts(doses),
         }
 
     if action == "check":
@@ -462,6 +542,8 @@ def revise(
                 end_date=ch["end_date"],
                 indication=indication,
                 override_reason=ch["override_reason"],
+                steps=ch["steps"],
+                parts=ch["parts"],
             )
             return _check(c, current.patient_id, terms)
 

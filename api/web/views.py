@@ -19,6 +19,7 @@ from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services.context import Ctx
 from dispensing.services.corrections import latest_dispense
+from dispensing.services.dispense import needs_supervision
 from dispensing.services.patients import read_patient
 from dispensing.services.roster import RosterEntry, slot_entry
 from dispensing.services.sites import get_site
@@ -55,6 +56,13 @@ class RosterRow:
     cpr: str  # digits, for the search only; never rendered
     recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
     outside_window: bool = False
+    part: str | None = None  # a split dose: "kl. 08:00, superviseret" / "kl. 20:00, hjemmedosis"
+
+
+def part_text(part) -> str:
+    """A part of a split dose as the roster shows it: its time and how it is taken."""
+    how = i18n.gettext("supervised") if part.supervised else i18n.gettext("take-home")
+    return f"{i18n.gettext('at')} {part.at.strftime('%H:%M')}, {how}" if part.at else how
 
 
 def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
@@ -68,10 +76,10 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
         wkey = tuple(w.id for w in e.windows)
         if wkey not in windows:
             windows[wkey] = windows_text(e.windows)
-        dkey = (order.drug, order.product, order.dose_mg)
+        dkey = (order.drug, order.product, e.dose_mg)
         if dkey not in doses:
             product = CATALOGUE[order.drug].product(order.product)
-            doses[dkey] = (dose_text(order.drug, product, order.dose_mg), product.name if product else order.product)
+            doses[dkey] = (dose_text(order.drug, product, e.dose_mg), product.name if product else order.product)
         dose, product_name = doses[dkey]
         patient = e.patient
         rows.append(
@@ -94,6 +102,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 cpr=patient.cpr,
                 recorded_afterwards=e.recorded_afterwards,
                 outside_window=e.outside_window,
+                part=part_text(e.part) if e.part else None,
             )
         )
     return rows
@@ -172,11 +181,11 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         order=order,
         site=site,
         product=product,
-        dose=dose_text(order.drug, product, order.dose_mg),
+        dose=dose_text(order.drug, product, e.dose_mg),
         windows=windows_text(e.windows),
         breath_required=e.breathalyser_required,
         breath_limit=breath_threshold(slot.drug, ctx.policy),
-        supervised_required=e.plan.supervised if e.plan else order.supervised,
+        supervised_required=needs_supervision(order, slot, e.plan) if e.plan else order.supervised,
         missed=e.missed_consecutive,
         blocked=e.blocked_reason,
         take_home_dates=e.take_home_dates,

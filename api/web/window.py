@@ -14,7 +14,7 @@ from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import BreachKind
 from dispensing.rules.breath import parse_promille
-from dispensing.services import conduct, custody, labels, urine
+from dispensing.services import calendar, conduct, custody, labels, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
 from dispensing.services.contingency import contingency_sheet_pdf
@@ -64,6 +64,7 @@ def roster(request: Request, ctx: WebCtx, site_id: int | None = None, date: str 
         rows=shown,
         total=len(rows),
         handled=handled,
+        closed_reason=calendar.site_closed_days(ctx, site, day, day).get(day) if site else None,
     )
 
 

@@ -17,7 +17,7 @@ Mapping choices worth knowing:
 """
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from dispensing.models import (
     UrineTest,
     User,
 )
+from dispensing.rules.steps import parse_steps
 
 
 def ref(resource_type: str, rid) -> dict:
@@ -150,8 +151,18 @@ class DoseLine:
 
 
 def dose_lines(order: Prescription) -> list[DoseLine]:
-    """The order's dosage as lines; today an order has one dose for its weekdays."""
-    return [DoseLine(order.dose_mg, order.weekday_set, order.supervised)]
+    """The order's dosage as lines: one dose for its weekdays, a line per part of a split dose, or a
+    line per step of a dose schedule with the dates it is in force (rule 18)."""
+    if order.parts:
+        return [DoseLine(p.dose_mg, order.weekday_set, p.supervised, time_of_day=p.at) for p in order.parts]
+    steps = parse_steps(order.dose_steps) if order.dose_steps else ()
+    starts = [order.start_date, *(s.from_date for s in steps)]
+    doses = [order.dose_mg, *(s.dose_mg for s in steps)]
+    ends = [s - timedelta(days=1) for s in starts[1:]] + [order.end_date]
+    return [
+        DoseLine(dose, order.weekday_set, order.supervised, start=start if steps else None, end=end if steps else None)
+        for start, dose, end in zip(starts, doses, ends, strict=True)
+    ]
 
 
 def _weekdays_da(days) -> str:
@@ -254,6 +265,16 @@ def _dose_timing(days: list[str], dose_mg: Decimal) -> dict:
     }
 
 
+def _dose_timings(d: Dispense, order: Prescription) -> list[dict]:
+    """A dispense's days grouped by their dose: a span across a step of a schedule has two (rule 18)."""
+    if order.parts or not order.dose_steps:
+        return [_dose_timing(d.covers, d.dose_mg)]
+    by_dose: dict[Decimal, list[str]] = {}
+    for day in d.covers:
+        by_dose.setdefault(order.dose_on(date.fromisoformat(day)), []).append(day)
+    return [_dose_timing(days, dose) for dose, days in by_dose.items()]
+
+
 def medication_dispense(d: Dispense, order: Prescription, site: Site, clinic: Clinic) -> dict:
     """A handout at the window, or doses prepared at the clinic for a pickup site."""
     at_window = site.kind == SiteKind.CLINIC  # the window hands out; other sites get prepared doses
@@ -275,7 +296,7 @@ def medication_dispense(d: Dispense, order: Prescription, site: Site, clinic: Cl
         "authorizingPrescription": [ref("MedicationRequest", d.prescription_id)],
         "quantity": mg(d.total_mg),
         "daysSupply": _days(len(d.covers)),
-        "dosageInstruction": [_dose_timing(d.covers, d.dose_mg)],
+        "dosageInstruction": _dose_timings(d, order),
     }
     reason = d.void_reason if d.status == DispenseStatus.VOID else d.return_reason
     if reason:
@@ -308,7 +329,7 @@ def withheld(b: BreathTest, slot: Slot, order: Prescription) -> dict:
         "performer": [{"actor": ref("Practitioner", b.taken_by_id)}],
         "location": ref("Location", slot.site_id),
         "authorizingPrescription": [ref("MedicationRequest", order.id)],
-        "dosageInstruction": [_dose_timing([slot.slot_date.isoformat()], order.dose_mg)],
+        "dosageInstruction": [_dose_timing([slot.slot_date.isoformat()], order.dose_for(slot.slot_date, slot.part))],
         "supportingInformation": [ref("Observation", breath_id(b.id))],
     }
 

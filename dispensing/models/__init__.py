@@ -4,6 +4,7 @@ from dispensing.models.alert import *  # noqa: F403
 from dispensing.models.audit import *  # noqa: F403
 from dispensing.models.base import *  # noqa: F403
 from dispensing.models.base import Base  # noqa: F401
+from dispensing.models.calendar import *  # noqa: F403
 from dispensing.models.conduct import *  # noqa: F403
 from dispensing.models.corrections import *  # noqa: F403
 from dispensing.models.deployment import *  # noqa: F403

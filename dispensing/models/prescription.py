@@ -20,6 +20,8 @@ from dispensing.models.base import Base, open_end, str_enum, weekdays_from_str
 from dispensing.models.patient import Patient
 from dispensing.models.site import Site
 from dispensing.models.user import User
+from dispensing.rules.split import Part, parse_parts
+from dispensing.rules.steps import dose_in_force, parse_steps
 from dispensing.types import Milligrams, UTCDateTime
 
 
@@ -58,6 +60,10 @@ class Prescription(Base):
     indication: Mapped[str] = mapped_column(Text)
     override_reason: Mapped[str | None] = mapped_column(Text)
     pickup_change_reason: Mapped[str | None] = mapped_column(Text)
+    # Rule 18: a signed taper or build-up, "YYYY-MM-DD=mg;..." in date order (rules/steps.py); NULL = none
+    dose_steps: Mapped[str | None] = mapped_column(Text)
+    # Rule 18: the day's dose split in timed parts, "HH:MM=mg:s|t;..." (rules/split.py); NULL = one dose
+    dose_parts: Mapped[str | None] = mapped_column(Text)
     version: Mapped[int] = mapped_column(Integer, default=1)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("prescriptions.id"))
     revision_reason: Mapped[str | None] = mapped_column(Text)
@@ -90,6 +96,27 @@ class Prescription(Base):
         if self.superseded_on is not None:
             candidates.append(date.fromordinal(self.superseded_on.toordinal() - 1))
         return min(candidates) if candidates else None
+
+    def dose_on(self, day: date) -> Decimal:
+        """The day's dose: the step in force on `day`, else the order's dose."""
+        if self.dose_steps is None:
+            return self.dose_mg
+        return dose_in_force(self.dose_mg, parse_steps(self.dose_steps), day)
+
+    @property
+    def parts(self) -> tuple[Part, ...]:
+        """The day's dose in parts (split doses), empty for one undivided dose."""
+        return parse_parts(self.dose_parts) if self.dose_parts else ()
+
+    @property
+    def part_count(self) -> int:
+        """Slots a due day has: one per part, at least one."""
+        return len(self.parts) or 1
+
+    def dose_for(self, day: date, part: int) -> Decimal:
+        """The dose of one slot: the part's share of a split dose, else the day's dose."""
+        parts = self.parts
+        return parts[part].dose_mg if part < len(parts) else self.dose_on(day)
 
     def governs(self, day: date) -> bool:
         """True when this signed version is the order in force on `day`."""

@@ -3,10 +3,12 @@
 from datetime import datetime, time
 
 from sqlalchemy import (
+    Boolean,
     ForeignKey,
     Integer,
     String,
     Time,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -23,6 +25,8 @@ class Site(Base):
     kind: Mapped[SiteKind] = mapped_column(str_enum(SiteKind, 20))
     address: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Rule 17: closed on Danish public holidays unless the admin keeps the site open (e.g. a police station)
+    danish_public_holidays: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     windows: Mapped[list["DispensingWindow"]] = relationship(
         lazy="raise", order_by="(DispensingWindow.weekday, DispensingWindow.start)"

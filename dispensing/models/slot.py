@@ -41,12 +41,14 @@ class SlotStatus(StrEnum):
 
 
 class Slot(Base):
-    """One patient's dose of one drug on one day. Unique per (patient, drug, day), so a
-    revision of the order can never open a second slot for a day already dispensed."""
+    """One patient's dose of one drug on one day (or one part of it, for a split dose). Unique per
+    (patient, drug, day, part), so a revision of the order can never open a second slot for a dose
+    already dispensed."""
 
     __tablename__ = "slots"
     __table_args__ = (
-        UniqueConstraint("patient_id", "drug", "slot_date", name="uq_slots_patient_drug_day"),
+        # A split dose has a slot per part (rule 18); an undivided dose is part 0.
+        UniqueConstraint("patient_id", "drug", "slot_date", "part", name="uq_slots_patient_drug_day_part"),
         Index("ix_slots_site_day", "site_id", "slot_date"),
         # The roster's "these patients' slots on this day": without it each patient's whole history is read.
         Index("ix_slots_day_patient", "slot_date", "patient_id"),
@@ -56,6 +58,7 @@ class Slot(Base):
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     drug: Mapped[Drug] = mapped_column(str_enum(Drug, 32))
     slot_date: Mapped[date] = mapped_column(Date)
+    part: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     prescription_id: Mapped[int] = mapped_column(ForeignKey("prescriptions.id"), index=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
     status: Mapped[SlotStatus] = mapped_column(str_enum(SlotStatus, 20))

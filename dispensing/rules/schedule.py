@@ -27,21 +27,45 @@ def take_home_dates(
     pickup_weekdays: Collection[int],
     max_days: int,
     last_day: date | None,
+    closed: Collection[date] = (),
+    *,
+    closed_take_home: bool = False,
 ) -> list[date]:
-    """Due dates after `day` whose doses are handed out today, up to the next pickup day."""
+    """Due dates after `day` whose doses are handed out today, up to the next pickup day.
+
+    A pickup day on which the site is `closed` is no pickup day: the span runs on to the next open
+    one (rule 17), still at most `max_days`. With `closed_take_home` an order without a take-home
+    arrangement (collected every due day, not supervised) also takes its closed days' doses home.
+    """
     _check_weekdays(weekdays, "Due weekdays")  # checked before the cache: 1.0 would hit the entry of 1
     _check_weekdays(pickup_weekdays, "Pickup weekdays")
     if max_days < 1:
         raise ValueError(f"Maximum take-home span must be at least 1 day; got {max_days}.")
-    return list(_take_home_dates(day, frozenset(weekdays), frozenset(pickup_weekdays), max_days, last_day))
+    return list(
+        _take_home_dates(
+            day,
+            frozenset(weekdays),
+            frozenset(pickup_weekdays),
+            max_days,
+            last_day,
+            frozenset(closed),
+            closed_take_home and bool(closed),
+        )
+    )
 
 
 # A roster asks this for ~400 orders that share a handful of schedules: worked out once per schedule.
 @lru_cache(maxsize=4096)
 def _take_home_dates(
-    day: date, weekdays: frozenset[int], pickup_weekdays: frozenset[int], max_days: int, last_day: date | None
+    day: date,
+    weekdays: frozenset[int],
+    pickup_weekdays: frozenset[int],
+    max_days: int,
+    last_day: date | None,
+    closed: frozenset[date],
+    closed_take_home: bool,
 ) -> tuple[date, ...]:
-    if pickup_weekdays == weekdays:
+    if pickup_weekdays == weekdays and not closed_take_home:
         return ()  # pickup on every due day: no take-home arrangement
     result: list[date] = []
     # The handout covers at most max_days calendar days counting `day` itself.
@@ -49,7 +73,7 @@ def _take_home_dates(
         d = day + timedelta(days=offset)
         if last_day is not None and d > last_day:
             break
-        if d.weekday() in pickup_weekdays:
+        if d.weekday() in pickup_weekdays and d not in closed:
             break  # the patient collects from here on at the next pickup
         if d.weekday() in weekdays:
             result.append(d)

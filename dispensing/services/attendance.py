@@ -25,6 +25,19 @@ _OUTCOME = {
 }
 
 
+# Which status speaks for a day of several slots (the parts of a split dose): a dose taken, else a
+# dose missed or withheld, else one still open; cancelled only when every part was.
+_RANK = {
+    SlotStatus.CANCELLED: 0,
+    SlotStatus.DUE: 1,
+    SlotStatus.PREPARED: 1,
+    SlotStatus.MISSED: 2,
+    SlotStatus.WITHHELD: 2,
+    SlotStatus.DISPENSED: 3,
+    SlotStatus.COVERED: 3,
+}
+
+
 @dataclass(frozen=True)
 class MissedState:
     missed: int
@@ -58,7 +71,10 @@ def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[t
         for patient_id, drug, slot_date, status in ctx.session.execute(
             among_pairs(ctx.session, stmt, Slot.patient_id, Slot.drug, pairs)
         ):
-            outcomes[(patient_id, drug)][slot_date] = status
+            day_statuses = outcomes[(patient_id, drug)]
+            # A split dose has a slot per part: the day counts as taken when any part was (rule 18).
+            if slot_date not in day_statuses or _RANK.get(status, 1) > _RANK.get(day_statuses[slot_date], 1):
+                day_statuses[slot_date] = status
 
     read(keys, recent, end)
     older = {k for k in keys if not any(_OUTCOME.get(s) == DayOutcome.TAKEN for s in outcomes[k].values())}

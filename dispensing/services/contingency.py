@@ -17,6 +17,7 @@ from dispensing.rules.cpr import mask_cpr
 from dispensing.services import audit
 from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.context import Ctx
+from dispensing.services.dispense import needs_supervision
 from dispensing.services.roster import RosterEntry, build_roster, unusable_order_reason
 from dispensing.services.sites import get_site
 
@@ -37,17 +38,24 @@ def _number(value: Decimal) -> str:
 
 
 def _dose(entry: RosterEntry) -> str:
-    order = entry.order
+    """The slot's own dose: the schedule's step of the day, or the part of a split dose (rules 18)."""
+    order, mg = entry.order, entry.dose_mg
     product = CATALOGUE[order.drug].product(order.product)
-    text = f"{_number(order.dose_mg)} mg"
+    text = f"{_number(mg)} mg"
     if product is not None and product.mg_per_ml:
-        text += f" ({_number(order.dose_mg / product.mg_per_ml)} ml)"
+        text += f" ({_number(mg / product.mg_per_ml)} ml)"
     return text
 
 
 def _handout(entry: RosterEntry) -> str:
-    supervised = entry.plan.supervised if entry.plan else entry.order.supervised
+    """Supervised or not, as the window demands it (needs_supervision), and the take-home days."""
+    if entry.plan is not None:
+        supervised = needs_supervision(entry.order, entry.slot, entry.plan)
+    else:
+        supervised = entry.part.supervised if entry.part else entry.order.supervised
     text = "Overvåget indtagelse" if supervised else "Uden overvågning"
+    if entry.part is not None:
+        text = f"Delt dosis, del {entry.slot.part + 1} af {len(entry.order.parts)}: {text.lower()}"
     days = entry.take_home_dates
     if days:
         listed = ", ".join(f"{WEEKDAYS[d.weekday()]} {d.day}/{d.month}" for d in days)

@@ -23,7 +23,7 @@ from dispensing.models import (
 from dispensing.rules.afterwards import paper_record_refusal
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
-from dispensing.services import audit, stock
+from dispensing.services import audit, calendar, stock
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import missed_states
 from dispensing.services.context import Ctx
@@ -79,7 +79,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
 
 def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangement:
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
-    plan = arrangement_today(ctx, order, slot.slot_date)
+    plan = calendar.with_move(ctx, order, slot.slot_date, arrangement_today(ctx, order, slot.slot_date))
     if plan.treatment_ended or plan.site_id != slot.site_id:
         why = (
             f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
@@ -125,7 +125,7 @@ def record_dispense(
     """Write the dispense, mark its slot and cover the take-home days: all or nothing.
 
     `given_at`: a paper record entered afterwards, handed out at that time (default: now)."""
-    covered = _cover(ctx, order, take_home)
+    covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
         slot_id=slot.id,
@@ -133,10 +133,10 @@ def record_dispense(
         prescription_id=order.id,
         site_id=slot.site_id,
         drug=order.drug,
-        dose_mg=order.dose_mg,
+        dose_mg=order.dose_for(slot.slot_date, slot.part),
         supervised=supervised,
         take_home_days=len(take_home),
-        total_mg=order.dose_mg * len(days),
+        total_mg=sum((order.dose_for(d, slot.part) for d in days), Decimal(0)),  # each day's step or part (rule 18)
         first_day=days[0],
         last_day=days[-1],
         covers=[d.isoformat() for d in days],
@@ -165,7 +165,7 @@ def record_dispense(
         detail={
             "slot_id": slot.id,
             "drug": order.drug.value,
-            "dose_mg": order.dose_mg,
+            "dose_mg": item.dose_mg,
             "total_mg": item.total_mg,
             "covers": item.covers,
             "supervised": supervised,
@@ -210,11 +210,14 @@ def dispense(
             f"This dose is handed out at {site.name}: prepare it for the site "
             f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
         )
+    calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     late_reason = require_window_or_reason(at_sheet_time(ctx, given_at), slot, site, outside_window_reason)
-    if plan.supervised and not supervised:
-        why = "This order requires" if order.supervised else f"The {plan.in_force[0].describe()} requires"
+    if needs_supervision(order, slot, plan) and not supervised:
+        why = (
+            "This order requires" if order.supervised or order.parts else f"The {plan.in_force[0].describe()} requires"
+        )
         raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
@@ -288,8 +291,17 @@ def open_for_paper_record(ctx: Ctx, slot: Slot, given_at: datetime) -> None:
     require_due(slot)
 
 
-def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
-    """Make sure every take-home day has an open slot, locked; refuse if one is already handled."""
+def needs_supervision(order: Prescription, slot: Slot, plan: Arrangement) -> bool:
+    """Supervised intake required: a split dose's part says so itself (a no-take-home sanction still
+    makes every part supervised); otherwise the arrangement in force."""
+    parts = order.parts
+    if slot.part < len(parts):
+        return parts[slot.part].supervised or plan.no_take_home_because is not None
+    return plan.supervised
+
+
+def _cover(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
+    """Make sure every take-home day has an open slot (of the same part), locked; refuse if one is handled."""
     if not dates:
         return []
     insert_ignoring_conflicts(
@@ -300,6 +312,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
                 "patient_id": order.patient_id,
                 "drug": order.drug.value,
                 "slot_date": d,
+                "part": part,
                 "prescription_id": order.id,
                 "site_id": order.site_id,
                 "status": SlotStatus.DUE.value,
@@ -307,9 +320,9 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
             }
             for d in dates
         ],
-        ["patient_id", "drug", "slot_date"],
+        ["patient_id", "drug", "slot_date", "part"],
     )
-    slots = _slots_for(ctx, order, dates)
+    slots = _slots_for(ctx, order, dates, part)
     for s in slots:
         if s.status != SlotStatus.DUE:
             raise Conflict(
@@ -319,13 +332,18 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
     return slots
 
 
-def _slots_for(ctx: Ctx, order: Prescription, dates: list[date]) -> list[Slot]:
+def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> list[Slot]:
     if not dates:
         return []
     return list(
         ctx.session.execute(
             select(Slot)
-            .where(Slot.patient_id == order.patient_id, Slot.drug == order.drug, Slot.slot_date.in_(dates))
+            .where(
+                Slot.patient_id == order.patient_id,
+                Slot.drug == order.drug,
+                Slot.slot_date.in_(dates),
+                Slot.part == part,
+            )
             .order_by(Slot.slot_date)
             .with_for_update()
             .execution_options(populate_existing=True)
@@ -450,9 +468,10 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     order = orders[0]
     state = missed_states(ctx, [order], ctx.today).get((patient_id, drug))
     policy = ctx.policy
-    if state and state.missed >= policy.missed_days_restart_limit and order.dose_mg > policy.methadone_restart_max_mg:
+    dose = order.dose_on(ctx.today)
+    if state and state.missed >= policy.missed_days_restart_limit and dose > policy.methadone_restart_max_mg:
         raise Conflict(
             f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
-            f"(order {order.id} is {order.dose_mg} mg). Revise the order to the restart dose (or give an override "
+            f"(order {order.id} is {dose} mg). Revise the order to the restart dose (or give an override "
             "reason in the revision) instead of releasing the block."
         )

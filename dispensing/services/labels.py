@@ -1,6 +1,7 @@
 """Pickup labels for take-home and site doses: what each label says, its signed QR, the PDFs."""
 
 from datetime import date
+from decimal import Decimal
 
 from sqlalchemy import select
 
@@ -44,12 +45,14 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
     per_ml = product.mg_per_ml
     labels = []
     for n, group in enumerate(groups, start=1):
-        total = d.dose_mg * len(group)
+        # Rule 18: each day's label carries that day's step; a part of a split dose, the part's dose.
+        dose = d.dose_mg if order.parts else order.dose_on(group[0])
+        total = dose * len(group) if order.parts else sum((order.dose_on(day) for day in group), Decimal(0))
         claims = LabelClaims(
             dispense_id=d.id,
             copy_no=n,
             drug=d.drug.value,
-            dose_mg=d.dose_mg,
+            dose_mg=dose,
             first_day=group[0],
             last_day=group[-1],
             site_id=d.site_id,
@@ -67,8 +70,8 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
                 product=product.name,
                 strength=product.strength,
                 form=product.form,
-                dose_mg=d.dose_mg,
-                dose_ml=d.dose_mg / per_ml if per_ml else None,
+                dose_mg=dose,
+                dose_ml=dose / per_ml if per_ml else None,
                 covers=group,
                 total_mg=total,
                 total_ml=total / per_ml if per_ml else None,

@@ -1,5 +1,6 @@
 """Doctor's orders: write, sign, revise, discontinue. A signed order never changes."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
@@ -10,7 +11,7 @@ from typing import Any, cast
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
-from dispensing.catalogue import CATALOGUE
+from dispensing.catalogue import CATALOGUE, DrugInfo, Product
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.models import (
@@ -26,6 +27,8 @@ from dispensing.models import (
 )
 from dispensing.rules import order_terms
 from dispensing.rules.special import consent_problem
+from dispensing.rules.split import Part, SplitProblem, check_parts, format_parts
+from dispensing.rules.steps import Step, StepProblem, check_steps, format_steps, parse_steps
 from dispensing.rules.titration import DoseChange, check_methadone_titration
 from dispensing.security import sign_content, signature_matches, verify_password
 from dispensing.services import audit
@@ -54,6 +57,8 @@ class OrderTerms:
     supervised: bool = True
     end_date: date | None = None
     override_reason: str | None = None
+    steps: tuple[Step, ...] = ()  # rule 18: a dated taper or build-up
+    parts: tuple[Part, ...] = ()  # rule 18: the day's dose split in timed parts
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -76,6 +81,8 @@ SIGNED_COLUMNS = (
     "indication",
     "override_reason",
     "pickup_change_reason",
+    "dose_steps",
+    "dose_parts",
     "signed_by_id",
     "signed_at",
 )
@@ -96,6 +103,9 @@ def _signed_values(p: Prescription) -> tuple[Any, ...]:
 def _content(values: tuple[Any, ...]) -> dict[str, Any]:
     """Exactly what the signature covers (the clinical content, the signer and the time), from the columns."""
     c = dict(zip(SIGNED_COLUMNS, values, strict=True))
+    for key in ("dose_steps", "dose_parts"):  # orders without them keep the content (and signatures) they had
+        if c[key] is None:
+            del c[key]
     c["drug"] = c["drug"].value
     c["dose_mg"] = format(c["dose_mg"].normalize(), "f")
     for key in ("start_date", "course_start", "end_date", "signed_at"):
@@ -152,13 +162,70 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     order_terms.check_pickup_days(t.weekdays, t.pickup_weekdays)
     order_terms.check_antabus(t.drug, t.weekdays, t.pickup_weekdays, t.supervised)
     order_terms.check_period(t.start_date, t.end_date)
+    t.steps = _valid_steps(t, info, product)
+    t.parts = _valid_parts(t, product)
     if not t.indication or not t.indication.strip():
         raise InvalidInput("indication is required: state why the medicine is given.")
     get_or_404(ctx.session, Site, t.site_id)
     return t, product.code
 
 
-def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date) -> list[str]:
+def _valid_steps(t: OrderTerms, info: DrugInfo, product: Product) -> tuple[Step, ...]:
+    """The order's dose steps in date order, each a dose the product can measure out (rule 18)."""
+    steps = []
+    for s in t.steps:
+        try:
+            dose = Decimal(str(s.dose_mg))
+        except (InvalidOperation, ValueError) as exc:
+            raise InvalidInput("order.step_dose_invalid", from_date=s.from_date, dose=str(s.dose_mg)) from exc
+        if not dose.is_finite() or dose > info.max_dose_mg or dose % product.dose_step_mg != 0:
+            raise InvalidInput(
+                "order.step_dose_invalid", from_date=s.from_date, dose=str(s.dose_mg), step=product.dose_step_mg
+            )
+        steps.append(Step(s.from_date, dose))
+    try:
+        return check_steps(steps, t.start_date, t.end_date)
+    except StepProblem as problem:
+        raise InvalidInput(problem.code, **problem.params) from problem
+
+
+def _valid_parts(t: OrderTerms, product: Product) -> tuple[Part, ...]:
+    """A split dose's parts in time order, adding up to the day's dose (rule 18)."""
+    if not t.parts:
+        return ()
+    if t.steps:  # a schedule changes the day's total; which part would change is not written down
+        raise InvalidInput("order.split_with_steps")
+    parts = []
+    for part in t.parts:
+        try:
+            dose = Decimal(str(part.dose_mg))
+        except (InvalidOperation, ValueError) as exc:
+            raise InvalidInput("order.split_dose_invalid", dose=str(part.dose_mg), step=product.dose_step_mg) from exc
+        if not dose.is_finite() or dose % product.dose_step_mg != 0:
+            raise InvalidInput("order.split_dose_invalid", dose=str(part.dose_mg), step=product.dose_step_mg)
+        if t.drug == Drug.DISULFIRAM and not part.supervised:
+            raise InvalidInput("order.split_antabus_take_home")
+        parts.append(Part(part.at, dose, bool(part.supervised)))
+    try:
+        return check_parts(parts, t.dose_mg)
+    except SplitProblem as problem:
+        raise InvalidInput(problem.code, **problem.params) from problem
+
+
+def _dose_changes(p: Prescription) -> list[DoseChange]:
+    """A signed version's doses as titration history: its own dose, then its steps while it governed."""
+    changes = [DoseChange(p.start_date, p.dose_mg)]
+    if p.dose_steps:
+        last = p.last_day
+        changes += [
+            DoseChange(s.from_date, s.dose_mg) for s in parse_steps(p.dose_steps) if last is None or s.from_date <= last
+        ]
+    return changes
+
+
+def titration_problems(
+    ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date, steps: Sequence[Step] = ()
+) -> list[str]:
     """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
 
     Tolerance follows the doses actually taken: after a gap since the last dispensed or covered
@@ -179,7 +246,7 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
         ).scalars()
         if p.last_day is None or p.last_day >= p.start_date  # superseded before it began: never applied
     ]
-    history = [DoseChange(p.start_date, p.dose_mg) for p in versions]
+    history = [c for p in versions for c in _dose_changes(p)]
     gap = None
     if versions:
         last_taken = ctx.session.execute(
@@ -197,7 +264,13 @@ def titration_problems(ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, eff
     if gap is not None and gap >= policy.missed_days_new_start:
         history = []
     restart = bool(history) and gap is not None and gap >= policy.missed_days_restart_limit
-    return check_methadone_titration(dose, effective, history, policy, restart=restart)
+    problems = check_methadone_titration(dose, effective, history, policy, restart=restart)
+    # Rule 18: every step of a schedule is an increase (checked like one) or a decrease (free).
+    history = [c for c in history if c.effective < effective] + [DoseChange(effective, dose)]
+    for step in steps:
+        problems += check_methadone_titration(step.dose_mg, step.from_date, history, policy)
+        history.append(DoseChange(step.from_date, step.dose_mg))
+    return problems
 
 
 def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
@@ -240,7 +313,9 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
             f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
         )
     _check_titration(
-        ctx, titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date), terms.override_reason
+        ctx,
+        titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps),
+        terms.override_reason,
     )
     order = _new_row(ctx, doctor, patient_id, terms, product, version=1, course_start=terms.start_date)
     audit.record(
@@ -277,6 +352,8 @@ def _new_row(
         indication=t.indication.strip(),
         override_reason=(t.override_reason or "").strip() or None,
         pickup_change_reason=pickup_change_reason,
+        dose_steps=format_steps(t.steps),
+        dose_parts=format_parts(t.parts),
         version=version,
         supersedes_id=supersedes.id if supersedes else None,
         revision_reason=reason,
@@ -361,7 +438,14 @@ def sign_order(
             raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
     _check_titration(
         ctx,
-        titration_problems(ctx, order.patient_id, order.drug, order.dose_mg, order.start_date),
+        titration_problems(
+            ctx,
+            order.patient_id,
+            order.drug,
+            order.dose_mg,
+            order.start_date,
+            parse_steps(order.dose_steps) if order.dose_steps else (),
+        ),
         order.override_reason,
     )
     _require_consent(ctx, order.patient_id, order.start_date)
@@ -404,6 +488,8 @@ REVISABLE = (
     "end_date",
     "indication",
     "override_reason",
+    "steps",
+    "parts",
 )
 
 
@@ -427,7 +513,8 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
     terms = OrderTerms(
         drug=current.drug,
         product=changes.get("product", current.product),
-        dose_mg=changes.get("dose_mg", current.dose_mg),
+        # A revision ends the remaining steps of a schedule (rule 18): it starts from the dose in force.
+        dose_mg=changes.get("dose_mg", current.dose_on(effective_date)),
         weekdays=tuple(changes.get("weekdays", current.weekday_set)),
         pickup_weekdays=tuple(changes["pickup_weekdays"])
         if changes.get("pickup_weekdays") is not None
@@ -438,11 +525,16 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
         end_date=changes.get("end_date", current.end_date),
         indication=changes.get("indication", current.indication),
         override_reason=changes.get("override_reason"),
+        steps=tuple(changes.get("steps") or ()),
+        # A split stays as it was unless the revision changes it or the day's dose.
+        parts=tuple(changes["parts"] or ())
+        if "parts" in changes
+        else (current.parts if "dose_mg" not in changes or Decimal(str(changes["dose_mg"])) == current.dose_mg else ()),
     )
     terms, product = validate_terms(ctx, terms)
     _check_titration(
         ctx,
-        titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date),
+        titration_problems(ctx, current.patient_id, terms.drug, terms.dose_mg, effective_date, terms.steps),
         terms.override_reason,
     )
     arrangement_changed = (

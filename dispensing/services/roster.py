@@ -1,7 +1,8 @@
 """The window's roster: every dose due at a site on a date, built from the orders in force."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,10 +21,12 @@ from dispensing.models import (
 )
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
+from dispensing.rules.calendar import allows_take_home
 from dispensing.rules.schedule import take_home_dates
 from dispensing.rules.special import patient_flags
+from dispensing.rules.split import Part, window_for
 from dispensing.rules.windows import is_open
-from dispensing.services import audit
+from dispensing.services import audit, calendar
 from dispensing.services.alerts import raise_alert
 from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
@@ -65,6 +68,17 @@ class RosterEntry:
     outside_window: bool = False  # due today, and no window for its drug is open at this minute (rule 14)
 
     @property
+    def dose_mg(self) -> Decimal:
+        """The day's dose: the step of the order's schedule in force on the slot's day (rule 18)."""
+        return self.order.dose_for(self.slot.slot_date, self.slot.part)
+
+    @property
+    def part(self) -> Part | None:
+        """The part of a split dose this slot is (its time, dose and supervision), else None."""
+        parts = self.order.parts
+        return parts[self.slot.part] if self.slot.part < len(parts) else None
+
+    @property
     def take_home_days(self) -> int:
         return len(self.take_home_dates)
 
@@ -77,15 +91,41 @@ class RosterEntry:
         return (self.windows[0].start if self.windows else time.max, self.patient.name, self.slot.id)
 
 
-def allowed_take_home(ctx: Ctx, order: Prescription, day: date, arrangement: Arrangement) -> list[date]:
-    """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus)."""
+def allowed_take_home(
+    ctx: Ctx,
+    order: Prescription,
+    day: date,
+    arrangement: Arrangement,
+    closures: calendar.SpanClosures | None = None,
+) -> list[date]:
+    """The following due days this visit may cover (DOMAIN rule 5, with sanctions; never for Antabus).
+
+    Across the site's closed days the span runs on to the next open pickup day (rule 17); a closed
+    day's dose the doctor moved to another site is not taken home. `closures` is looked up if not given.
+    """
     if order.drug == Drug.DISULFIRAM:
         return []
+    if closures is None:
+        closures = calendar.span_closures(ctx, arrangement.site_id, day, [order.patient_id])
+    closed = closures.closed
     dates = take_home_dates(
-        day, arrangement.weekdays, arrangement.pickup_weekdays, ctx.policy.take_home_max_days, order.last_day
+        day,
+        arrangement.weekdays,
+        arrangement.pickup_weekdays,
+        ctx.policy.take_home_max_days,
+        order.last_day,
+        closed,
+        closed_take_home=bool(closed)
+        and arrangement.no_take_home_because is None
+        and allows_take_home(order.drug, arrangement.supervised, arrangement.weekdays, arrangement.pickup_weekdays),
     )
     # A sanction decided to start (or end) within the span changes the arrangement from that day.
-    return [d for d in dates if arrangement.changes_on is None or d < arrangement.changes_on]
+    return [
+        d
+        for d in dates
+        if (arrangement.changes_on is None or d < arrangement.changes_on)
+        and (order.patient_id, order.drug, d) not in closures.moved
+    ]
 
 
 def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
@@ -116,12 +156,22 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         ctx, {o.patient_id for o in candidates.values()}, day, day + timedelta(days=ctx.policy.take_home_max_days)
     )
     arrangements = {oid: arrangement(o, sanctions.get(o.patient_id, []), day) for oid, o in candidates.items()}
+    # Rule 17: nothing is due at a site on its closed day; doses the doctor moved here from a closed site are.
+    closures = calendar.span_closures(ctx, site_id, day, None, site=site)
+    moved_here = calendar.moves_to(ctx, site_id, day) if day not in closures.closed else {}
+    if moved_here:
+        for o in governing_orders(ctx, day, patient_ids=list({p for p, _ in moved_here})):
+            if (o.patient_id, o.drug) in moved_here:
+                candidates[o.id] = o
+                plan = arrangement(o, sanctions_in_force(ctx, [o.patient_id], day).get(o.patient_id, []), day)
+                arrangements[o.id] = replace(plan, site_id=site_id)
     orders = [
         o
         for o in candidates.values()
         if day.weekday() in o.weekday_set
         and arrangements[o.id].site_id == site_id
         and not arrangements[o.id].treatment_ended
+        and day not in closures.closed
     ]
     by_key = {(o.patient_id, o.drug): o for o in orders}
 
@@ -129,9 +179,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     slots = _day_slots(session, site_id, day, patient_ids)
     # Only the first look of the day has slots to create; a reload inserts nothing (conflicting rows
     # cost time: BENCHMARKS.md, "Measured reasons in the code"). A slot of the patient and drug at any
-    # site is found above and would have stopped the insert (unique per patient, drug and day) all the same.
-    have = {(s.patient_id, s.drug) for s in slots}
-    missing = [o for o in orders if (o.patient_id, o.drug) not in have]
+    # site is found above and would have stopped the insert (unique per patient, drug, day and part).
+    have = {(s.patient_id, s.drug, s.part) for s in slots}
+    missing = [(o, part) for o in orders for part in range(o.part_count) if (o.patient_id, o.drug, part) not in have]
     if missing:
         insert_ignoring_conflicts(
             session,
@@ -141,14 +191,15 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
                     "patient_id": o.patient_id,
                     "drug": o.drug.value,
                     "slot_date": day,
+                    "part": part,
                     "prescription_id": o.id,
                     "site_id": site_id,
                     "status": SlotStatus.DUE.value,
                     "updated_at": ctx.now,
                 }
-                for o in missing
+                for o, part in missing
             ],
-            ["patient_id", "drug", "slot_date"],
+            ["patient_id", "drug", "slot_date", "part"],
         )
         slots = _day_slots(session, site_id, day, patient_ids)
 
@@ -165,6 +216,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         if slot.status == SlotStatus.DUE:
             if order is None:
                 gone.append(slot)
+                continue
+            if slot.part >= order.part_count:  # a part of a split the order in force no longer has
+                slot.status, slot.reason, slot.updated_at = SlotStatus.CANCELLED, "order no longer split", ctx.now
                 continue
             if slot.prescription_id != order.id or slot.site_id != site_id:
                 slot.prescription_id, slot.site_id, slot.updated_at = order.id, site_id, ctx.now
@@ -189,6 +243,8 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             p.id: p for p in session.execute(select(Patient).where(among(session, Patient.id, lacking))).scalars()
         }
 
+    if closures.closed:  # a closed day ahead: moved doses are not taken home
+        closures = calendar.span_closures(ctx, site_id, day, {o.patient_id for o in orders}, site=site)
     states = missed_states(ctx, orders, day)
     urine_due = urine_due_today(ctx, {s.patient_id for s in keep}, day) if day == ctx.today else set()
     policy = ctx.policy
@@ -204,10 +260,11 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             slot,
             orders_by_id[slot.prescription_id],
             patients[slot.patient_id],
-            windows_for[slot.drug],
+            part_windows(orders_by_id[slot.prescription_id], slot.part, windows_for[slot.drug]),
             arrangements.get(slot.prescription_id),
             states.get((slot.patient_id, slot.drug)),
             slot.patient_id in urine_due,
+            closures,
             recorded_afterwards=slot.id in on_paper,
         )
         for slot in keep  # a handled slot shows the order it was handled under
@@ -262,6 +319,7 @@ def _entry(
     plan: Arrangement | None,
     state: MissedState | None,
     urine_due: bool,
+    closures: "calendar.SpanClosures | None" = None,
     *,
     recorded_afterwards: bool = False,
 ) -> RosterEntry:
@@ -279,7 +337,7 @@ def _entry(
         urine_sample_due=urine_due,
         missed_consecutive=state.missed if state else 0,
         blocked_reason=blocked,
-        take_home_dates=allowed_take_home(ctx, order, day, plan) if due and plan else [],
+        take_home_dates=allowed_take_home(ctx, order, day, plan, closures) if due and plan else [],
         plan=plan,
         outside_window=outside,
         flags=tuple(
@@ -302,12 +360,31 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     order = ctx.session.get(Prescription, slot.prescription_id)
     patient = ctx.session.get(Patient, slot.patient_id)
     site = get_site(ctx, slot.site_id)
-    plan = arrangement_today(ctx, order, day) if order.governs(day) else None
+    plan = calendar.with_move(ctx, order, day, arrangement_today(ctx, order, day)) if order.governs(day) else None
     state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
     urine_due = day == ctx.today and patient.id in urine_due_today(ctx, {patient.id}, day)
     windows = [w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]
     on_paper = slot.status == SlotStatus.DISPENSED and slot.id in _entered_afterwards(ctx.session, slot.site_id, day)
-    return _entry(ctx, slot, order, patient, windows, plan, state, urine_due, recorded_afterwards=on_paper)
+    return _entry(
+        ctx,
+        slot,
+        order,
+        patient,
+        part_windows(order, slot.part, windows),
+        plan,
+        state,
+        urine_due,
+        recorded_afterwards=on_paper,
+    )
+
+
+def part_windows(order: Prescription, part: int, windows: list[DispensingWindow]) -> list[DispensingWindow]:
+    """The windows of a slot: all of the day's for the drug, or for a part of a split dose its own one."""
+    parts = order.parts
+    if not parts or part >= len(parts):
+        return windows
+    chosen = window_for(parts[part].at, part, [(w.start, w.end) for w in windows])
+    return [windows[chosen]] if chosen is not None else []
 
 
 def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
@@ -321,13 +398,15 @@ def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
         if day.weekday() in o.weekday_set
     }
     sanctions = sanctions_in_force(ctx, patient_ids, day)
+    moved = calendar.moves_of(ctx, patient_ids, day, day)
     for slot in slots:
         order = orders.get((slot.patient_id, slot.drug))
         plan = arrangement(order, sanctions.get(slot.patient_id, []), day) if order else None
         if plan is None or plan.treatment_ended:
             slot.status, slot.reason = SlotStatus.CANCELLED, "no order in force"
         else:
-            slot.prescription_id, slot.site_id = order.id, plan.site_id
+            slot.prescription_id = order.id
+            slot.site_id = moved.get((slot.patient_id, slot.drug, day), plan.site_id)
         slot.updated_at = ctx.now
 
 

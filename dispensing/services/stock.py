@@ -27,7 +27,9 @@ from dispensing.models import (
     AlertKind,
     Dispense,
     DispenseStatus,
+    Prescription,
     Site,
+    Slot,
     StockBalance,
     StockEntry,
     StockEntryKind,
@@ -382,10 +384,21 @@ def dispensed(ctx: Ctx, d: Dispense, product: str) -> list[StockEntry]:
         log.warning("dispense %s of %s: no clinic stock to take it from", d.id, product)
         return []
     days = len(d.covers)
-    parts = sorted(units_for_dose(items, d.dose_mg), key=lambda p: p[0].code)  # lock order: by code
-    return [
-        _append(ctx, site, item, kind, -(per_day * days), dispense_id=d.id, days=days)[0] for item, per_day in parts
-    ]
+    amounts = {item: per_day * days for item, per_day in units_for_dose(items, d.dose_mg)}
+    if d.total_mg != d.dose_mg * days:  # a dose schedule steps within the span (rule 18): each day's own dose
+        amounts = {}
+        for dose in _day_doses(ctx, d):
+            for item, quantity in units_for_dose(items, dose):
+                amounts[item] = amounts.get(item, Decimal(0)) + quantity
+    parts = sorted(amounts.items(), key=lambda p: p[0].code)  # lock order: by code
+    return [_append(ctx, site, item, kind, -quantity, dispense_id=d.id, days=days)[0] for item, quantity in parts]
+
+
+def _day_doses(ctx: Ctx, d: Dispense) -> list[Decimal]:
+    """The dose of each day a dispense covers, from its order's schedule."""
+    order = ctx.session.get(Prescription, d.prescription_id)
+    part = ctx.session.get(Slot, d.slot_id).part
+    return [order.dose_for(date.fromisoformat(day), part) for day in d.covers]
 
 
 def _outstanding(ctx: Ctx, d: Dispense) -> list[tuple[Site, StockItem, Decimal]]:
