@@ -47,7 +47,7 @@ def get_ctx(request: Request, session: SessionDep, token: Annotated[str | None, 
     user_id = read_access_token(request.app.state.secret, token, request.app.state.clock()) if token else None
     user = session.get(User, user_id) if user_id is not None else None
     if user is None or not user.active:
-        raise NotAuthenticated("Not logged in or the session has expired: log in at POST /auth/token.")
+        raise NotAuthenticated("auth.not_authenticated")
     return make_ctx(request, session, user)
 
 

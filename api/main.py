@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api import web
 from api.routers import (
@@ -84,38 +85,36 @@ def create_app(
         return JSONResponse(error_body(exc, request), status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError):
+    async def invalid_request(request: Request, exc: RequestValidationError):
         parts = []
         for err in exc.errors():
             where = ".".join(str(x) for x in err["loc"] if x not in ("body", "query", "path"))
             parts.append(f"{where or 'request'}: {err['msg']}")
-        return JSONResponse(
-            {"detail": "Invalid input. " + "; ".join(parts) + ".", "errors": jsonable(exc.errors())}, status_code=422
-        )
+        problems = "; ".join(parts)
+        body = error_body(DispensingError("input.fields_invalid", 422, problems=problems), request)
+        return JSONResponse(body | {"errors": jsonable(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        # Starlette's own answers (no such path, wrong method) in the same shape as every other error.
+        code = {404: "request.no_such_path", 405: "request.method_not_allowed"}.get(exc.status_code, "request.refused")
+        body = error_body(DispensingError(code, exc.status_code), request)
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
-    async def busy(_: Request, exc: OperationalError):
+    async def busy(request: Request, exc: OperationalError):
         # PostgreSQL deadlock (40P01) or serialization failure (40001), SQLite "database is locked":
         # nothing was changed, so the honest answer is "try again".
         code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
         if code in ("40P01", "40001") or "locked" in str(exc.orig):
             log.warning("transaction conflict (%s): rolled back", code or "locked")
-            return JSONResponse(
-                {"detail": "Another user changed the same records at the same moment; nothing was saved. Try again."},
-                status_code=409,
-            )
+            return JSONResponse(error_body(DispensingError("state.busy", 409), request), status_code=409)
         raise exc
 
     @app.exception_handler(IntegrityError)
-    async def integrity(_: Request, exc: IntegrityError):
+    async def integrity(request: Request, exc: IntegrityError):
         log.warning("integrity conflict: %s", type(exc.orig).__name__)
-        return JSONResponse(
-            {
-                "detail": "This conflicts with the current state (someone else changed it at the "
-                "same moment): reload and try again."
-            },
-            status_code=409,
-        )
+        return JSONResponse(error_body(DispensingError("state.concurrent_change", 409), request), status_code=409)
 
     for module in (
         auth,

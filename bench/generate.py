@@ -328,7 +328,7 @@ LEFT_EMPTY: dict[str, tuple[str, ...]] = {
     "prescriptions": ("dose_steps", "dose_parts"),  # no generated order has a schedule or a split dose
     "agreements": (),
     "sanctions": (),
-    "breaches": (),
+    "breaches": ("note_code", "note_params"),  # the generated breaches are not automatic: no coded note
     "slots": (),
     "breath_tests": (),
     "dispenses": (

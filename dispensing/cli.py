@@ -1,10 +1,13 @@
 """The `dispensing` console script: serve, migrate, manage users, export a record."""
 
 import sys
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import click
+from pydantic import ValidationError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from dispensing.config import get_settings
 from dispensing.db import make_engine, make_session_factory, transaction
@@ -19,7 +22,26 @@ def _engine():
     return settings, make_engine(settings.database_url)
 
 
-@click.group()
+class _PlainErrors(click.Group):
+    """A configuration mistake (a bad DISPENSING_DATABASE_URL, a placeholder secret, a database that
+    cannot be reached) is one plain line for the operator, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            field = "DISPENSING_" + str(err["loc"][0]).upper() if err.get("loc") else "configuration"
+            msg = err["msg"].removeprefix("Value error, ")
+            raise click.ClickException(msg if msg.startswith(field) else f"{field}: {msg}") from None
+        except ArgumentError as exc:
+            raise click.ClickException(f"DISPENSING_DATABASE_URL is not a database URL ({exc})") from None
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else "cannot connect"
+            raise click.ClickException(f"The database cannot be reached (DISPENSING_DATABASE_URL): {reason}") from None
+
+
+@click.group(cls=_PlainErrors)
 def main() -> None:
     """Medication dispensing for rusmiddelcentre."""
 
@@ -54,6 +76,7 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
                 click.echo(f"  {username:16} {password:20} {role}")
         else:
             click.echo("Database not empty: demo not loaded (the existing data is kept).")
+    click.echo(f"Screens (nurse, doctor, pickup site): http://{host}:{port}/ui")
     click.echo(f"API docs: http://{host}:{port}/docs")
     if workers > 1:
         # Each worker builds its own app (and engine) from the same environment.
@@ -112,17 +135,9 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     from dispensing.services.users import create_user
 
     if password is None:
-        if sys.stdin.isatty():
-            password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-        else:
-            password = sys.stdin.readline().rstrip("\n")
-    settings, engine = _engine()
-    upgrade_to_head(engine)
+        password = _read_password()
     try:
-        with transaction(make_session_factory(engine)) as session:
-            ctx = Ctx(
-                session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
-            )
+        with _operator() as ctx:
             user = create_user(
                 ctx,
                 username=username,
@@ -183,6 +198,62 @@ def contingency(site_id: int, day: str, out: Path, username: str) -> None:
         raise click.ClickException(exc.message) from exc
     out.write_bytes(content)
     click.echo(f"Contingency sheet of site {site_id} for {when} written to {out}.")
+
+
+def _read_password() -> str:
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\n")
+
+
+@contextmanager
+def _operator():
+    """A unit of work for the operator at the console (no logged-in user; audited as the system)."""
+    settings, engine = _engine()
+    upgrade_to_head(engine)
+    with transaction(make_session_factory(engine)) as session:
+        yield Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret())
+
+
+@users.command("list")
+def users_list() -> None:
+    """Every account: username, role, site, whether it can log in."""
+    from dispensing.services.users import list_users
+
+    with _operator() as ctx:
+        for u in list_users(ctx):
+            state = "active" if u.active else "disabled"
+            site = f" site {u.site_id}" if u.site_id else ""
+            click.echo(f"{u.username:20} {u.role.value:11} {state:8} {u.full_name or ''}{site}")
+
+
+@users.command("disable")
+@click.argument("username")
+def users_disable(username: str) -> None:
+    """The user can no longer log in; their records stay."""
+    from dispensing.services.users import disable_user
+
+    try:
+        with _operator() as ctx:
+            disable_user(ctx, username)
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"User {username} is disabled.")
+
+
+@users.command("reset-password")
+@click.argument("username")
+def users_reset_password(username: str) -> None:
+    """Set a new password, read from stdin (not the shell history)."""
+    from dispensing.services.users import reset_password
+
+    password = _read_password()
+    try:
+        with _operator() as ctx:
+            reset_password(ctx, username, password)
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"New password set for {username}.")
 
 
 @main.group()

@@ -5,12 +5,9 @@ English and Danish); one handler in api/ maps errors to HTTP; the domain never i
 Every message names the rule that refused and what to do instead.
 """
 
-import re
 from typing import Any
 
 from dispensing import messages
-
-_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 
 
 class DispensingError(Exception):
@@ -20,26 +17,26 @@ class DispensingError(Exception):
     def __init__(
         self, code: str, /, status_code: int | None = None, *, keep_changes: bool = False, **params: Any
     ) -> None:
-        # A plain English sentence instead of a code is the old form, still accepted while the
-        # raise sites move to codes; it keeps the class's generic code.
-        self._sentence: str | None = None
-        if _CODE.fullmatch(code):
-            self.code = code
-        else:
-            self._sentence = code
+        # Always a code (tests/test_messages.py walks the source for it); a code without a text
+        # in the catalogues is shown as itself rather than as nothing.
+        self.code = code
         self.params = params
         # True when what the use case recorded before refusing (e.g. the audit entry of a failed
         # login) must be committed although the request fails.
         self.keep_changes = keep_changes
         if status_code is not None:
             self.status_code = status_code
-        super().__init__(self.code if self._sentence is None else self._sentence)
+        # str(error) is the English sentence (logs, tracebacks); clients and tests read `code`.
+        super().__init__(messages.text(self.code, params, "en"))
 
     def text(self, locale: str = "en") -> str:
         """The message in `locale` ("en" or "da"), with its values formatted for that language."""
-        if self._sentence is not None:
-            return self._sentence
         return messages.text(self.code, self.params, locale)
+
+    @classmethod
+    def of(cls, outcome: "messages.Message | messages.RuleViolation", status_code: int | None = None):
+        """The refusal for a rule's outcome (a Message or a RuleViolation), with its code and values."""
+        return cls(outcome.code, status_code, **outcome.params)
 
     @property
     def message(self) -> str:

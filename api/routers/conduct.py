@@ -50,7 +50,7 @@ def record_agreement(patient_id: int, body: AgreementCreate, ctx: CtxDep):
 def read_agreement(patient_id: int, ctx: CtxDep):
     agreement = conduct.read_agreement(ctx, patient_id)
     if agreement is None:
-        raise NotFound("No cooperation agreement on file: record it with POST /patients/{id}/agreement.")
+        raise NotFound("agreement.missing")
     return agreement
 
 

@@ -57,6 +57,6 @@ def guarantee(ctx: CtxDep):
 def sib(ctx: CtxDep, month: str = Query(..., description="YYYY-MM")):
     """The month's substitution treatment for the national register (SIB); contains full CPR numbers."""
     if not re.fullmatch(r"\d{4}-\d{2}", month):
-        raise InvalidInput("month must be YYYY-MM, e.g. 2026-03.")
+        raise InvalidInput("followup.month_format")
     year, mm = map(int, month.split("-"))
     return [SibRowRead(**vars(r)) for r in followup.sib_report(ctx, year, mm)]

@@ -80,7 +80,7 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
         try:
             reading = parse_promille(body.breath_alcohol_promille)
         except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput.of(exc) from exc
     kwargs = {
         "breath_promille": reading,
         "supervised": body.supervised,

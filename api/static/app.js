@@ -9,11 +9,11 @@
     var typing = /^(INPUT|TEXTAREA|SELECT)$/.test(document.activeElement.tagName);
     if (e.key === "/" && search && !typing) { e.preventDefault(); search.focus(); search.select(); }
   });
-  // Corrections (re-open a dose, undo a no-show) ask once more before they change the day's record.
-  document.querySelectorAll("form[data-confirm]").forEach(function (form) {
-    form.addEventListener("submit", function (e) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) { e.preventDefault(); }
-    });
+  // A form with data-confirm asks before it changes something that is hard to take back (no-show,
+  // void, corrections): the question names the patient. Without JavaScript the form still works.
+  document.addEventListener("submit", function (e) {
+    var question = e.target.getAttribute && e.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { e.preventDefault(); }
   });
   // The login ends on the server after the idle time; clear the screen then too, so no patient's
   // data stays on an unattended window (the login page says why and leads back here).

@@ -30,13 +30,14 @@ def install(app: FastAPI) -> None:
         if not _is_ui(request):
             return await json_domain_error(request, exc)
         title = {Forbidden: "No access", NotFound: "Not found"}.get(type(exc), "Refused")
-        return error_page(request, exc.status_code, i18n.gettext(title), i18n.danish_error(exc), exc.message)
+        return error_page(request, exc.status_code, i18n.gettext(title), i18n.say(exc), exc.code)
 
     async def invalid_request(request: Request, exc: RequestValidationError):
         if not _is_ui(request):
             return await json_invalid_request(request, exc)
-        rule = "; ".join(f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}" for e in exc.errors())
-        return error_page(request, 422, i18n.gettext("Refused"), "Ugyldigt input: gå tilbage og ret formularen.", rule)
+        return error_page(
+            request, 422, i18n.gettext("Refused"), i18n.gettext("Invalid input: go back and correct the form.")
+        )
 
     async def page_refusal(request: Request, exc: PageRefusal):
         try:

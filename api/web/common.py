@@ -29,11 +29,11 @@ templates.env.globals.update(
     fmt_mg=i18n.mg,
     fmt_day=i18n.day,
     short_day=i18n.short_day,
-    danish=i18n.danish_error,
-    danish_rule=i18n.danish_rule,
+    say=i18n.say,
+    stored=i18n.stored,
+    word=i18n.word,
     fmt_promille=i18n.promille,
     drug_name=i18n.drug_name,
-    STATUS=i18n.STATUS,
     SANCTION_STEP=i18n.SANCTION_STEP,
     BREACH_KIND=i18n.BREACH_KIND,
     WEEKDAYS=i18n.WEEKDAYS,
@@ -186,19 +186,19 @@ def draw_refusal(request: Request, exc: PageRefusal) -> Response:
 
 
 def refusal(exc: DispensingError | None) -> dict | None:
-    """What the page shows for a refusal: Danish first, the rule's own words under it."""
+    """What the page shows for a refusal: its Danish sentence (from its code) and the code itself."""
     if exc is None:
         return None
-    return {"danish": i18n.danish_error(exc), "rule": exc.message, "status": exc.status_code}
+    return {"danish": i18n.say(exc), "code": exc.code, "status": exc.status_code}
 
 
-def error_page(request: Request, status: int, title: str, text: str, rule: str | None = None) -> HTMLResponse:
+def error_page(request: Request, status: int, title: str, text: str, code: str | None = None) -> HTMLResponse:
     ui = load(request)
     user = getattr(request.state, "web_user", None) if ui.user_id is not None else None
     data = {
         "title": title,
         "text": text,
-        "rule": rule,
+        "code": code,
         "user": user,
         "csrf": ui.csrf,
         "flash": None,

@@ -1,16 +1,16 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import Draw, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
-from api.web.views import titration_limits
+from api.web.common import Draw, PageRefusal, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
+from api.web.views import dose_text, titration_limits
 from dispensing.catalogue import CATALOGUE
-from dispensing.enums import Drug, Role
+from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus, User
 from dispensing.rules.cpr import mask_cpr
@@ -32,7 +32,7 @@ def _drug(code: str) -> Drug:
     try:
         return Drug(code)
     except ValueError:
-        raise InvalidInput(f"Unknown drug '{code}'.") from None
+        raise InvalidInput("order.unknown_drug", code=code) from None
 
 
 def _patients(ctx: Ctx, ids) -> dict[int, Patient]:
@@ -94,10 +94,24 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         today=ctx.today,
         error=refusal(error),
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in drafts},
+        doses={o.id: dose_text(o.drug, CATALOGUE[o.drug].product(o.product), o.dose_mg) for o in drafts},
+        sites={s.id: s.name for s in list_sites(ctx)},
+        authors={u.id: u.full_name for u in _users(ctx, [o.created_by_id for o in drafts])},
+        me=ctx.actor.id,
+        written={o.id: _when(o.created_at, ctx) for o in drafts},
         steps={o.id: parse_steps(o.dose_steps) for o in drafts if o.dose_steps},
         unresolved=unresolved,
         closure_days=ctx.policy.closure_plan_days_ahead,
     )
+
+
+def _when(at: datetime, ctx: Ctx) -> str:
+    local = at.astimezone(ctx.tz)
+    return i18n.gettext("{day} at {time}", day=i18n.day(local.date()), time=f"{local:%H:%M}")
+
+
+def _users(ctx: Ctx, ids) -> list[User]:
+    return [u for u in (ctx.session.get(User, i) for i in set(ids)) if u is not None]
 
 
 def _desk_for(request: Request) -> Draw:
@@ -116,11 +130,18 @@ def sign(
     ctx: PostCtx,
     order_id: int,
     password: Annotated[str, Form()] = "",
+    colleague_confirmed: Annotated[str | None, Form()] = None,
     window_override_reason: Annotated[str, Form()] = "",
     opioid_overlap_reason: Annotated[str, Form()] = "",
 ):
     """Sign with the password re-entered (prescriptions.sign_order; a wrong password is audited); a flag
-    (no window on a pickup weekday, another opioid in force) only with the doctor's reason."""
+    (no window on a pickup weekday, another opioid in force) only with the doctor's reason. A draft
+    another doctor wrote is signed only with a tick that the signer read it: the signer owns the order."""
+    draft = ctx.session.get(Prescription, order_id)
+    if draft is not None and draft.created_by_id != ctx.actor.id and colleague_confirmed is None:
+        author = ctx.session.get(User, draft.created_by_id)
+        error = InvalidInput("order.sign_colleague_unconfirmed", author=author.full_name if author else "")
+        raise PageRefusal(error, _desk_for(request))
     attempt(
         ctx,
         prescriptions.sign_order,
@@ -231,7 +252,7 @@ def _order_page(
         info=info,
         values=values,
         current=current,
-        sites=list_sites(ctx),
+        sites=[s for s in list_sites(ctx) if s.kind != SiteKind.POLICE],
         limits=titration_limits(ctx.policy),
         error=refusal(error),
         problems=problems,
@@ -253,14 +274,13 @@ def _order_page_for(request: Request, patient_id: int, drug: Drug, values: dict,
 
 
 def _defaults(ctx: Ctx, drug: Drug) -> dict:
-    sites = list_sites(ctx)
     return {
         "product": CATALOGUE[drug].products[0].code,
         "dose": "",
         "weekdays": ALL_DAYS,
         "pickup_weekdays": ALL_DAYS,
         "supervised": True,
-        "site_id": sites[0].id if sites else None,
+        "site_id": None,  # no default: the doctor chooses (never the police station, rules 6 and 8)
         "start_date": ctx.today.isoformat(),
         "end_date": "",
         "indication": "",
@@ -363,7 +383,7 @@ def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | N
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{what} must be a date (YYYY-MM-DD).") from None
+        raise InvalidInput("input.date_format", what=what) from None
 
 
 def _dose(text: str) -> Decimal | str:

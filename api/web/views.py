@@ -9,10 +9,24 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from api.web import i18n
 from dispensing.catalogue import CATALOGUE, Product
 from dispensing.enums import Drug, SiteKind
-from dispensing.models import Dispense, DispensingWindow, Patient, Prescription, Site, Slot, SlotStatus, User
+from dispensing.messages import Message
+from dispensing.models import (
+    Alert,
+    AlertKind,
+    Dispense,
+    DispensingWindow,
+    Patient,
+    Prescription,
+    Site,
+    Slot,
+    SlotStatus,
+    User,
+)
 from dispensing.policy import Policy
 from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
@@ -133,7 +147,7 @@ class SlotView:
     breath_limit: Decimal | None
     supervised_required: bool
     missed: int
-    blocked: str | None
+    blocked: Message | None
     take_home_dates: list[date]
     no_take_home_sanction: SanctionTerms | None
     sanctions: tuple[SanctionTerms, ...]
@@ -141,6 +155,8 @@ class SlotView:
     prescriber: str
     dispense: Dispense | None = None  # the dispense of this slot, or the take-home one covering it
     dispensed_by: str = ""
+    handed_out_by: str = ""  # a prepared dose: who at the site handed it out (once they have)
+    withheld_reason: str = ""  # in Danish, from the doctor's alert for this slot
     notes: list[str] = field(default_factory=list)
     outside_window: bool = False  # no window for the drug is open now: dispensing needs a reason
     today: date | None = None
@@ -203,6 +219,15 @@ def slot_view(ctx: Ctx, slot_id: int) -> SlotView:
         view.dispense = d
         nurse = ctx.session.get(User, d.dispensed_by_id)
         view.dispensed_by = nurse.full_name if nurse else ""
+        staff = ctx.session.get(User, d.handed_out_by_id) if d.handed_out_by_id else None
+        view.handed_out_by = staff.full_name if staff else ""
+    if slot.status == SlotStatus.WITHHELD:
+        alert = ctx.session.scalars(  # the latest: a re-opened dose may be withheld again
+            select(Alert)
+            .where(Alert.slot_id == slot.id, Alert.kind == AlertKind.WITHHELD_DOSE)
+            .order_by(Alert.id.desc())
+        ).first()
+        view.withheld_reason = i18n.stored(alert.code, alert.params, alert.message) if alert else slot.reason or ""
     read_patient(ctx, e.patient.id)
     return view
 

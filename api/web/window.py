@@ -12,9 +12,9 @@ from api.web.session import save
 from api.web.views import roster_rows, search_rows, slot_view
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import BreachKind
+from dispensing.models import BreachKind, Patient
 from dispensing.rules.breath import parse_promille
-from dispensing.services import calendar, conduct, custody, labels, urine
+from dispensing.services import calendar, conduct, custody, labels, stock, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
 from dispensing.services.contingency import contingency_sheet_pdf
@@ -143,10 +143,10 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
         try:
             reading = parse_promille(breath)
         except ValueError as exc:
-            raise InvalidInput(str(exc)) from exc
+            raise InvalidInput.of(exc) from exc
     days = take_home_days.strip() or "0"
     if not days.isdigit():
-        raise InvalidInput("take_home_days must be a whole number of days (0 or more).")
+        raise InvalidInput("dispense.take_home_days_format")
     return window.dispense(
         ctx,
         slot_id,
@@ -169,7 +169,7 @@ def no_show(request: Request, ctx: PostCtx, slot_id: int, reason: Annotated[str,
     return redirect(
         request,
         f"/ui/roster?site_id={s.site_id}&date={s.slot_date}",
-        i18n.gettext("Recorded: the patient did not come."),
+        i18n.gettext("Recorded: {name} did not come.", name=ctx.session.get(Patient, s.patient_id).name),
     )
 
 
@@ -178,7 +178,7 @@ def prepare(request: Request, ctx: PostCtx, slot_id: int, take_home_days: Annota
     """A pickup site's dose, prepared and labelled at the clinic (custody.prepare_for_site)."""
     days = take_home_days.strip() or "0"
     if not days.isdigit():
-        error = InvalidInput("take_home_days must be a whole number of days (0 or more).")
+        error = InvalidInput("dispense.take_home_days_format")
         return _slot_page(request, ctx, slot_id, error=error, status=422)
     d = attempt(
         ctx,
@@ -193,6 +193,10 @@ def prepare(request: Request, ctx: PostCtx, slot_id: int, take_home_days: Annota
 @router.get("/dispenses/{dispense_id}")
 def dispense_result(request: Request, ctx: WebCtx, dispense_id: int):
     """What was handed out (or prepared), with the label to print and the way back to the roster."""
+    return _dispense_page(request, ctx, dispense_id)
+
+
+def _dispense_page(request: Request, ctx: Ctx, dispense_id: int, *, error=None, status: int = 200):
     require(ctx, *WINDOW_ROLES)
     d = custody.get_dispense(ctx, dispense_id)
     view = slot_view(ctx, d.slot_id)
@@ -207,7 +211,38 @@ def dispense_result(request: Request, ctx: WebCtx, dispense_id: int):
         covers=[date.fromisoformat(x) for x in d.covers],
         at=i18n.clock_time(d.dispensed_at, ctx.tz),
         recorded_at=d.recorded_at.astimezone(ctx.tz),
+        can_void=ctx.actor.role in (Role.NURSE, Role.DOCTOR) and d.status.value in ("prepared", "dispensed"),
+        error=refusal(error),
+        status=status,
     )
+
+
+def _dispense_page_for(request: Request, dispense_id: int) -> Draw:
+    """The dispense's page with a refusal on it."""
+    return lambda ctx, error: _dispense_page(request, ctx, dispense_id, error=error, status=error.status_code)
+
+
+@router.post("/dispenses/{dispense_id}/void")
+def void(
+    request: Request,
+    ctx: PostCtx,
+    dispense_id: int,
+    reason: Annotated[str, Form()] = "",
+    witness_username: Annotated[str, Form()] = "",
+    witness_password: Annotated[str, Form()] = "",
+):
+    """Void a dispense (custody.void_dispense): the form asks first (data-confirm) and needs a reason; a dose
+    already handed over is voided before a witness who re-enters their password (rule 13)."""
+    witness = stock.Witness(witness_username.strip(), witness_password) if witness_username.strip() else None
+    d = attempt(
+        ctx,
+        custody.void_dispense,
+        dispense_id,
+        reason,
+        witness=witness,
+        on_refusal=_dispense_page_for(request, dispense_id),
+    )
+    return redirect(request, f"/ui/dispenses/{d.id}", i18n.gettext("Dispense {number} was voided.", number=d.number))
 
 
 @router.get("/dispenses/{dispense_id}/label.pdf")

@@ -3,7 +3,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispensing.enums import SanctionStep
@@ -43,6 +43,9 @@ class Breach(Base):
     kind: Mapped[BreachKind] = mapped_column(str_enum(BreachKind, 40))
     occurred_on: Mapped[date] = mapped_column(Date)
     note: Mapped[str] = mapped_column(Text, default="")
+    # An automatic note as a code and its values (messages.to_json), so the desk shows it in Danish.
+    note_code: Mapped[str | None] = mapped_column(String(80))
+    note_params: Mapped[dict | None] = mapped_column(JSON)
     automatic: Mapped[bool] = mapped_column(Boolean, default=False)  # recorded by the system itself
     source: Mapped[str | None] = mapped_column(String(80))  # e.g. "urine_test:12", "no_shows:2026-03-05"
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

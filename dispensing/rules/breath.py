@@ -7,6 +7,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from dispensing.enums import Drug
+from dispensing.messages import Message, Promille, RuleViolation
 from dispensing.policy import Policy
 
 _MAX_PROMILLE = Decimal("5.00")
@@ -24,7 +25,7 @@ class BreathOutcome(StrEnum):
 @dataclass(frozen=True)
 class BreathDecision:
     outcome: BreathOutcome
-    reason: str | None
+    reason: Message | None
 
 
 def breath_required(drug: Drug, policy: Policy) -> bool:
@@ -52,8 +53,7 @@ def check_breath(drug: Drug, reading: Decimal | None, policy: Policy) -> BreathD
         if breath_required(drug, policy):
             return BreathDecision(
                 BreathOutcome.MISSING,
-                f"A breathalyser reading is required before every {drug.value} dose "
-                f"(limit {threshold:.2f} ‰): take a breathalyser reading first.",
+                Message("breath.required", drug=drug, limit=Promille(threshold or 0)),
             )
         return BreathDecision(BreathOutcome.ALLOW, None)
     # Validate even a Decimal: a negative or absurd reading is a typing or device error.
@@ -61,66 +61,49 @@ def check_breath(drug: Drug, reading: Decimal | None, policy: Policy) -> BreathD
     if threshold is None or reading <= threshold:
         return BreathDecision(BreathOutcome.ALLOW, None)
     if drug is Drug.DISULFIRAM:
-        reason = (
-            f"Breath alcohol {reading:.2f} ‰ is above the disulfiram limit of {threshold:.2f} ‰: "
-            f"dose withheld, doctor alerted. Record the dose as withheld; "
-            f"do not give disulfiram today."
-        )
+        reason = Message("breath.over_disulfiram_limit", reading=Promille(reading), limit=Promille(threshold))
     else:
-        reason = (
-            f"Breath alcohol {reading:.2f} ‰ is above the clinic limit of {threshold:.2f} ‰ for "
-            f"{drug.value}: dose withheld. Consult the doctor before giving any dose."
-        )
+        reason = Message("breath.over_clinic_limit", reading=Promille(reading), limit=Promille(threshold), drug=drug)
     return BreathDecision(BreathOutcome.WITHHOLD, reason)
 
 
 def _to_decimal(value: str | int | float | Decimal) -> Decimal:
     """Convert accepted input types to Decimal, or raise ValueError with a human message."""
     if isinstance(value, bool):
-        raise ValueError("Breath reading must be a number in promille, e.g. 0.00 or 0,25.")
+        raise RuleViolation("breath.not_a_number")
     if isinstance(value, Decimal):
         return value
     if isinstance(value, int):
         return Decimal(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise ValueError("Breath reading must be a number in promille between 0.00 and 5.00.")
+            raise RuleViolation("breath.out_of_range")
         # repr() is the shortest exact round trip: 0.25 -> "0.25", not 0.2500000000000000055...
         return Decimal(repr(value))
     if isinstance(value, str):
         text = value.strip().removesuffix("‰").strip()
         if text.startswith("-"):
-            raise ValueError(
-                "Breath reading cannot be negative: enter the promille shown on the breathalyser, e.g. 0.00."
-            )
+            raise RuleViolation("breath.negative")
         if not _NUMBER_RE.fullmatch(text):
-            raise ValueError(
-                "Breath reading must be a number in promille, e.g. 0.00 or 0,25 "
-                "(digits with one decimal comma or point)."
-            )
+            raise RuleViolation("breath.not_a_number")
         try:
             return Decimal(text.replace(",", "."))
         except InvalidOperation:  # pragma: no cover - the regex already guarantees a number
-            raise ValueError("Breath reading must be a number in promille, e.g. 0.00.") from None
-    raise ValueError(f"Breath reading must be a number in promille, not {type(value).__name__}.")
+            raise RuleViolation("breath.not_a_number") from None
+    raise RuleViolation("breath.not_a_number")
 
 
 def parse_promille(value: str | int | float | Decimal) -> Decimal:
     """Parse a breathalyser reading in promille (0.00-5.00, at most 2 decimals) to a Decimal."""
     number = _to_decimal(value)
     if not number.is_finite():
-        raise ValueError("Breath reading must be a number in promille between 0.00 and 5.00.")
+        raise RuleViolation("breath.out_of_range")
     if number < 0:
-        raise ValueError("Breath reading cannot be negative: enter the promille shown on the breathalyser, e.g. 0.00.")
+        raise RuleViolation("breath.negative")
     if number > _MAX_PROMILLE:
-        raise ValueError(
-            f"Breath reading {number} ‰ is above 5.00 ‰, which is not plausible: check the "
-            f"breathalyser and the value typed (promille, not per cent or mg/L)."
-        )
+        raise RuleViolation("breath.implausible", reading=number)
     if number != number.quantize(_CENT):
-        raise ValueError(
-            f"Breath reading {number} ‰ has more than 2 decimals: enter it as shown on the breathalyser, e.g. 0.25."
-        )
+        raise RuleViolation("breath.too_many_decimals", reading=number)
     if number.is_zero():
         return Decimal("0.00")  # not "-0.00"
     return number.quantize(_CENT)

@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from datetime import date
 
 from dispensing.enums import Sex
+from dispensing.messages import RuleViolation
 
 # Only ASCII digits: str.isdigit() would also accept e.g. Arabic-Indic or superscript digits.
 _CPR_RE = re.compile(r"([0-9]{6})-?([0-9]{4})")
 _MOD11_WEIGHTS = (4, 3, 2, 7, 6, 5, 4, 3, 2, 1)
-_FORMAT_HINT = "Enter it as DDMMYY-SSSS or DDMMYYSSSS (10 digits, hyphen optional)."
 
 
-class InvalidCpr(ValueError):
+class InvalidCpr(RuleViolation):
     """A CPR number that cannot be accepted; str(e) tells the user what to fix."""
 
 
@@ -53,10 +53,10 @@ def _century(digit7: int, yy: int) -> int:
 def _match(text: str) -> re.Match[str]:
     """Check the shape of a CPR number and return the regex match."""
     if not isinstance(text, str):
-        raise InvalidCpr(f"CPR number must be text, not {type(text).__name__}. {_FORMAT_HINT}")
+        raise InvalidCpr("cpr.not_text")
     stripped = text.strip()
     if not stripped:
-        raise InvalidCpr(f"CPR number is empty. {_FORMAT_HINT}")
+        raise InvalidCpr("cpr.empty")
     m = _CPR_RE.fullmatch(stripped)
     if m:
         return m
@@ -64,11 +64,11 @@ def _match(text: str) -> re.Match[str]:
     bad = sorted({c for c in stripped if not ("0" <= c <= "9" or c == "-")})
     if bad:
         shown = ", ".join(repr(c) for c in bad)
-        raise InvalidCpr(f"CPR number may only contain digits and one hyphen; found {shown}. {_FORMAT_HINT}")
+        raise InvalidCpr("cpr.bad_characters", found=shown)
     n_digits = sum(c.isascii() and c.isdigit() for c in stripped)
     if n_digits != 10:
-        raise InvalidCpr(f"CPR number must have 10 digits, got {n_digits}. {_FORMAT_HINT}")
-    raise InvalidCpr(f"CPR number has a misplaced hyphen: it goes after the 6th digit. {_FORMAT_HINT}")
+        raise InvalidCpr("cpr.digit_count", count=n_digits)
+    raise InvalidCpr("cpr.hyphen")
 
 
 def _mod11_ok(digits: str) -> bool:
@@ -85,11 +85,7 @@ def parse_cpr(text: str) -> Cpr:
     try:
         birth_date = date(year, mm, dd)
     except ValueError:
-        raise InvalidCpr(
-            f"CPR number's birth date part (DDMMYY) is not a real date: "
-            f"{dd:02d}.{mm:02d}.{year} does not exist (the century follows from the 7th digit). "
-            f"Check the number against the patient's health card."
-        ) from None
+        raise InvalidCpr("cpr.not_a_date", day=f"{dd:02d}.{mm:02d}.{year}") from None
     # Mod-11 failures are accepted: such numbers have been issued since 2007.
     return Cpr(
         digits=digits,

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 from dispensing.enums import Drug
+from dispensing.messages import Message
 from dispensing.policy import Policy
 
 
@@ -37,16 +38,15 @@ def consecutive_missed_days(
     return count
 
 
-def missed_dose_block(drug: Drug, missed: int, policy: Policy, *, released: bool) -> str | None:
+def missed_dose_block(drug: Drug, missed: int, policy: Policy, *, released: bool) -> Message | None:
     """Message blocking the next opioid dose after too many missed days, or None if no block."""
     if not drug.is_opioid or released or missed < policy.missed_days_block:
         return None
-    days = "day" if missed == 1 else "days"
-    parts = [f"{missed} consecutive missed {days}: dose blocked until a doctor reviews"]
+    new_start = missed >= policy.missed_days_new_start
     # The restart cap is a methadone dose; a mg figure would be wrong for buprenorphine.
     if missed >= policy.missed_days_restart_limit and drug is Drug.METHADONE:
-        cap = format(policy.methadone_restart_max_mg.normalize(), "f")
-        parts.append(f"restart at most {cap} mg")
-    if missed >= policy.missed_days_new_start:
-        parts.append("treat as a new start")
-    return "; ".join(parts) + "."
+        code = "block.new_start_cap" if new_start else "block.restart_cap"
+        return Message(code, missed=missed, restart_max_mg=policy.methadone_restart_max_mg)
+    if new_start:
+        return Message("block.new_start", missed=missed)
+    return Message("block.missed_one_day" if missed == 1 else "block.missed_days", missed=missed)

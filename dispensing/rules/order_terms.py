@@ -14,32 +14,23 @@ from dispensing.errors import InvalidInput
 def check_dose(dose: Decimal, info: DrugInfo, product: Product) -> None:
     """Below the catalogue's sanity limit (800 typed for 80), and a whole multiple of what the product measures."""
     if dose > info.max_dose_mg:
-        raise InvalidInput(
-            f"{dose} mg {info.name} is above the catalogue's limit of {info.max_dose_mg} mg per dose: "
-            "check for a typing error."
-        )
+        raise InvalidInput("order.dose_above_max", dose_mg=dose, name=info.name, max_dose_mg=info.max_dose_mg)
     if dose % product.dose_step_mg != 0:
-        raise InvalidInput(
-            f"{dose} mg cannot be measured out with {product.name}: the dose must be a multiple "
-            f"of {product.dose_step_mg} mg."
-        )
+        raise InvalidInput("order.dose_step", dose_mg=dose, name=product.name, dose_step_mg=product.dose_step_mg)
 
 
 def check_pickup_days(weekdays: Collection[int], pickup_weekdays: Collection[int]) -> None:
     """A pickup day is a day a dose is due; the due days without a pickup are take-home days."""
     if not set(pickup_weekdays) <= set(weekdays):
-        raise InvalidInput("pickup_weekdays must be days on which a dose is due (a subset of weekdays).")
+        raise InvalidInput("order.pickup_not_due")
 
 
 def check_antabus(drug: Drug, weekdays: Collection[int], pickup_weekdays: Collection[int], supervised: bool) -> None:
     """Antabus (disulfiram) only supervised, after a breath test, never as take-home."""
     if drug == Drug.DISULFIRAM and (set(pickup_weekdays) != set(weekdays) or not supervised):
-        raise InvalidInput(
-            "Antabus is given supervised, one dose at a time, after a breathalyser reading: "
-            "no take-home days and supervised must be true."
-        )
+        raise InvalidInput("order.disulfiram_supervised")
 
 
 def check_period(start: date, end: date | None) -> None:
     if end is not None and end < start:
-        raise InvalidInput("end_date is before start_date.")
+        raise InvalidInput("order.end_before_start")

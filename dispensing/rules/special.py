@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from dispensing.messages import Message
+
 ADULT_AGE = 18
 OWN_CONSENT_AGE = 15
 
@@ -13,22 +15,19 @@ def age_on(birth_date: date, day: date) -> int:
 
 def consent_problem(
     birth_date: date, day: date, parental_consent_on: date | None, own_consent_on: date | None
-) -> str | None:
+) -> Message | None:
     """Why treatment of a minor may not start on `day`, or None."""
     age = age_on(birth_date, day)
     if age >= ADULT_AGE:
         return None
     missing = []
     if parental_consent_on is None or parental_consent_on > day:
-        missing.append("the parents' (custody holders') consent")
+        missing.append(Message("consent.parents"))
     if age >= OWN_CONSENT_AGE and (own_consent_on is None or own_consent_on > day):
-        missing.append("the young person's own consent (from age 15)")
+        missing.append(Message("consent.own"))
     if not missing:
         return None
-    return (
-        f"The patient is {age} on {day}: under 18, treatment needs {' and '.join(missing)}. "
-        "Record it on the patient (parental_consent_on / own_consent_on) first."
-    )
+    return Message("consent.minor_missing", age=age, day=day, missing=missing)
 
 
 def patient_flags(*, birth_date: date, day: date, pregnant: bool, children_at_home: bool) -> list[str]:

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from dispensing.messages import Message
 from dispensing.policy import Policy
-
-_OVERRIDE = "To exceed it the doctor must give an override reason."
 
 
 @dataclass(frozen=True)
@@ -38,7 +37,7 @@ def check_methadone_titration(
     policy: Policy,
     *,
     restart: bool = False,
-) -> list[str]:
+) -> list[Message]:
     """List the titration limits a new methadone daily dose would break (empty = within limits)."""
     # Two changes on the same date: the later one in `history` superseded the other, so it wins.
     by_day = {c.effective: c for c in history if c.effective < effective}
@@ -48,22 +47,16 @@ def check_methadone_titration(
         # After missed days tolerance may be lost, so the cap applies even to a reduced dose.
         limit = policy.methadone_restart_max_mg
         if new_dose_mg > limit:
-            return [
-                f"Methadone restart after missed days: {_mg(new_dose_mg)} mg exceeds the restart "
-                f"limit of {_mg(limit)} mg. {_OVERRIDE}"
-            ]
+            return [Message("titration.restart", dose_mg=new_dose_mg, limit_mg=limit)]
         return []
 
     if not earlier:
         limit = policy.methadone_first_dose_max_mg
         if new_dose_mg > limit:
-            return [
-                f"Methadone first day: {_mg(new_dose_mg)} mg exceeds the first-day limit of "
-                f"{_mg(limit)} mg (tolerance unknown). {_OVERRIDE}"
-            ]
+            return [Message("titration.first_day", dose_mg=new_dose_mg, limit_mg=limit)]
         return []
 
-    problems: list[str] = []
+    problems: list[Message] = []
     day_before = effective - timedelta(days=1)
     previous = _dose_on(day_before, earlier)
     assert previous is not None  # `earlier` is non-empty and all entries are before `effective`
@@ -73,9 +66,13 @@ def check_methadone_titration(
     step = new_dose_mg - previous
     if step > policy.methadone_step_max_mg:
         problems.append(
-            f"Methadone step: increase of {_mg(step)} mg (from {_mg(previous)} mg to "
-            f"{_mg(new_dose_mg)} mg) exceeds the limit of {_mg(policy.methadone_step_max_mg)} mg "
-            f"per change. {_OVERRIDE}"
+            Message(
+                "titration.step",
+                step_mg=step,
+                previous_mg=previous,
+                dose_mg=new_dose_mg,
+                limit_mg=policy.methadone_step_max_mg,
+            )
         )
 
     # Lowest dose in effect on any of the 7 days before; days before the first dose don't count.
@@ -86,8 +83,12 @@ def check_methadone_titration(
     weekly = new_dose_mg - lowest
     if weekly > policy.methadone_weekly_increase_max_mg:
         problems.append(
-            f"Methadone 7-day increase: {_mg(new_dose_mg)} mg is {_mg(weekly)} mg above the lowest "
-            f"dose of the past 7 days ({_mg(lowest)} mg), exceeding the limit of "
-            f"{_mg(policy.methadone_weekly_increase_max_mg)} mg per 7 days. {_OVERRIDE}"
+            Message(
+                "titration.weekly",
+                dose_mg=new_dose_mg,
+                increase_mg=weekly,
+                lowest_mg=lowest,
+                limit_mg=policy.methadone_weekly_increase_max_mg,
+            )
         )
     return problems

@@ -2,10 +2,13 @@
 alerts of the controlled-drug ledger (no patient: count differences, negative balances), which the
 admin sees too."""
 
+from typing import Any
+
 from sqlalchemy import select
 
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict, InvalidInput
+from dispensing.messages import Message, to_json
 from dispensing.models import Alert
 from dispensing.services import audit
 from dispensing.services.context import Ctx
@@ -16,16 +19,18 @@ def raise_alert(
     ctx: Ctx,
     patient_id: int | None,
     kind: str,
-    message: str,
+    message: str | Message,
     *,
     drug: Drug | None = None,
     slot_id: int | None = None,
     site_id: int | None = None,
     code: str | None = None,
-    params: dict[str, str] | None = None,
+    params: dict[str, Any] | None = None,
 ) -> Alert:
     """Put something on the doctor's review list; it stays open until the doctor resolves it. A site
     alert has no patient (`site_id`; its words from the catalogues by `code` and `params`)."""
+    if isinstance(message, Message) and code is None:  # a rule's outcome: kept as code and values
+        code, params, message = message.code, to_json(message.params), message.text("en")
     alert = Alert(
         patient_id=patient_id,
         kind=kind,
@@ -59,9 +64,9 @@ def resolve_alert(ctx: Ctx, alert_id: int, resolution: str) -> Alert:
     if doctor.role == Role.ADMIN and alert.patient_id is not None:  # the admin sees site alerts only
         raise not_found("Alert", alert_id)
     if alert.resolved_at is not None:
-        raise Conflict(f"Alert {alert_id} was resolved already.")
+        raise Conflict("alert.resolved_already", alert_id=alert_id)
     if not resolution or not resolution.strip():
-        raise InvalidInput("resolution is required: note what you decided.")
+        raise InvalidInput("alert.resolution_required")
     alert.resolved_at, alert.resolved_by_id, alert.resolution = ctx.now, doctor.id, resolution.strip()
     audit.record(
         ctx,

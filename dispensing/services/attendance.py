@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from sqlalchemy import func, select
 
 from dispensing.enums import Drug
+from dispensing.messages import Message
 from dispensing.models import BlockRelease, Prescription, Slot, SlotStatus
 from dispensing.rules.missed import DayOutcome, consecutive_missed_days, missed_dose_block
 from dispensing.rules.schedule import local_today
@@ -41,7 +42,7 @@ _RANK = {
 @dataclass(frozen=True)
 class MissedState:
     missed: int
-    blocked_reason: str | None
+    blocked_reason: Message | None
 
 
 def missed_states(ctx: Ctx, orders: Sequence[Prescription], day: date) -> dict[tuple[int, Drug], MissedState]:

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from dispensing.enums import Role
 from dispensing.errors import Conflict, InvalidInput
+from dispensing.messages import Message, to_json
 from dispensing.models import Agreement, Breach, BreachKind
 from dispensing.services import audit
 from dispensing.services.context import Ctx
@@ -20,9 +21,9 @@ def record_agreement(ctx: Ctx, patient_id: int, *, signed_on: date, version: str
     user = ctx.require(*STAFF)
     load_patient(ctx, patient_id)
     if signed_on > ctx.today:
-        raise InvalidInput(f"signed_on {signed_on} is in the future: record the agreement when it is signed.")
+        raise InvalidInput("agreement.signed_in_future", signed_on=signed_on)
     if not version or not version.strip():
-        raise InvalidInput("version is required: which version of the agreement was signed.")
+        raise InvalidInput("agreement.version_required")
     agreement = Agreement(
         patient_id=patient_id, version=version.strip(), signed_on=signed_on, recorded_by_id=user.id, created_at=ctx.now
     )
@@ -75,6 +76,7 @@ def record_breach(
     kind: BreachKind | str,
     occurred_on: date,
     note: str = "",
+    note_message: Message | None = None,
     source: str | None = None,
     automatic: bool = False,
 ) -> Breach:
@@ -84,16 +86,14 @@ def record_breach(
     if ctx.actor is not None:
         ctx.require(*STAFF)
     elif not automatic:
-        raise InvalidInput("A breach recorded without a user must be automatic.")
+        raise InvalidInput("breach.automatic_without_user")
     load_patient(ctx, patient_id)
     try:
         kind = BreachKind(kind)
     except ValueError as exc:
-        raise InvalidInput(
-            f"Unknown breach kind '{kind}': use one of {', '.join(k.value for k in BreachKind)}."
-        ) from exc
+        raise InvalidInput("breach.unknown_kind", kind=kind, kinds=", ".join(k.value for k in BreachKind)) from exc
     if occurred_on > ctx.today:
-        raise InvalidInput(f"occurred_on {occurred_on} is in the future.")
+        raise InvalidInput("breach.occurred_in_future", occurred_on=occurred_on)
     if source:
         existing = ctx.session.execute(
             select(Breach).where(Breach.patient_id == patient_id, Breach.source == source)
@@ -105,6 +105,8 @@ def record_breach(
         kind=kind,
         occurred_on=occurred_on,
         note=(note or "").strip(),
+        note_code=note_message.code if note_message else None,
+        note_params=to_json(note_message.params) if note_message else None,
         automatic=automatic,
         source=source,
         recorded_by_id=ctx.actor.id if ctx.actor else None,
@@ -152,9 +154,9 @@ def decide_without_sanction(ctx: Ctx, breach_id: int, note: str) -> Breach:
     doctor = ctx.require(Role.DOCTOR)
     breach = get_or_404(ctx.session, Breach, breach_id)
     if breach.decided_at is not None:
-        raise Conflict(f"Breach {breach_id} has been decided already.")
+        raise Conflict("breach.decided_already", breach_id=breach_id)
     if not note or not note.strip():
-        raise InvalidInput("note is required: record what was decided and why.")
+        raise InvalidInput("breach.note_required")
     breach.decided_at, breach.decided_by_id, breach.decision_note = ctx.now, doctor.id, note.strip()
     audit.record(
         ctx,

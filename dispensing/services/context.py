@@ -43,7 +43,6 @@ class Ctx:
     def require(self, *roles: Role) -> User:
         """The acting user, refused unless they hold one of `roles`."""
         if self.actor is None or self.actor.role not in roles:
-            allowed = ", ".join(r.value for r in roles)
-            have = self.actor.role.value if self.actor else "nobody"
-            raise Forbidden(f"This needs the role {allowed}; you are logged in as {have}.")
+            have = self.actor.role if self.actor else "-"
+            raise Forbidden("auth.role_required", allowed=list(roles), have=have)
         return self.actor

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput
+from dispensing.messages import Message
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
 from dispensing.services import audit, stock
 from dispensing.services.context import Ctx
@@ -31,18 +32,12 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
     require_due(slot)
     site = ctx.session.get(Site, slot.site_id)
     if site.kind == SiteKind.CLINIC:
-        raise Conflict(f"This dose is handed out at the clinic window: dispense it (POST /slots/{slot.id}/dispense).")
+        raise Conflict("custody.clinic_dose", slot_id=slot.id)
     if slot.drug == Drug.DISULFIRAM:
-        raise Conflict(
-            "Antabus is given at the clinic window after a breathalyser reading: it is never "
-            "prepared for a pickup site. Ask the doctor to move the order to the clinic."
-        )
+        raise Conflict("custody.disulfiram_at_clinic")
     ahead = ctx.policy.prepare_ahead_days
     if not ctx.today <= slot.slot_date <= ctx.today + timedelta(days=ahead):
-        raise Conflict(
-            f"Slot {slot.id} is for {slot.slot_date}: doses are prepared from today up to {ahead} "
-            "day(s) ahead, never for a day that has passed."
-        )
+        raise Conflict("custody.prepare_window", slot_id=slot.id, slot_date=slot.slot_date, ahead=ahead)
     order = usable_order(ctx, slot, as_of=ctx.today)
     take_home = take_home_for(ctx, order, slot, take_home_days, current_arrangement(ctx, order, slot))
     d = record_dispense(ctx, slot, order, take_home, status=DispenseStatus.PREPARED, supervised=False)
@@ -57,12 +52,12 @@ def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
 def _site_user(ctx: Ctx, d: Dispense, *roles: Role) -> None:
     user = ctx.require(Role.SITE_STAFF, *roles)
     if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
-        raise Forbidden("This dose belongs to another pickup site: only that site's staff confirm it.")
+        raise Forbidden("custody.other_site")
 
 
 def _require_prepared(d: Dispense) -> None:
     if d.status != DispenseStatus.PREPARED:
-        raise Conflict(f"Dispense {d.number} is {d.status.value}, not waiting at the site: nothing to confirm.")
+        raise Conflict("custody.not_waiting", number=d.number, status=d.status)
 
 
 def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
@@ -75,17 +70,14 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
     _site_user(ctx, d)
     _require_prepared(d)
     if ctx.today != d.first_day:
-        raise Conflict(
-            f"Dispense {d.number} was prepared for {d.first_day}; today is {ctx.today}: hand it out "
-            "only on that day. Otherwise return it to the clinic, which prepares what is still due."
-        )
+        raise Conflict("custody.wrong_day", number=d.number, first_day=d.first_day, today=ctx.today)
     slot = ctx.session.execute(
         select(Slot).where(Slot.id == d.slot_id).with_for_update().execution_options(populate_existing=True)
     ).scalar_one()
     try:
         current_arrangement(ctx, usable_order(ctx, slot, as_of=ctx.today), slot)
     except Conflict as exc:
-        raise Conflict(f"Do not hand out {d.number}: {exc.message} Return it to the clinic.") from exc
+        raise Conflict("custody.do_not_hand_out", number=d.number, reason=Message(exc.code, **exc.params)) from exc
     d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, ctx.actor.id, ctx.now
     slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
     audit.record(
@@ -127,7 +119,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = 
     _site_user(ctx, d, Role.NURSE)
     _require_prepared(d)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: e.g. 'not collected'.")
+        raise InvalidInput("custody.return_reason_required")
     d.status, d.returned_by_id, d.returned_at, d.return_reason = (
         DispenseStatus.RETURNED,
         ctx.actor.id,
@@ -156,9 +148,9 @@ def void_dispense(
     user = ctx.require(Role.NURSE, Role.DOCTOR)
     d = _lock_dispense(ctx, dispense_id)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: e.g. 'bottle broken', 'wrong dose'.")
+        raise InvalidInput("custody.void_reason_required")
     if d.status not in (DispenseStatus.PREPARED, DispenseStatus.DISPENSED):
-        raise Conflict(f"Dispense {d.number} is {d.status.value}: it cannot be voided.")
+        raise Conflict("custody.cannot_void", number=d.number, status=d.status)
     was_prepared = d.status == DispenseStatus.PREPARED
     if not was_prepared:  # handed over: a second person confirms it was spilt or lost (rule 13)
         if witness is None:
@@ -189,6 +181,6 @@ def get_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
     user = ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN, Role.SITE_STAFF)
     d = get_or_404(ctx.session, Dispense, dispense_id)
     if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
-        raise Forbidden("This dose belongs to another pickup site.")
+        raise Forbidden("custody.other_site_list")
     audit.record(ctx, "dispense.read", "dispense", d.id, patient_id=d.patient_id)
     return d

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, InvalidInput
+from dispensing.messages import Message, Promille
 from dispensing.models import (
     Alert,
     AlertKind,
@@ -36,15 +37,6 @@ from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
 from dispensing.services.windows import no_show_needs_reason, require_window_or_reason
 
-STATUS_WORDS = {
-    SlotStatus.DISPENSED: "already dispensed",
-    SlotStatus.COVERED: "already covered by a take-home dose",
-    SlotStatus.WITHHELD: "withheld earlier today",
-    SlotStatus.MISSED: "recorded as missed",
-    SlotStatus.CANCELLED: "cancelled (no order in force)",
-    SlotStatus.PREPARED: "already prepared for the pickup site",
-}
-
 
 @dataclass
 class DispenseResult:
@@ -60,9 +52,7 @@ def lock_slot(ctx: Ctx, slot_id: int) -> Slot:
 
 def require_due(slot: Slot) -> None:
     if slot.status != SlotStatus.DUE:
-        raise Conflict(
-            f"Slot {slot.id} ({slot.slot_date}) is {STATUS_WORDS[slot.status]}: nothing to hand out. Reload the roster."
-        )
+        raise Conflict("slot.not_due", slot_id=slot.id, slot_date=slot.slot_date, state=slot.status)
 
 
 def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
@@ -73,7 +63,7 @@ def usable_order(ctx: Ctx, slot: Slot, *, as_of: date) -> Prescription:
         state = missed_states(ctx, [order], as_of).get((order.patient_id, order.drug))
         problem = state.blocked_reason if state else None
     if problem:
-        raise Conflict(problem)
+        raise Conflict.of(problem)
     return order
 
 
@@ -81,12 +71,9 @@ def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangemen
     """The arrangement in force for the slot's day; refuses if a sanction moved the dose elsewhere."""
     plan = calendar.with_move(ctx, order, slot.slot_date, arrangement_today(ctx, order, slot.slot_date))
     if plan.treatment_ended or plan.site_id != slot.site_id:
-        why = (
-            f"A sanction in force changed where this dose is handed out ({plan.in_force[0].describe()})"
-            if plan.in_force
-            else "This dose is no longer handed out here"
-        )
-        raise Conflict(f"{why}: reload the roster.")
+        if plan.in_force:
+            raise Conflict("slot.moved_by_sanction", sanction=plan.in_force[0].step)
+        raise Conflict("slot.no_longer_here")
     return plan
 
 
@@ -95,18 +82,18 @@ def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | No
     allowed = allowed_take_home(ctx, order, slot.slot_date, plan)
     wanted = len(allowed) if requested is None else requested
     if wanted < 0:
-        raise InvalidInput("take_home_days cannot be negative.")
+        raise InvalidInput("dispense.take_home_negative")
     sanction = plan.no_take_home_because
     if wanted > 0 and sanction is not None:
-        raise InvalidInput(
-            f"No take-home while the {sanction.describe()} is in force: every due dose is picked "
-            "up and taken supervised. Hand out today's dose only (take_home_days 0)."
-        )
+        raise InvalidInput("dispense.no_take_home_under_sanction", sanction=sanction.step)
     if wanted > len(allowed):
         raise InvalidInput(
-            f"take_home_days {wanted} is more than allowed: order {order.id} allows {len(allowed)} take-home "
-            f"day(s) from {slot.slot_date} (until the next pickup day, at most {ctx.policy.take_home_max_days} "
-            "days per pickup, never past the order's end). Give at most that."
+            "dispense.take_home_over",
+            wanted=wanted,
+            order_id=order.id,
+            allowed=len(allowed),
+            slot_date=slot.slot_date,
+            take_home_max_days=ctx.policy.take_home_max_days,
         )
     return allowed[:wanted]
 
@@ -151,7 +138,7 @@ def record_dispense(
     try:
         ctx.session.flush()
     except IntegrityError as exc:  # the unique slot_id: a concurrent request won the race
-        raise Conflict(f"Slot {slot.id} was handled by another request just now: reload the roster.") from exc
+        raise Conflict("slot.handled_concurrently", slot_id=slot.id) from exc
     slot.status = SlotStatus.PREPARED if status == DispenseStatus.PREPARED else SlotStatus.DISPENSED
     slot.updated_at = ctx.now
     for s in covered:  # locked by _cover until commit: no need to read them again
@@ -200,29 +187,22 @@ def dispense(
     else:
         require_due(slot)
         if slot.slot_date != ctx.today:
-            raise Conflict(
-                f"Slot {slot.id} is for {slot.slot_date}; today is {ctx.today}: a dose is handed out "
-                "only on its own day. Open today's roster."
-            )
+            raise Conflict("slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today)
     site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
-        raise Conflict(
-            f"This dose is handed out at {site.name}: prepare it for the site "
-            f"(POST /slots/{slot.id}/prepare) instead of dispensing it at the window."
-        )
+        raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
     calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     late_reason = require_window_or_reason(at_sheet_time(ctx, given_at), slot, site, outside_window_reason)
     if needs_supervision(order, slot, plan) and not supervised:
-        why = (
-            "This order requires" if order.supervised or order.parts else f"The {plan.in_force[0].describe()} requires"
-        )
-        raise InvalidInput(f"{why} supervised intake: watch the patient take the dose and confirm supervised: true.")
+        if order.supervised or order.parts:
+            raise InvalidInput("dispense.supervised_by_order")
+        raise InvalidInput("dispense.supervised_by_sanction", sanction=plan.in_force[0].step)
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
     if decision.outcome == BreathOutcome.MISSING:
-        raise InvalidInput(decision.reason)
+        raise InvalidInput.of(decision.reason)
     breath = None
     if breath_promille is not None:
         breath = BreathTest(
@@ -325,10 +305,7 @@ def _cover(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) -> l
     slots = _slots_for(ctx, order, dates, part)
     for s in slots:
         if s.status != SlotStatus.DUE:
-            raise Conflict(
-                f"Take-home day {s.slot_date} is {STATUS_WORDS[s.status]}: give fewer take-home days "
-                f"(up to the day before {s.slot_date})."
-            )
+            raise Conflict("dispense.take_home_day_handled", slot_date=s.slot_date, state=s.status)
     return slots
 
 
@@ -352,21 +329,22 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) 
 
 
 def _withhold(
-    ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: str, *, given_at: datetime | None = None
+    ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: Message, *, given_at: datetime | None = None
 ) -> DispenseResult:
-    """No dose to an intoxicated patient: record it and put it on the doctor's list."""
+    """No dose to an intoxicated patient: record it and put it on the doctor's list (a paper record
+    entered afterwards says so: the sheet allowed what the rule would not have)."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
-    # A paper record over the threshold: the sheet says the dose was given, the rule says it should not have been.
-    paper = (
-        f" Paper record entered afterwards: given at {given_at.astimezone(ctx.tz):%H:%M} by the sheet."
+    values = {"drug": order.drug, "day": slot.slot_date, "promille": Promille(breath.promille), "reason": reason}
+    withheld = (
+        Message("alert.withheld_on_paper", **values, given_at=f"{given_at.astimezone(ctx.tz):%H:%M}")
         if given_at
-        else ""
+        else Message("alert.withheld", **values)
     )
     raise_alert(
         ctx,
         slot.patient_id,
         AlertKind.WITHHELD_DOSE,
-        f"{order.drug.value} withheld on {slot.slot_date}: breath {breath.promille} ‰. {reason}{paper}",
+        withheld,
         drug=order.drug,
         slot_id=slot.id,
     )
@@ -399,7 +377,7 @@ def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None, *, given_a
     else:
         require_due(slot)
     if slot.slot_date > ctx.today:
-        raise Conflict(f"Slot {slot.id} is for {slot.slot_date}, which has not come: record a no-show on the day.")
+        raise Conflict("slot.no_show_future", slot_id=slot.id, slot_date=slot.slot_date)
     why = reason.strip() if reason and reason.strip() else None
     if why is None and no_show_needs_reason(at_sheet_time(ctx, given_at), get_site(ctx, slot.site_id), slot):
         raise Conflict("slot.no_show_window_ahead")
@@ -425,7 +403,7 @@ def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
     doctor = ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: note the review (e.g. dose kept, patient seen).")
+        raise InvalidInput("block.reason_required")
     _refuse_release_above_restart_cap(ctx, patient_id, drug)
     release = BlockRelease(
         patient_id=patient_id,
@@ -471,7 +449,9 @@ def _refuse_release_above_restart_cap(ctx: Ctx, patient_id: int, drug: Drug) -> 
     dose = order.dose_on(ctx.today)
     if state and state.missed >= policy.missed_days_restart_limit and dose > policy.methadone_restart_max_mg:
         raise Conflict(
-            f"{state.missed} consecutive missed days: methadone restarts at most {policy.methadone_restart_max_mg} mg "
-            f"(order {order.id} is {dose} mg). Revise the order to the restart dose (or give an override "
-            "reason in the revision) instead of releasing the block."
+            "block.release_above_restart_cap",
+            missed=state.missed,
+            restart_max_mg=policy.methadone_restart_max_mg,
+            order_id=order.id,
+            dose_mg=dose,
         )

@@ -22,9 +22,9 @@ def record_consultation(ctx: Ctx, patient_id: int, *, held_on: date, plan: str) 
     doctor = ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)
     if held_on > ctx.today:
-        raise InvalidInput(f"held_on {held_on} is in the future: record the consultation when it has been held.")
+        raise InvalidInput("followup.held_in_future", held_on=held_on)
     if not plan or not plan.strip():
-        raise InvalidInput("plan is required: write the new treatment plan.")
+        raise InvalidInput("followup.plan_required")
     c = Consultation(patient_id=patient_id, held_on=held_on, plan=plan.strip(), doctor_id=doctor.id, created_at=ctx.now)
     ctx.session.add(c)
     ctx.session.flush()
@@ -138,7 +138,7 @@ def sib_report(ctx: Ctx, year: int, month: int) -> list[SibRow]:
     """Substitution treatment in a month for the national register (SIB): CPR, preparation, prescriber."""
     ctx.require(Role.DOCTOR, Role.ADMIN)
     if not 1 <= month <= 12:
-        raise InvalidInput("month must be YYYY-MM with a month 01-12.")
+        raise InvalidInput("followup.month_invalid")
     first = date(year, month, 1)
     last = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
     rows = ctx.session.execute(

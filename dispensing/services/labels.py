@@ -88,7 +88,7 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
 
 def _template(name: str) -> str:
     if name not in available_templates():
-        raise InvalidInput(f"Unknown label template '{name}': use one of {', '.join(available_templates())}.")
+        raise InvalidInput("label.unknown_template", name=name, templates=", ".join(available_templates()))
     return name
 
 
@@ -97,10 +97,10 @@ def dispense_label_pdf(ctx: Ctx, dispense_id: int, template: str = "roll_89x36")
     ctx.require(*STAFF)
     d = get_or_404(ctx.session, Dispense, dispense_id)
     if d.status == DispenseStatus.VOID:
-        raise Conflict(f"Dispense {d.number} is void: its labels must not be printed again.")
+        raise Conflict("label.void", number=d.number)
     labels = build_labels(ctx, d)
     if not labels:
-        raise Conflict(f"Dispense {d.number} has no take-home doses: nothing leaves the clinic, so no label.")
+        raise Conflict("label.no_take_home", number=d.number)
     audit.record(
         ctx,
         "label.print",
@@ -116,7 +116,7 @@ def site_dispenses(ctx: Ctx, site_id: int, day: date) -> list[Dispense]:
     """Everything prepared for a site for a day (site staff see only their own site)."""
     user = ctx.require(*STAFF, Role.SITE_STAFF)
     if user.role == Role.SITE_STAFF and user.site_id != site_id:
-        raise Forbidden("You work at another site: you can only see your own site's list.")
+        raise Forbidden("site.other_site")
     get_or_404(ctx.session, Site, site_id)
     items = list(
         ctx.session.execute(
@@ -150,7 +150,7 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
     labels = [label for d in items for label in build_labels(ctx, d)]
     del loaded
     if not labels:
-        raise NotFound(f"Nothing is prepared for site {site_id} on {day}: prepare doses first.")
+        raise NotFound("label.nothing_prepared", site_id=site_id, day=day)
     audit.record(
         ctx,
         "label.print_site",
@@ -163,12 +163,15 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
 
 def verify(ctx: Ctx, token: str) -> dict:
     """Is this label genuine, what does it cover, and what is its dispense's status now?"""
-    ctx.require(*STAFF, Role.SITE_STAFF)
+    user = ctx.require(*STAFF, Role.SITE_STAFF)
     claims = verify_label(token, ctx.label_key.public_key()) if token else None
     d = ctx.session.get(Dispense, claims.dispense_id) if claims else None
     if claims is None or d is None:
         audit.record(ctx, "label.verify_failed", "label", detail={"token_prefix": (token or "")[:12]})
         return {"valid": False}
+    if user.role == Role.SITE_STAFF and user.site_id not in (d.site_id, claims.site_id):
+        # Another site's label: its staff see neither the patient nor the dose (nothing to hand out here).
+        raise Forbidden("label.other_site")
     patient = ctx.session.get(Patient, d.patient_id)
     site = ctx.session.get(Site, claims.site_id)
     audit.record(ctx, "label.verify", "dispense", d.id, patient_id=d.patient_id, detail={"copy_no": claims.copy_no})

@@ -34,16 +34,16 @@ def register_patient(
     try:
         parsed = parse_cpr(cpr)
     except InvalidCpr as exc:
-        raise InvalidInput(str(exc)) from exc
+        raise InvalidInput.of(exc) from exc
     name = name.strip()
     if not name:
-        raise InvalidInput("Name is empty: give the patient's full name.")
+        raise InvalidInput("patient.name_required")
     weight_kg = _weight(weight_kg)
     existing = ctx.session.execute(select(Patient.id).where(Patient.cpr == parsed.digits)).scalar_one_or_none()
     if existing is not None:
-        raise Conflict(f"This CPR number is already registered (patient {existing}): open that record instead.")
+        raise Conflict("patient.cpr_registered", patient_id=existing)
     if pregnant and parsed.sex.value == "male":
-        raise InvalidInput("The CPR number belongs to a man, but pregnant is set: check the CPR or the flag.")
+        raise InvalidInput("patient.pregnant_male_cpr")
     first_contact_on = first_contact_on or ctx.today
     for label, day in (
         ("first_contact_on", first_contact_on),
@@ -79,7 +79,7 @@ def register_patient(
 
 def _not_future(ctx: Ctx, label: str, day: date | None) -> None:
     if day is not None and day > ctx.today:
-        raise InvalidInput(f"{label} {day} is in the future: record it when it has happened.")
+        raise InvalidInput("patient.date_in_future", label=label, day=day)
 
 
 def _weight(value: Any) -> Decimal | None:
@@ -88,9 +88,9 @@ def _weight(value: Any) -> Decimal | None:
     try:
         weight = Decimal(str(value))
     except InvalidOperation as exc:
-        raise InvalidInput("weight_kg must be a number of kilograms.") from exc
+        raise InvalidInput("patient.weight_not_number") from exc
     if not weight.is_finite() or not Decimal("1") <= weight <= Decimal("400"):
-        raise InvalidInput(f"weight_kg {value} is not a plausible weight: give kilograms (1-400).")
+        raise InvalidInput("patient.weight_implausible", weight_kg=value)
     return weight
 
 
@@ -142,16 +142,18 @@ def update_patient(ctx: Ctx, patient_id: int, changes: dict[str, Any]) -> Patien
     patient = load_patient(ctx, patient_id)
     unknown = set(changes) - set(UPDATABLE)
     if unknown:
-        raise InvalidInput(f"Cannot change {', '.join(sorted(unknown))}: changeable are {', '.join(UPDATABLE)}.")
+        raise InvalidInput(
+            "patient.field_not_changeable", fields=", ".join(sorted(unknown)), changeable=", ".join(UPDATABLE)
+        )
     if "name" in changes:
         name = (changes["name"] or "").strip()
         if not name:
-            raise InvalidInput("Name is empty: give the patient's full name.")
+            raise InvalidInput("patient.name_required")
         patient.name = name
     if "weight_kg" in changes:
         patient.weight_kg = _weight(changes["weight_kg"])
     if changes.get("pregnant") and patient.sex.value == "male":
-        raise InvalidInput("The CPR number belongs to a man, but pregnant is set: check the flag.")
+        raise InvalidInput("patient.pregnant_male_cpr")
     for flag in ("children_at_home", "pregnant"):
         if flag in changes:
             setattr(patient, flag, bool(changes[flag]))

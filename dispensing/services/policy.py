@@ -20,7 +20,7 @@ def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     try:
         policy = Policy(**merged)
     except ValidationError as exc:
-        raise InvalidInput(f"Policy not changed: {exc.errors()[0]['loc'][0]}: {exc.errors()[0]['msg']}") from exc
+        raise InvalidInput("policy.invalid", field=exc.errors()[0]["loc"][0], problem=exc.errors()[0]["msg"]) from exc
     row = ctx.session.get(ClinicPolicy, 1)
     values = policy.model_dump(mode="json")
     if row is None:

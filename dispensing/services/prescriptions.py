@@ -12,8 +12,9 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import contains_eager
 
 from dispensing.catalogue import CATALOGUE, DrugInfo, Product
-from dispensing.enums import Drug, Role
+from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput
+from dispensing.messages import Message
 from dispensing.models import (
     PRESCRIPTION_OPEN_END,
     OrderStatus,
@@ -135,16 +136,16 @@ def _dose(value: Any) -> Decimal:
     try:
         dose = Decimal(str(value))
     except (InvalidOperation, ValueError) as exc:
-        raise InvalidInput(f"dose_mg '{value}' is not a number: give milligrams, e.g. 80 or \"2.5\".") from exc
+        raise InvalidInput("order.dose_not_number", value=value) from exc
     if not dose.is_finite() or dose <= 0:
-        raise InvalidInput("dose_mg must be more than 0 mg.")
+        raise InvalidInput("order.dose_not_positive")
     return dose
 
 
 def _weekdays(days: Any, what: str) -> tuple[int, ...]:
     checked: tuple[int, ...] = tuple(sorted(set(days)))
     if not checked or any(not isinstance(d, int) or not 0 <= d <= 6 for d in checked):
-        raise InvalidInput(f"{what} must be a non-empty list of weekdays 0 (Monday) to 6 (Sunday).")
+        raise InvalidInput("order.weekdays_invalid", field=what)
     return checked
 
 
@@ -154,7 +155,7 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     product = info.product(t.product)
     if product is None:
         codes = ", ".join(p.code for p in info.products)
-        raise InvalidInput(f"Unknown product '{t.product}' for {t.drug.value}: choose one of {codes}.")
+        raise InvalidInput("order.unknown_product", product=t.product, drug=t.drug, codes=codes)
     t.dose_mg = _dose(t.dose_mg)
     order_terms.check_dose(t.dose_mg, info, product)
     t.weekdays = _weekdays(t.weekdays, "weekdays")
@@ -165,8 +166,12 @@ def validate_terms(ctx: Ctx, t: OrderTerms) -> tuple[OrderTerms, str]:
     t.steps = _valid_steps(t, info, product)
     t.parts = _valid_parts(t, product)
     if not t.indication or not t.indication.strip():
-        raise InvalidInput("indication is required: state why the medicine is given.")
-    get_or_404(ctx.session, Site, t.site_id)
+        raise InvalidInput("order.indication_required")
+    if not t.site_id:
+        raise InvalidInput("order.site_required")
+    site = get_or_404(ctx.session, Site, t.site_id)
+    if site.kind == SiteKind.POLICE:  # DOMAIN rules 6, 8: police pickup is a sanction, never an order's site
+        raise InvalidInput("order.site_police", site=site.name)
     return t, product.code
 
 
@@ -225,7 +230,7 @@ def _dose_changes(p: Prescription) -> list[DoseChange]:
 
 def titration_problems(
     ctx: Ctx, patient_id: int, drug: Drug, dose: Decimal, effective: date, steps: Sequence[Step] = ()
-) -> list[str]:
+) -> list[Message]:
     """DOMAIN.md rule 2 for a methadone order taking effect on `effective`.
 
     Tolerance follows the doses actually taken: after a gap since the last dispensed or covered
@@ -273,9 +278,9 @@ def titration_problems(
     return problems
 
 
-def _check_titration(ctx: Ctx, problems: list[str], override_reason: str | None) -> None:
+def _check_titration(ctx: Ctx, problems: list[Message], override_reason: str | None) -> None:
     if problems and not (override_reason and override_reason.strip()):
-        raise InvalidInput(" ".join(problems))
+        raise InvalidInput("titration.exceeded", problems=problems)
 
 
 def _overlapping_order(ctx: Ctx, patient_id: int, drug: Drug, start: date, end: date | None) -> Prescription | None:
@@ -296,7 +301,7 @@ def _require_consent(ctx: Ctx, patient_id: int, start: date) -> None:
     patient = load_patient(ctx, patient_id)
     problem = consent_problem(patient.birth_date, start, patient.parental_consent_on, patient.own_consent_on)
     if problem:
-        raise InvalidInput(problem)
+        raise InvalidInput.of(problem)
 
 
 def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
@@ -305,13 +310,10 @@ def create_order(ctx: Ctx, patient_id: int, terms: OrderTerms) -> Prescription:
     _require_consent(ctx, patient_id, terms.start_date)
     terms, product = validate_terms(ctx, terms)
     if terms.start_date < ctx.today:
-        raise InvalidInput(f"start_date {terms.start_date} is in the past: an order starts today or later.")
+        raise InvalidInput("order.start_in_past", start_date=terms.start_date)
     existing = _overlapping_order(ctx, patient_id, terms.drug, terms.start_date, terms.end_date)
     if existing is not None:
-        raise Conflict(
-            f"Order {existing.id} for {terms.drug.value} is in force for this patient: revise it "
-            f"(POST /prescriptions/{existing.id}/revise) instead of writing a second one."
-        )
+        raise Conflict("order.in_force_revise", order_id=existing.id, drug=terms.drug)
     _check_titration(
         ctx,
         titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps),
@@ -405,10 +407,7 @@ def sign_order(
     ctx.session.execute(select(Patient.id).where(Patient.id == order.patient_id).with_for_update())
     order = get_order(ctx, order_id, lock=True)
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
-        raise Forbidden(
-            f"Only a doctor with the right to prescribe addictive medicine (autorisationsloven §41) may sign "
-            f"{order.drug.value} orders: ask such a doctor to sign order {order.id}."
-        )
+        raise Forbidden("order.sign_needs_addictive_right", drug=order.drug, order_id=order.id)
     if not verify_password(doctor.password_hash, password):
         audit.record(
             ctx,
@@ -418,24 +417,18 @@ def sign_order(
             patient_id=order.patient_id,
             detail={"why": "wrong password"},
         )
-        raise InvalidInput("The password you re-entered is wrong: the order was not signed.", keep_changes=True)
+        raise InvalidInput("order.sign_wrong_password", keep_changes=True)
     if order.status != OrderStatus.DRAFT:
-        raise Conflict(f"Order {order.id} is {order.status.value}, not a draft: only drafts are signed.")
+        raise Conflict("order.not_draft", order_id=order.id, status=order.status)
     previous = get_order(ctx, order.supersedes_id, lock=True) if order.supersedes_id else None
     if order.start_date < ctx.today:
-        raise Conflict(
-            f"Order {order.id} would take effect on {order.start_date}, which has passed: "
-            "revise it with an effective date of today or later."
-        )
+        raise Conflict("order.sign_start_passed", order_id=order.id, start_date=order.start_date)
     if previous is not None and previous.status != OrderStatus.ACTIVE:
-        raise Conflict(
-            f"Order {previous.id}, which this draft revises, is {previous.status.value}: "
-            "write the revision against the order now in force."
-        )
+        raise Conflict("order.revised_not_in_force", order_id=previous.id, status=previous.status)
     if previous is None:
         clash = _overlapping_order(ctx, order.patient_id, order.drug, order.start_date, order.end_date)
         if clash is not None:
-            raise Conflict(f"Order {clash.id} for {order.drug.value} is in force for this patient: revise it instead.")
+            raise Conflict("order.in_force_revise", order_id=clash.id, drug=order.drug)
     _check_titration(
         ctx,
         titration_problems(
@@ -498,18 +491,20 @@ def revise_order(ctx: Ctx, order_id: int, changes: dict[str, Any], effective_dat
     doctor = ctx.require(Role.DOCTOR)
     current = get_order(ctx, order_id)
     if current.status != OrderStatus.ACTIVE:
-        raise Conflict(f"Order {current.id} is {current.status.value}: only an active order can be revised.")
+        raise Conflict("order.revise_not_active", order_id=current.id, status=current.status)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: state the medical reason for the change.")
+        raise InvalidInput("order.revise_reason_required")
     if effective_date < ctx.today:
-        raise InvalidInput(f"effective_date {effective_date} is in the past: a change applies from today or later.")
+        raise InvalidInput("order.effective_in_past", effective_date=effective_date)
     if effective_date < current.start_date:
-        raise InvalidInput(f"effective_date is before the order starts ({current.start_date}).")
+        raise InvalidInput("order.effective_before_start", start_date=current.start_date)
     unknown = set(changes) - set(REVISABLE)
     if unknown:
-        raise InvalidInput(f"Cannot revise {', '.join(sorted(unknown))}: revisable fields are {', '.join(REVISABLE)}.")
+        raise InvalidInput(
+            "order.field_not_revisable", fields=", ".join(sorted(unknown)), revisable=", ".join(REVISABLE)
+        )
     if "drug" in changes and Drug(changes["drug"]) != current.drug:
-        raise InvalidInput("A revision keeps the drug: discontinue this order and write a new one for another drug.")
+        raise InvalidInput("order.revise_keeps_drug")
     terms = OrderTerms(
         drug=current.drug,
         product=changes.get("product", current.product),
@@ -610,7 +605,7 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
     ctx.require(Role.DOCTOR)
     order = get_order(ctx, order_id, lock=True)
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: state why the order is stopped.")
+        raise InvalidInput("order.discontinue_reason_required")
     if order.status == OrderStatus.DRAFT:  # never signed: it never applied, so it is withdrawn, not ended
         order.status, order.discontinue_reason = OrderStatus.WITHDRAWN, reason.strip()
         audit.record(
@@ -623,15 +618,12 @@ def discontinue_order(ctx: Ctx, order_id: int, end_date: date, reason: str) -> D
         )
         return Discontinued(order, [])
     if order.status != OrderStatus.ACTIVE:
-        raise Conflict(f"Order {order.id} is {order.status.value}: nothing to discontinue.")
+        raise Conflict("order.discontinue_not_active", order_id=order.id, status=order.status)
     yesterday = ctx.today - timedelta(days=1)
     if end_date < yesterday:
-        raise InvalidInput(
-            f"end_date {end_date} is in the past: the last day can be yesterday at the earliest "
-            "(doses already given stay on record)."
-        )
+        raise InvalidInput("order.end_in_past", end_date=end_date)
     if order.last_day is not None and end_date > order.last_day:
-        raise InvalidInput(f"end_date {end_date} is after the order already ends ({order.last_day}).")
+        raise InvalidInput("order.end_after_end", end_date=end_date, last_day=order.last_day)
     order.discontinued_on = end_date
     order.discontinue_reason = reason.strip()
     order.status = OrderStatus.DISCONTINUED
@@ -666,13 +658,14 @@ def list_orders(ctx: Ctx, patient_id: int) -> list[Prescription]:
 
 
 def drafts_to_sign(ctx: Ctx) -> list[Prescription]:
-    """The doctor's queue: drafts waiting for a signature."""
-    ctx.require(Role.DOCTOR)
+    """The doctor's queue: drafts waiting for a signature, the doctor's own first, oldest first."""
+    doctor = ctx.require(Role.DOCTOR)
     drafts = list(
         ctx.session.execute(
             select(Prescription).where(Prescription.status == OrderStatus.DRAFT).order_by(Prescription.created_at)
         ).scalars()
     )
+    drafts.sort(key=lambda p: p.created_by_id != doctor.id)  # stable: the time order stays within each group
     audit.record_list(ctx, "prescription.list_drafts", (p.patient_id for p in drafts))
     return drafts
 
@@ -687,7 +680,7 @@ def governing_orders(
         .where(
             Prescription.status.in_(SIGNED),
             Prescription.start_date <= day,
-            PRESCRIPTION_OPEN_END >= day,  # the index's bound; the exact conditions follow
+            day <= PRESCRIPTION_OPEN_END,  # the index's bound; the exact conditions follow
             or_(Prescription.end_date.is_(None), Prescription.end_date >= day),
             or_(Prescription.discontinued_on.is_(None), Prescription.discontinued_on >= day),
             or_(Prescription.superseded_on.is_(None), Prescription.superseded_on > day),

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Drug, Role, SiteKind
+from dispensing.messages import Message
 from dispensing.models import (
     Alert,
     AlertKind,
@@ -60,7 +61,7 @@ class RosterEntry:
     breathalyser_required: bool
     urine_sample_due: bool
     missed_consecutive: int
-    blocked_reason: str | None
+    blocked_reason: Message | None
     take_home_dates: list[date]  # the following due days this visit may cover
     plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
@@ -128,15 +129,12 @@ def allowed_take_home(
     ]
 
 
-def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> str | None:
+def unusable_order_reason(ctx: Ctx, order: Prescription, day: date) -> Message | None:
     """Why no dose may be given against this order on `day`, or None."""
     if not order.governs(day):
-        return f"Order {order.id} is not in force on {day} ({order.status.value}): ask the doctor for a signed order."
+        return Message("order.not_in_force", order_id=order.id, day=day, status=order.status)
     if not signature_valid(ctx, order):
-        return (
-            f"Order {order.id} does not match its signature (changed after signing): give nothing, "
-            "tell the doctor and the administrator."
-        )
+        return Message("order.signature_mismatch", order_id=order.id)
     return None
 
 
@@ -437,6 +435,7 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
                 kind=BreachKind.MISSED_PICKUPS,
                 occurred_on=e.slot.slot_date,
                 note=e.blocked_reason,
+                note_message=e.blocked_reason,
                 source=f"missed_run_alert:{alert.id}",
                 automatic=True,
             )

@@ -97,27 +97,23 @@ def decide_sanction(
     try:
         step = SanctionStep(step)
     except ValueError as exc:
-        raise InvalidInput(f"Unknown step '{step}': use one of {', '.join(s.value for s in SanctionStep)}.") from exc
+        raise InvalidInput("sanction.unknown_step", step=step, steps=", ".join(s.value for s in SanctionStep)) from exc
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: a sanction is a documented decision.")
+        raise InvalidInput("sanction.reason_required")
     if starts_on < ctx.today:
-        raise InvalidInput(
-            f"starts_on {starts_on} is in the past: a sanction starts today or later, never before the decision."
-        )
+        raise InvalidInput("sanction.start_in_past", starts_on=starts_on)
     if review_on <= starts_on:
-        raise InvalidInput("review_on must be after starts_on: set the date the decision is looked at again.")
+        raise InvalidInput("sanction.review_before_start")
     if meeting_on is not None and meeting_on > ctx.today:
-        raise InvalidInput("meeting_on is in the future: decide after the treatment meeting.")
+        raise InvalidInput("sanction.meeting_in_future")
     if step == SanctionStep.POLICE_PICKUP:
         site = ctx.session.get(Site, site_id) if site_id is not None else None
         if site is None or site.kind != SiteKind.POLICE:
-            raise InvalidInput("A police_pickup sanction needs site_id of a police station (GET /sites, kind police).")
+            raise InvalidInput("sanction.police_needs_station")
     elif site_id is not None:
-        raise InvalidInput(f"site_id is only for police_pickup, not for {step.value}.")
+        raise InvalidInput("sanction.site_only_for_police", step=step)
     if step == SanctionStep.TERMINATION and not (referral_note and referral_note.strip()):
-        raise InvalidInput(
-            "Termination needs referral_note: record the referral to the free-choice scheme (fritvalgsordning)."
-        )
+        raise InvalidInput("sanction.termination_needs_referral")
     breaches = _open_breaches(ctx, patient_id, breach_ids or [])
     sanction = Sanction(
         patient_id=patient_id,
@@ -159,9 +155,9 @@ def decide_sanction(
 def _open_breaches(ctx: Ctx, patient_id: int, ids: list[int]) -> list[Breach]:
     rows = list(ctx.session.execute(select(Breach).where(Breach.id.in_(ids))).scalars()) if ids else []
     if len(rows) != len(set(ids)) or any(b.patient_id != patient_id for b in rows):
-        raise InvalidInput("breach_ids must be breaches recorded for this patient.")
+        raise InvalidInput("sanction.breach_other_patient")
     if any(b.decided_at is not None for b in rows):
-        raise Conflict("One of the breaches has been decided already: leave it out.")
+        raise Conflict("sanction.breach_decided")
     return rows
 
 
@@ -192,16 +188,13 @@ def lift_sanction(ctx: Ctx, sanction_id: int, *, ends_on: date, reason: str) -> 
     doctor = ctx.require(Role.DOCTOR)
     s = get_or_404(ctx.session, Sanction, sanction_id)
     if s.ends_on is not None:
-        raise Conflict(f"Sanction {sanction_id} was lifted already (last day {s.ends_on}).")
+        raise Conflict("sanction.lifted_already", sanction_id=sanction_id, ends_on=s.ends_on)
     if s.step == SanctionStep.TERMINATION:
-        raise Conflict(
-            "A termination is not lifted: the patient is referred on. Write new orders if treatment "
-            "resumes in the municipality."
-        )
+        raise Conflict("sanction.termination_not_lifted")
     if not reason or not reason.strip():
-        raise InvalidInput("reason is required: record why the sanction ends.")
+        raise InvalidInput("sanction.lift_reason_required")
     if ends_on < ctx.today - timedelta(days=1) or ends_on < s.starts_on - timedelta(days=1):
-        raise InvalidInput(f"ends_on {ends_on} is in the past: the last day in force is yesterday at the earliest.")
+        raise InvalidInput("sanction.end_in_past", ends_on=ends_on)
     s.ends_on, s.lifted_reason, s.lifted_by_id, s.lifted_at = ends_on, reason.strip(), doctor.id, ctx.now
     audit.record(
         ctx,

@@ -26,13 +26,13 @@ def create_site(ctx: Ctx, *, name: str, kind: SiteKind, address: str = "") -> Si
     ctx.require(Role.ADMIN)
     name = name.strip()
     if not name:
-        raise InvalidInput("Site name is empty.")
+        raise InvalidInput("site.name_required")
     try:
         kind = SiteKind(kind)
     except ValueError as exc:
-        raise InvalidInput(f"Unknown site kind '{kind}': use one of {', '.join(k.value for k in SiteKind)}.") from exc
+        raise InvalidInput("site.unknown_kind", kind=kind, kinds=", ".join(k.value for k in SiteKind)) from exc
     if ctx.session.execute(select(Site.id).where(Site.name == name)).first():
-        raise Conflict(f"A site named '{name}' exists already: use it or choose another name.")
+        raise Conflict("site.name_taken", name=name)
     site = Site(name=name, kind=kind, address=address, created_at=ctx.now)
     ctx.session.add(site)
     ctx.session.flush()
@@ -60,16 +60,20 @@ def set_windows(ctx: Ctx, site_id: int, specs: list[WindowSpec]) -> Site:
     get_site(ctx, site_id, with_windows=False)
     for spec in specs:
         if not 0 <= spec.weekday <= 6:
-            raise InvalidInput(f"Weekday {spec.weekday} is invalid: use 0 (Monday) to 6 (Sunday).")
+            raise InvalidInput("site.weekday_invalid", weekday=spec.weekday)
         if spec.start >= spec.end:
-            raise InvalidInput(f"Window {spec.start:%H:%M}-{spec.end:%H:%M} ends before it starts.")
+            raise InvalidInput("site.window_ends_before_start", start=f"{spec.start:%H:%M}", end=f"{spec.end:%H:%M}")
     for i, a in enumerate(specs):
         for b in specs[i + 1 :]:
             shared = a.drugs is None or b.drugs is None or set(a.drugs) & set(b.drugs)
             if a.weekday == b.weekday and shared and a.start < b.end and b.start < a.end:
                 raise InvalidInput(
-                    f"Windows overlap on weekday {a.weekday}: {a.start:%H:%M}-{a.end:%H:%M} and "
-                    f"{b.start:%H:%M}-{b.end:%H:%M}; merge them or limit them to different drugs."
+                    "site.windows_overlap",
+                    weekday=a.weekday,
+                    start=f"{a.start:%H:%M}",
+                    end=f"{a.end:%H:%M}",
+                    start2=f"{b.start:%H:%M}",
+                    end2=f"{b.end:%H:%M}",
                 )
     ctx.session.execute(delete(DispensingWindow).where(DispensingWindow.site_id == site_id))
     for spec in specs:

@@ -29,6 +29,7 @@ from sqlalchemy import and_, func, or_, select, update
 
 from dispensing.enums import Drug, Role
 from dispensing.errors import Conflict, InvalidInput
+from dispensing.messages import Message
 from dispensing.models import (
     AlertKind,
     BreachKind,
@@ -374,15 +375,13 @@ def status(ctx: Ctx, patient_id: int, day: date | None = None) -> UrineStatus:
 def _validate_results(results: Any) -> dict[str, str]:
     panel = ", ".join(PANEL)
     if not isinstance(results, dict) or not results:
-        raise InvalidInput(
-            f'results must give at least one panel item, e.g. {{"opioids": "neg"}}; the panel is: {panel}.'
-        )
+        raise InvalidInput("urine.results_empty", panel=panel)
     unknown = sorted(str(k) for k in results if k not in PANEL)
     if unknown:
-        raise InvalidInput(f"Unknown panel item(s) {', '.join(unknown)}: the panel is {panel}. Nothing was recorded.")
+        raise InvalidInput("urine.unknown_panel_item", items=", ".join(unknown), panel=panel)
     bad = sorted(k for k, v in results.items() if v not in RESULT_VALUES)
     if bad:
-        raise InvalidInput(f'Result of {", ".join(bad)} must be "neg" or "pos". Nothing was recorded.')
+        raise InvalidInput("urine.result_invalid", items=", ".join(bad))
     return {k: results[k] for k in PANEL if k in results}
 
 
@@ -441,26 +440,17 @@ def record_test(
         if on
     ]
     if len(modes) != 1:
-        raise InvalidInput(
-            'Give exactly one of: a sample ("collected_on" and "results"), "refused": true, '
-            'or "not_possible": true with a "reason". Nothing was recorded.'
-        )
+        raise InvalidInput("urine.exactly_one_outcome")
     mode = modes[0]
 
     if mode == "sample":
         if collected_on is None:
-            raise InvalidInput("collected_on is required with results: the date the sample was collected.")
+            raise InvalidInput("urine.collected_on_required")
         if collected_on > today:
-            raise InvalidInput(
-                f"collected_on {collected_on} is in the future (today is {today}): "
-                "give the day the sample was collected. Nothing was recorded."
-            )
+            raise InvalidInput("urine.collected_in_future", collected_on=collected_on, today=today)
         registered = local_today(patient.created_at, ctx.tz)
         if collected_on < registered:
-            raise InvalidInput(
-                f"collected_on {collected_on} is before the patient was registered ({registered}): "
-                "check the date. Nothing was recorded."
-            )
+            raise InvalidInput("urine.collected_before_registration", collected_on=collected_on, registered=registered)
         clean = _validate_results(results)
         if (
             ctx.session.execute(
@@ -472,23 +462,14 @@ def record_test(
             ).first()
             is not None
         ):
-            raise Conflict(
-                f"A sample collected on {collected_on} is already recorded for this patient: "
-                f"see GET /patients/{patient_id}/urine-tests instead of recording it twice."
-            )
+            raise Conflict("urine.sample_recorded_already", collected_on=collected_on, patient_id=patient_id)
     elif mode == "not_possible" and not reason:
-        raise InvalidInput(
-            "reason is required with not_possible: say why no sample could be given "
-            "(the test stays due for the next visit)."
-        )
+        raise InvalidInput("urine.not_possible_reason_required")
 
     current = status(ctx, patient_id, today)
     open_days = _open_days(ctx, current.plan_id, today)
     if mode != "sample" and not open_days:
-        raise Conflict(
-            "No urine sample is due today for this patient, so there is nothing to refuse or postpone: "
-            "record a sample with collected_on and results if one was given."
-        )
+        raise Conflict("urine.not_due")
 
     test = UrineTest(
         patient_id=patient_id,
@@ -514,23 +495,25 @@ def record_test(
         for d in open_days:
             d.status, d.test_id, d.closed_at = closed, test.id, ctx.now
     if mode == "sample" and test.side_abuse:
-        names = ", ".join(PANEL[k][0].lower() for k in test.side_abuse)
+        abuse = Message(
+            "alert.side_abuse", collected_on=collected_on, items=[Message(f"urine_panel.{k}") for k in test.side_abuse]
+        )
         alert = raise_alert(
             ctx,
             patient_id,
             ALERT_KIND,
-            f"Urine sample collected {collected_on} is positive for {names}, not explained by the "
-            "orders in force (side abuse / sidemisbrug): take it to the treatment meeting, where "
-            "the doctor decides. No sanction has been applied.",
+            abuse,
         )
         test.alert_id = alert.id
     if mode == "refused":
+        refused = Message("breach.urine_refused_reason", reason=reason) if reason else Message("breach.urine_refused")
         breach = record_breach(
             ctx,
             patient_id,
             kind=BreachKind.REFUSED_URINE_SAMPLE,
             occurred_on=today,
-            note="Refused a urine sample that was due" + (f": {reason}" if reason else "."),
+            note=refused.text("en"),
+            note_message=refused,
             source=f"urine_refused:{test.id}",
             automatic=True,
         )
@@ -645,31 +628,25 @@ def order_tests(
     today = ctx.today
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("reason is required: state why the tests are ordered.")
+        raise InvalidInput("urine.order_reason_required")
     extra = sorted(set(extra_days or ()))
     if max_gap_days is None and not extra:
-        raise InvalidInput("Order a maximum gap between tests (max_gap_days) and/or extra test days (extra_days).")
+        raise InvalidInput("urine.order_needs_gap_or_days")
     if max_gap_days is not None:
         if not MIN_ORDER_GAP_DAYS <= max_gap_days <= MAX_ORDER_GAP_DAYS:
-            raise InvalidInput(
-                f"max_gap_days must be {MIN_ORDER_GAP_DAYS} to {MAX_ORDER_GAP_DAYS} days "
-                f"(a gap of 1 would make every visit a test day, which is not unannounced)."
-            )
+            raise InvalidInput("urine.order_gap_range", min_days=MIN_ORDER_GAP_DAYS, max_days=MAX_ORDER_GAP_DAYS)
         policy_max = ctx.policy.urine_max_gap_days
         if patient.children_at_home and max_gap_days > policy_max:
-            raise InvalidInput(
-                f"The patient has children at home: rule 7 already requires a test at least every {policy_max} days. "
-                f"Order a max_gap_days of {policy_max} or less, or only extra days."
-            )
+            raise InvalidInput("urine.order_gap_children", policy_max=policy_max)
     if ends_on is not None and ends_on < today:
-        raise InvalidInput(f"ends_on {ends_on} is in the past: give the last day the order applies, or leave it out.")
+        raise InvalidInput("urine.order_end_in_past", ends_on=ends_on)
     for d in extra:
         if d < today:
-            raise InvalidInput(f"Extra test day {d} is in the past: extra days are today or later.")
+            raise InvalidInput("urine.extra_day_in_past", day=d)
         if d > today + timedelta(days=PLAN_HORIZON_DAYS):
-            raise InvalidInput(f"Extra test day {d} is more than {PLAN_HORIZON_DAYS} days ahead: order it later.")
+            raise InvalidInput("urine.extra_day_too_far", day=d, horizon=PLAN_HORIZON_DAYS)
         if ends_on is not None and d > ends_on:
-            raise InvalidInput(f"Extra test day {d} is after the order ends ({ends_on}).")
+            raise InvalidInput("urine.extra_day_after_end", day=d, ends_on=ends_on)
     previous = (
         ctx.session.execute(
             select(UrineOrder).where(UrineOrder.patient_id == patient_id, UrineOrder.status == UrineOrderStatus.ACTIVE)
@@ -717,10 +694,10 @@ def end_order(ctx: Ctx, order_id: int, reason: str) -> UrineOrder:
     order = get_or_404(ctx.session, UrineOrder, order_id, what="Urine order")
     _lock_patients(ctx, [order.patient_id])
     if order.status != UrineOrderStatus.ACTIVE:
-        raise Conflict(f"Urine order {order_id} is {order.status.value} already.")
+        raise Conflict("urine.order_not_active", order_id=order_id, status=order.status)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("reason is required: state why the tests are stopped.")
+        raise InvalidInput("urine.stop_reason_required")
     order.status, order.ended_at, order.ended_by_id = UrineOrderStatus.ENDED, ctx.now, doctor.id
     order.end_reason = reason
     audit.record(

@@ -5,7 +5,7 @@ import logging
 from sqlalchemy import select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotAuthenticated
+from dispensing.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
 from dispensing.models import Site, User
 from dispensing.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
 from dispensing.services import audit
@@ -29,19 +29,17 @@ def create_user(
     """Create a user. site_staff must be bound to a site; only doctors may carry the prescribing right."""
     username = username.strip()
     if not username:
-        raise InvalidInput("Username is empty: give a login name.")
+        raise InvalidInput("user.username_required")
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidInput(f"Password too short: use at least {MIN_PASSWORD_LENGTH} characters.")
+        raise InvalidInput("user.password_too_short", min_length=MIN_PASSWORD_LENGTH)
     if role == Role.SITE_STAFF and site_id is None:
-        raise InvalidInput("A site_staff user is bound to one site: give --site-id.")
+        raise InvalidInput("user.site_staff_needs_site")
     if can_prescribe_addictive and role != Role.DOCTOR:
-        raise InvalidInput(
-            "Only a doctor can carry the right to prescribe addictive medicine (autorisationsloven §41)."
-        )
+        raise InvalidInput("user.addictive_right_doctor_only")
     if site_id is not None:
         get_or_404(ctx.session, Site, site_id)
     if ctx.session.execute(select(User.id).where(User.username == username)).first():
-        raise Conflict(f"Username '{username}' is taken: choose another.")
+        raise Conflict("user.username_taken", username=username)
     user = User(
         username=username,
         full_name=full_name or username,
@@ -76,8 +74,38 @@ def authenticate(ctx: Ctx, username: str, password: str) -> User:
         audit.record(
             ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
         )
-        raise NotAuthenticated("Wrong username or password.", keep_changes=True)
+        raise NotAuthenticated("auth.wrong_credentials", keep_changes=True)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
+    return user
+
+
+def list_users(ctx: Ctx) -> list[User]:
+    """Every account, by username (the operator's CLI)."""
+    return list(ctx.session.execute(select(User).order_by(User.username)).scalars())
+
+
+def _by_username(ctx: Ctx, username: str) -> User:
+    user = ctx.session.execute(select(User).where(User.username == username.strip())).scalar_one_or_none()
+    if user is None:
+        raise NotFound("user.not_found", username=username)
+    return user
+
+
+def disable_user(ctx: Ctx, username: str) -> User:
+    """The account can no longer log in (its history stays: a user is never deleted)."""
+    user = _by_username(ctx, username)
+    user.active = False
+    audit.record(ctx, "user.disable", "user", user.id, detail={"username": user.username})
+    return user
+
+
+def reset_password(ctx: Ctx, username: str, password: str) -> User:
+    """A new password, e.g. after a forgotten one; the old one stops working at once."""
+    user = _by_username(ctx, username)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("user.password_too_short", min_length=MIN_PASSWORD_LENGTH)
+    user.password_hash = hash_password(password)
+    audit.record(ctx, "user.reset_password", "user", user.id, detail={"username": user.username})
     return user
 
 

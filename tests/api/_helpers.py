@@ -1,17 +1,21 @@
 """Shared helpers for the HTTP API tests: a thin client that logs in as a user and checks error bodies.
 
-Every 4xx/5xx answer is checked here for the contract's error shape (API.md: every error body has
-`{"detail": ...}` with a human-readable message), so each test also tests that.
+Every 4xx/5xx answer is checked here for the contract's error shape (API.md: every error body is
+`{"detail", "code", "params"}`: a human-readable message, a stable dotted code with a text in both
+catalogues, and the values), so each test also tests that.
 """
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 
+from dispensing import messages
 from dispensing.enums import Role
 from tests.conftest import PASSWORD, auth
 
+CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
 MONDAY = date(2026, 3, 2)  # the clock fixture's first day
 
 
@@ -51,6 +55,11 @@ class Api:
             assert isinstance(body, dict) and isinstance(body.get("detail"), str) and body["detail"].strip(), (
                 f"{method} {path} -> {r.status_code}: the error body has no readable string 'detail': {body}"
             )
+            code = body.get("code")
+            assert isinstance(code, str) and CODE.fullmatch(code) and isinstance(body.get("params"), dict), (
+                f"{method} {path} -> {r.status_code}: the error body has no dotted 'code' and 'params': {body}"
+            )
+            assert all(messages.has_text(code, lang) for lang in messages.LANGUAGES), f"{code} lacks a text"
         return r
 
     def get(self, path, user=None, **kw):

@@ -98,6 +98,9 @@ def test_site_staff_print_verify_and_confirm_only_their_sites_doses(client, fact
 
     other = auth(factory.user(Role.SITE_STAFF, site_id=factory.site(SiteKind.POLICE).id), clock)
     assert client.get(f"/sites/{pharmacy.id}/deliveries", headers=other).status_code == 403
+    refused = client.get("/labels/verify", params={"token": tokens[0]}, headers=other)
+    assert refused.status_code == 403 and refused.json()["code"] == "label.other_site"
+    assert "patient_name" not in refused.text
     assert client.post(f"/dispenses/{prepared.json()['id']}/handout", headers=other).status_code == 403
     done = client.post(f"/dispenses/{prepared.json()['id']}/handout", headers=staff)
     assert done.status_code == 200 and done.json()["status"] == "dispensed"

@@ -36,7 +36,7 @@ def test_daily_pickup_refuses_take_home_naming_the_sanction_until_lifted(factory
     s = decide(factory, order.patient_id, SanctionStep.DAILY_PICKUP)
     entry = roster(factory, clinic)[order.patient_id]
     assert entry.take_home_days == 0 and [x.step for x in entry.sanctions] == [SanctionStep.DAILY_PICKUP]
-    with pytest.raises(InvalidInput, match="daily_pickup"):
+    with pytest.raises(InvalidInput, match="daily pickup"):
         dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=True, take_home_days=2)
     with pytest.raises(InvalidInput, match="supervised"):
         dispense(factory.ctx(factory.nurse), entry.slot.id, breath_promille=None, supervised=False, take_home_days=0)
