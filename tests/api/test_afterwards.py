@@ -131,7 +131,7 @@ def test_a_breath_reading_over_the_threshold_on_paper_is_withheld(api, factory, 
     r = api.dispense(line["slot_id"], given_at=at(MONDAY, 9), breath_alcohol_promille="0.10")
     assert expect(r, 200)["status"] == "withheld"
     alerts = [x for x in expect(api.get("/alerts", factory.doctor), 200) if x["slot_id"] == line["slot_id"]]
-    assert [x["kind"] for x in alerts] == ["withheld_dose"] and "Paper record" in alerts[0]["message"]
+    assert [x["kind"] for x in alerts] == ["withheld_dose"] and "paper sheet at 09:00" in alerts[0]["message"]
 
 
 def test_a_no_show_entered_afterwards(api, factory, clock):
