@@ -35,6 +35,7 @@ def make_ctx(request: Request, session: Session, actor: User | None) -> Ctx:
         tz=state.settings.tz,
         secret=state.secret,
         label_key=state.label_key,
+        client=request.client.host if request.client else None,
     )
 
 

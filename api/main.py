@@ -1,18 +1,20 @@
-"""The FastAPI application: routers, one error handler, the engine on app.state."""
+"""The FastAPI application: routers, the error handlers (api/errors.py), the engine on app.state."""
 
+import inspect
 import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api import web
+from api import errors, web
+from api.errors import ERROR_RESPONSES
+from api.guards import UrlGuard
+from api.headers import SecurityHeaders
+from api.options import AllowedMethods
 from api.routers import (
     auth,
     calendar,
@@ -36,6 +38,7 @@ from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
 from dispensing.labels import load_or_create_signing_key
+from dispensing.services import audit_seal
 
 log = logging.getLogger("dispensing.api")
 
@@ -61,6 +64,14 @@ def _redact_access_log() -> None:
         access.addFilter(DropQueryStrings())
 
 
+# FastAPI's own OpenTelemetry hooks, decided deliberately: once an exporter is configured they would
+# export unhandled exceptions' messages and rejected input values (logs) and every URL's query string
+# (trace spans; ?q= is a CPR search). Both stay off; metrics carry only method, route and status.
+# Exporters are never added from the environment behind the operator's back (auto_configure).
+TELEMETRY = {"logs": False, "tracing": False, "operation_spans": False, "auto_configure": False}
+_TELEMETRY = {"telemetry": TELEMETRY} if "telemetry" in inspect.signature(FastAPI).parameters else {}
+
+
 def create_app(
     settings: Settings | None = None, *, engine: Engine | None = None, clock: Callable[[], datetime] = _utcnow
 ) -> FastAPI:
@@ -70,6 +81,8 @@ def create_app(
         title="Dispensing",
         version="0.1.0",
         description="Medication dispensing and substitution treatment (rusmiddelcenter).",
+        responses=ERROR_RESPONSES,
+        **_TELEMETRY,
     )
     app.state.settings = settings
     app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
@@ -77,44 +90,20 @@ def create_app(
     app.state.secret = settings.resolved_secret()
     app.state.clock = clock
     app.state.label_key = load_or_create_signing_key(settings.label_key_path)
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     _redact_access_log()
 
     @app.exception_handler(DispensingError)
     async def domain_error(request: Request, exc: DispensingError):
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else {}
+        if exc.status_code == 429:  # throttled: when to try again
+            headers["Retry-After"] = str(exc.params.get("retry_after", 60))
         return JSONResponse(error_body(exc, request), status_code=exc.status_code, headers=headers)
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, exc: RequestValidationError):
-        parts = []
-        for err in exc.errors():
-            where = ".".join(str(x) for x in err["loc"] if x not in ("body", "query", "path"))
-            parts.append(f"{where or 'request'}: {err['msg']}")
-        problems = "; ".join(parts)
-        body = error_body(DispensingError("input.fields_invalid", 422, problems=problems), request)
-        return JSONResponse(body | {"errors": jsonable(exc.errors())}, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException):
-        # Starlette's own answers (no such path, wrong method) in the same shape as every other error.
-        code = {404: "request.no_such_path", 405: "request.method_not_allowed"}.get(exc.status_code, "request.refused")
-        body = error_body(DispensingError(code, exc.status_code), request)
-        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
-    @app.exception_handler(OperationalError)
-    async def busy(request: Request, exc: OperationalError):
-        # PostgreSQL deadlock (40P01) or serialization failure (40001), SQLite "database is locked":
-        # nothing was changed, so the honest answer is "try again".
-        code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
-        if code in ("40P01", "40001") or "locked" in str(exc.orig):
-            log.warning("transaction conflict (%s): rolled back", code or "locked")
-            return JSONResponse(error_body(DispensingError("state.busy", 409), request), status_code=409)
-        raise exc
-
-    @app.exception_handler(IntegrityError)
-    async def integrity(request: Request, exc: IntegrityError):
-        log.warning("integrity conflict: %s", type(exc.orig).__name__)
-        return JSONResponse(error_body(DispensingError("state.concurrent_change", 409), request), status_code=409)
+    errors.install(app)  # 422/409/503/500 in the one error shape; no exception text in any log
+    app.add_middleware(UrlGuard)  # impossible ids and NUL bytes in the URL, before any route
+    app.add_middleware(AllowedMethods)  # OPTIONS and 405 name every method of the path
+    app.add_middleware(SecurityHeaders)  # outermost: every answer, errors included
 
     for module in (
         auth,
@@ -163,10 +152,3 @@ def _plain(value):
     if isinstance(value, list | tuple | set | frozenset):
         return [_plain(v) for v in value]
     return value
-
-
-def jsonable(errors: list[dict]) -> list[dict]:
-    return [
-        {k: (v if isinstance(v, str | int | float | list | None) else str(v)) for k, v in e.items() if k != "ctx"}
-        for e in errors
-    ]

@@ -65,6 +65,9 @@ def serve(host: str, port: int, demo: bool, workers: int) -> None:
         raise click.ClickException("Several workers need PostgreSQL: SQLite serialises every write in one file.")
     upgrade_to_head(engine)
     _check_server_keys(settings, engine)
+    from dispensing.services import audit_seal
+
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     if demo:
         from dispensing.demo import load_demo
 
@@ -96,6 +99,8 @@ def _check_server_keys(settings, engine) -> None:
     fingerprints = {
         "login_secret": secret_fingerprint(settings.resolved_secret()),
         "label_key": label_key_fingerprint(load_or_create_signing_key(settings.label_key_path)),
+        # the audit log's HMAC key: a server with another key would write entries the others cannot verify
+        "audit_key": secret_fingerprint(settings.resolved_audit_key()),
     }
     try:
         with transaction(make_session_factory(engine)) as session:
@@ -209,8 +214,11 @@ def _read_password() -> str:
 @contextmanager
 def _operator():
     """A unit of work for the operator at the console (no logged-in user; audited as the system)."""
+    from dispensing.services import audit_seal
+
     settings, engine = _engine()
     upgrade_to_head(engine)
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     with transaction(make_session_factory(engine)) as session:
         yield Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret())
 
@@ -257,6 +265,32 @@ def users_reset_password(username: str) -> None:
 
 
 @main.group()
+def audit() -> None:
+    """The audit log."""
+
+
+@audit.command("verify")
+def audit_verify() -> None:
+    """Recompute the keyed hash chain and compare it with the signed checkpoint (exit 1 when broken).
+
+    Needs the server's key files (DATA_DIR/audit-hmac.key, DATA_DIR/audit-checkpoint.json).
+    """
+    from dispensing.services import audit as audit_log
+    from dispensing.services import audit_seal
+
+    settings, engine = _engine()
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
+    with transaction(make_session_factory(engine)) as session:
+        ctx = Ctx(session=session, actor=None, now=datetime.now(UTC), tz=settings.tz, secret=b"")
+        check = audit_log.verify_chain(ctx)
+    if check.ok:
+        click.echo(f"ok: {check.entries} entries, checkpoint at {check.checkpointed_seq or '-'}")
+        return
+    click.echo(f"BROKEN: {check.problem} at entry {check.first_bad_seq or '-'} ({check.entries} entries read)")
+    sys.exit(1)
+
+
+@main.group()
 def export() -> None:
     """Export a patient's record for another system."""
 
@@ -272,10 +306,12 @@ def export() -> None:
 def export_fhir(patient_id: int, base_url: str) -> None:
     """Write the patient's record as a FHIR R4 Bundle (JSON) to stdout; audited as a read by "cli"."""
     from dispensing.fhir.bundle import to_json
+    from dispensing.services import audit_seal
     from dispensing.services.fhir import patient_everything
 
     settings, engine = _engine()
     upgrade_to_head(engine)
+    audit_seal.configure(settings.resolved_audit_key(), settings.audit_checkpoint_path)
     try:
         with transaction(make_session_factory(engine)) as session:
             ctx = Ctx(

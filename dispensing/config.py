@@ -26,8 +26,12 @@ class Settings(BaseSettings):
     # Web UI: log out after this many minutes without a request (a shared PC at the window).
     ui_idle_minutes: int = 15
     sql_echo: bool = False
+    # The audit log's HMAC key; unset: generated once into DATA_DIR/audit-hmac.key. Never in the database.
+    audit_key: str | None = None
+    # Keep a signed checkpoint of the audit chain's head in DATA_DIR (detects a deleted tail).
+    audit_checkpoint: bool = True
 
-    @field_validator("secret_key")
+    @field_validator("secret_key", "audit_key")
     @classmethod
     def refuse_placeholder(cls, value: str | None) -> str | None:
         if value is None:
@@ -49,21 +53,37 @@ class Settings(BaseSettings):
         """The secret for tokens and order signatures: configured, or generated once and kept."""
         if self.secret_key:
             return self.secret_key.encode()
-        path = self.data_dir / "dispensing-secret.key"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            try:  # O_EXCL: two processes starting at once must not overwrite each other's key
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            except FileExistsError:
-                pass
-            else:
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_urlsafe(48))
-        return path.read_text().strip().encode()
+        return _key_file(self.data_dir / "dispensing-secret.key")
+
+    def resolved_audit_key(self) -> bytes:
+        """The audit log's HMAC key: a file outside the database, generated once (never in the database,
+        so write access to the database alone cannot recompute the chain)."""
+        if self.audit_key:
+            return self.audit_key.encode()
+        return _key_file(self.data_dir / "audit-hmac.key")
+
+    @property
+    def audit_checkpoint_path(self) -> Path | None:
+        """The signed checkpoint of the audit chain's head (shared by every server of the database)."""
+        return self.data_dir / "audit-checkpoint.json" if self.audit_checkpoint else None
 
     @property
     def label_key_path(self) -> Path:
         return self.data_dir / "label-signing-key.pem"
+
+
+def _key_file(path: Path) -> bytes:
+    """A random key kept in `path` (mode 0600), created on first use."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:  # O_EXCL: two processes starting at once must not overwrite each other's key
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip().encode()
 
 
 @lru_cache

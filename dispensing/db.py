@@ -8,12 +8,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
-    """An engine; for SQLite with real transactions (BEGIN IMMEDIATE) and foreign keys on."""
+    """An engine; for SQLite with real transactions (BEGIN IMMEDIATE) and foreign keys on.
+
+    hide_parameters: an error's text (and echo) never shows a statement's values, which hold CPR
+    numbers, names and password hashes; pool_pre_ping: a connection the server dropped is replaced
+    before a request gets it, so one lost connection fails one request, not the next ones too.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(
+            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30, "check_same_thread": False}
+        )
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

@@ -66,3 +66,10 @@ class Conflict(DispensingError):
 class InvalidInput(DispensingError):
     status_code = 422
     code = "input.invalid"
+
+
+class TooManyAttempts(DispensingError):
+    """Throttled: too many failed password attempts (params: retry_after, in seconds)."""
+
+    status_code = 429
+    code = "auth.throttled"

@@ -52,7 +52,8 @@ def read_access_token(secret: bytes, token: str, now: datetime) -> int | None:
         )
         if int(payload["exp"]) <= now.timestamp():
             return None
-        return int(payload["sub"])
+        user_id = int(payload["sub"])
+        return user_id if 0 < user_id < 2**63 else None  # a forged huge id must not reach the database
     except (jwt.PyJWTError, ValueError, TypeError):
         return None
 

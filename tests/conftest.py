@@ -27,13 +27,14 @@ from dispensing.db import make_engine
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.migrate import upgrade_to_head
 from dispensing.models import User
-from dispensing.services import prescriptions, sites
+from dispensing.services import audit_seal, prescriptions, sites
 from dispensing.services.context import Ctx
 from dispensing.services.patients import register_patient
 from dispensing.services.users import create_user
 
 TZ = ZoneInfo("Europe/Copenhagen")
 SECRET = b"test-secret-" + b"x" * 40
+AUDIT_KEY = "test-audit-key-" + "y" * 40
 PASSWORD = "correct-horse-battery"
 LABEL_KEY = Ed25519PrivateKey.generate()
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -49,6 +50,14 @@ def _fast_password_hashing():
     """Argon2id still, with a small cost so hundreds of test users are quick."""
     security._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     security._DUMMY_HASH = security._hasher.hash("dummy")
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _audit_seal():
+    """Every test chains with one audit key and, unless it asks for one, no checkpoint file (its
+    transaction is rolled back: a checkpoint would name entries that no longer exist)."""
+    audit_seal.configure(AUDIT_KEY.encode(), None)
     yield
 
 
@@ -122,7 +131,13 @@ def clock() -> Clock:
 
 @pytest.fixture
 def settings(tmp_path) -> Settings:
-    return Settings(database_url="sqlite://", secret_key=SECRET.decode(), data_dir=tmp_path)
+    return Settings(
+        database_url="sqlite://",
+        secret_key=SECRET.decode(),
+        audit_key=AUDIT_KEY,
+        audit_checkpoint=False,
+        data_dir=tmp_path,
+    )
 
 
 class Factory:

@@ -31,7 +31,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.patients import register_patient
 from dispensing.services.users import create_user
 from tests.api.test_labels import needs_tools, read_qr_codes
-from tests.conftest import PASSWORD, SECRET, TZ, Factory
+from tests.conftest import AUDIT_KEY, PASSWORD, SECRET, TZ, Factory
 
 NURSES = 20
 PATIENTS = 20
@@ -51,6 +51,8 @@ def _start(url: str, data_dir, secret: bytes, *extra: str) -> tuple[subprocess.P
         DISPENSING_DATABASE_URL=url,
         DISPENSING_SECRET_KEY=secret.decode(),
         DISPENSING_DATA_DIR=str(data_dir),
+        # the audit key the test process chains its own set-up entries with (tests/conftest.py)
+        DISPENSING_AUDIT_KEY=AUDIT_KEY,
     )
     proc = subprocess.Popen(
         [sys.executable, "-m", "dispensing.cli", "serve", "--port", str(port), *extra],

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from api.deps import CtxDep
 from api.schemas import ConsultationCreate, ConsultationDue, ConsultationRead, GuaranteeRead, PatientBrief, SibRowRead
+from api.schemas.common import MAX_DAY, MIN_DAY
 from dispensing.errors import InvalidInput
 from dispensing.models import Patient
 from dispensing.rules.cpr import mask_cpr
@@ -59,4 +60,6 @@ def sib(ctx: CtxDep, month: str = Query(..., description="YYYY-MM")):
     if not re.fullmatch(r"\d{4}-\d{2}", month):
         raise InvalidInput("followup.month_format")
     year, mm = map(int, month.split("-"))
+    if not (MIN_DAY.year <= year <= MAX_DAY.year and 1 <= mm <= 12):
+        raise InvalidInput("report.month_out_of_range", month=month, first=MIN_DAY.year, last=MAX_DAY.year)
     return [SibRowRead(**vars(r)) for r in followup.sib_report(ctx, year, mm)]

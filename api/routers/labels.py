@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CtxDep
-from api.schemas import DispenseRead, LabelCheck, PatientBrief, PrepareRequest, RecordedBy
+from api.schemas import Day, DispenseRead, LabelCheck, PatientBrief, PrepareRequest, RecordedBy
 from api.schemas.stock import ReturnRequest, VoidRequest
 from dispensing.labels import public_key_pem
 from dispensing.models import Dispense, DispenseStatus, Patient, Site, User
@@ -101,13 +101,13 @@ def return_(dispense_id: int, body: ReturnRequest, ctx: CtxDep):
 
 
 @router.get("/sites/{site_id}/deliveries", response_model=list[DispenseRead])
-def deliveries(site_id: int, ctx: CtxDep, date: date | None = None):
+def deliveries(site_id: int, ctx: CtxDep, date: Day | None = None):
     """What is prepared for the site for a day (site staff: their own site only)."""
     return [dispense_read(ctx, d) for d in labels.site_dispenses(ctx, site_id, date or ctx.today)]
 
 
 @router.get("/sites/{site_id}/labels.pdf", response_class=Response)
-def site_labels(site_id: int, ctx: CtxDep, date: date | None = None, template: Template = None):
+def site_labels(site_id: int, ctx: CtxDep, date: Day | None = None, template: Template = None):
     """Every label prepared for the site and date."""
     day = date or ctx.today
     return pdf(labels.site_labels_pdf(ctx, site_id, day, template or "a4_sheet"), f"labels-{site_id}-{day}.pdf")

@@ -34,7 +34,14 @@ def audit_log(
 
 @router.get("/audit/verify", response_model=AuditVerifyRead)
 def verify(ctx: CtxDep):
-    """Recompute the hash chain: any edited or removed entry makes ok false."""
+    """Recompute the keyed hash chain and compare it with the signed checkpoint outside the database:
+    any edited, removed or added-back entry, a deleted tail or a reset head makes ok false."""
     ctx.require(Role.ADMIN, Role.DOCTOR)
     check = audit.verify_chain(ctx)
-    return AuditVerifyRead(ok=check.ok, entries=check.entries, first_bad_seq=check.first_bad_seq)
+    return AuditVerifyRead(
+        ok=check.ok,
+        entries=check.entries,
+        first_bad_seq=check.first_bad_seq,
+        problem=check.problem,
+        checkpointed_seq=check.checkpointed_seq,
+    )

@@ -64,13 +64,10 @@ def _order_read(o: UrineOrder) -> UrineOrderRead:
 
 @router.get(
     "/patients/{patient_id}/urine-tests",
-    response_model=UrineTestsRead,
-    responses={
-        200: {
-            "model": UrineTestsDoctorRead,
-            "description": "a doctor's response adds plan, planned_days and urine_order",
-        }
-    },
+    # Documented as either: a nurse's answer has no plan, planned_days or urine_order (issue 16: the
+    # document said every answer had them).
+    response_model=UrineTestsDoctorRead | UrineTestsRead,
+    response_description="a doctor's response adds plan, planned_days and urine_order",
 )
 def urine_tests(patient_id: int, ctx: CtxDep):
     """Results and whether a sample is due today (nurse, doctor, admin); only a doctor sees the planned days."""

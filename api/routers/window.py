@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 
 from api.deps import CtxDep
 from api.schemas import (
+    Day,
     DispenseCreated,
     DispenseRequest,
     DispenseWithheld,
@@ -60,7 +61,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
 
 
 @router.get("/sites/{site_id}/roster", response_model=list[RosterItem])
-def roster(site_id: int, ctx: CtxDep, date: date | None = None):
+def roster(site_id: int, ctx: CtxDep, date: Day | None = None):
     """Every dose due at the site on the date (default: today in the clinic's zone)."""
     return [roster_item(e) for e in build_roster(ctx, site_id, date or ctx.today)]
 

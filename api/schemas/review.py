@@ -41,3 +41,7 @@ class AuditVerifyRead(Model):
     ok: bool
     entries: int
     first_bad_seq: int | None = None
+    # why not ok (a code): audit.entry_altered, audit.unkeyed_after_keyed, audit.head_mismatch,
+    # audit.entries_missing, audit.checkpoint_missing, audit.checkpoint_forged
+    problem: str | None = None
+    checkpointed_seq: int | None = None  # the newest entry the signed checkpoint outside the database names

@@ -56,15 +56,22 @@ def login_form(request: Request, next: str | None = None):
 
 def _login_refused(request: Request, next: str, username: str) -> Draw:
     """The login form again, with why (the failed attempt's audit entry is kept: keep_changes)."""
-    return lambda _ctx, error: page(
-        request,
-        "login.html",
-        status=401,
-        next=safe_next(next) or "",
-        notice=None,
-        error=refusal(error),
-        username=username,
-    )
+
+    def draw(_ctx, error):
+        response = page(
+            request,
+            "login.html",
+            status=error.status_code,  # 401 wrong password, 429 throttled
+            next=safe_next(next) or "",
+            notice=None,
+            error=refusal(error),
+            username=username,
+        )
+        if error.status_code == 429:
+            response.headers["Retry-After"] = str(error.params.get("retry_after", 60))
+        return response
+
+    return draw
 
 
 @router.post("/ui/login", include_in_schema=False, dependencies=[Depends(anon_csrf)])
@@ -77,11 +84,17 @@ def login(
 ):
     """Checks the password with the same use case as POST /auth/token (a failure is audited)."""
     user = attempt(ctx, authenticate, username.strip(), password, on_refusal=_login_refused(request, next, username))
-    load(request).login(user.id, ctx.now)
+    ui = load(request)
+    ui.login(user.id, ctx.now)
+    if user.sessions_ended_at is not None and ui.login_at <= user.sessions_ended_at.timestamp():
+        ui.login_at = user.sessions_ended_at.timestamp() + 0.001  # a login in the very instant of a logout
     return redirect(request, safe_next(next) or HOME[user.role])
 
 
 @router.post("/ui/logout", include_in_schema=False)
 def logout(request: Request, ctx: PostCtx):
+    """Ends the login on the server too: this user's browser sessions begun until now stop working,
+    so a copied cookie is worth nothing after the logout."""
+    ctx.actor.sessions_ended_at = ctx.now
     load(request).logout()
     return redirect(request, "/ui/login", i18n.gettext("You are logged out."))

@@ -61,6 +61,12 @@ def web_ctx(request: Request, session: SessionDep) -> Ctx:
     """The logged-in user's context for this request (one transaction, like the API's)."""
     ui = load(request)
     user = session.get(User, ui.user_id) if ui.user_id is not None else None
+    if (
+        user is not None
+        and user.sessions_ended_at is not None
+        and (ui.login_at or 0) <= user.sessions_ended_at.timestamp()
+    ):
+        user = None  # logged out since this session began (on this or another browser)
     if user is None or not user.active:
         if ui.user_id is not None:
             ui.logout()

@@ -14,5 +14,6 @@ from dispensing.models.prescription import *  # noqa: F403
 from dispensing.models.site import *  # noqa: F403
 from dispensing.models.slot import *  # noqa: F403
 from dispensing.models.stock import *  # noqa: F403
+from dispensing.models.throttle import *  # noqa: F403
 from dispensing.models.urine import *  # noqa: F403
 from dispensing.models.user import *  # noqa: F403

@@ -15,7 +15,7 @@ from dispensing.types import UTCDateTime
 
 
 class AuditEntry(Base):
-    """Append-only, hash-chained: hash = sha256(prev_hash + canonical entry)."""
+    """Append-only, hash-chained: hash = HMAC-SHA256(key, prev_hash + canonical entry)."""
 
     __tablename__ = "audit_log"
 
@@ -31,6 +31,9 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # How `hash` was made: "hmac-sha256" (keyed, the key outside the database) or "sha256" (entries
+    # written before keyed hashing; only a prefix of the chain may be such).
+    alg: Mapped[str] = mapped_column(String(16), server_default="sha256")
 
 
 class AuditHead(Base):
@@ -41,3 +44,5 @@ class AuditHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_hash: Mapped[str] = mapped_column(String(64))
     entries: Mapped[int] = mapped_column(Integer)
+    # seq of the first keyed entry (a hint; the signed checkpoint outside the database is what counts)
+    keyed_from: Mapped[int | None] = mapped_column(Integer)

@@ -29,3 +29,6 @@ class User(Base):
     authorisation_id: Mapped[str | None] = mapped_column(String(32))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Logging out of the web UI ends every browser session of the user that began before this moment
+    # (a copied cookie stops working).
+    sessions_ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

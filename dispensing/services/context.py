@@ -1,11 +1,13 @@
 """What every use case needs: the session, who acts, when, and the clinic's zone and secret."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,18 @@ from dispensing.rules.schedule import local_today
 def load_policy(session: Session) -> Policy:
     """DOMAIN.md's defaults with the doctor's stored overrides (changed in services/policy.py)."""
     row = session.execute(select(ClinicPolicy).where(ClinicPolicy.id == 1)).scalar_one_or_none()
-    return Policy(**row.values) if row else Policy()
+    if row is None:
+        return Policy()
+    try:
+        return Policy(**row.values)
+    except ValidationError as exc:
+        # A value stored before the clinical ceilings existed: its default holds until the doctor
+        # sets it again, rather than every request failing.
+        bad = {str(e["loc"][0]) for e in exc.errors() if e["loc"]}
+        logging.getLogger("dispensing.policy").warning(
+            "stored policy values out of bounds, defaults used: %s", ", ".join(sorted(bad))
+        )
+        return Policy(**{k: v for k, v in row.values.items() if k not in bad})
 
 
 @dataclass
@@ -30,6 +43,7 @@ class Ctx:
     tz: ZoneInfo
     secret: bytes
     label_key: Ed25519PrivateKey | None = None  # signs pickup-label QR tokens
+    client: str | None = None  # the client's address (password throttling counts failures per address)
 
     @property
     def today(self) -> date:

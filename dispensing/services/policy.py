@@ -20,7 +20,9 @@ def update_policy(ctx: Ctx, changes: dict[str, Any]) -> Policy:
     try:
         policy = Policy(**merged)
     except ValidationError as exc:
-        raise InvalidInput("policy.invalid", field=exc.errors()[0]["loc"][0], problem=exc.errors()[0]["msg"]) from exc
+        first = exc.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else "policy"
+        raise InvalidInput("policy.invalid_value", field=field, problem=first["msg"]) from exc
     row = ctx.session.get(ClinicPolicy, 1)
     values = policy.model_dump(mode="json")
     if row is None:

@@ -31,8 +31,8 @@ from dispensing.rules.special import consent_problem
 from dispensing.rules.split import Part, SplitProblem, check_parts, format_parts
 from dispensing.rules.steps import Step, StepProblem, check_steps, format_steps, parse_steps
 from dispensing.rules.titration import DoseChange, check_methadone_titration
-from dispensing.security import sign_content, signature_matches, verify_password
-from dispensing.services import audit
+from dispensing.security import sign_content, signature_matches
+from dispensing.services import audit, passwords
 from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.records import get_or_404, not_found
@@ -408,7 +408,7 @@ def sign_order(
     order = get_order(ctx, order_id, lock=True)
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
         raise Forbidden("order.sign_needs_addictive_right", drug=order.drug, order_id=order.id)
-    if not verify_password(doctor.password_hash, password):
+    if not passwords.verify_reentered_password(ctx, doctor, password):
         audit.record(
             ctx,
             "prescription.sign_refused",

@@ -5,9 +5,9 @@ import logging
 from sqlalchemy import select
 
 from dispensing.enums import Role
-from dispensing.errors import Conflict, InvalidInput, NotAuthenticated, NotFound
+from dispensing.errors import Conflict, InvalidInput, NotFound
 from dispensing.models import Site, User
-from dispensing.security import MIN_PASSWORD_LENGTH, hash_password, verify_password
+from dispensing.security import MIN_PASSWORD_LENGTH, hash_password
 from dispensing.services import audit
 from dispensing.services.context import Ctx
 from dispensing.services.records import get_or_404
@@ -64,19 +64,10 @@ def create_user(
 
 
 def authenticate(ctx: Ctx, username: str, password: str) -> User:
-    """The active user with this password; a failure is logged and audited, and says nothing more."""
-    user = ctx.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = verify_password(user.password_hash if user else None, password)
-    if not ok or user is None or not user.active:
-        # An unknown "username" is often a password typed in the wrong field: never log it.
-        shown = user.username if user else "(unknown user)"
-        log.warning("login failed for username=%r", shown)
-        audit.record(
-            ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
-        )
-        raise NotAuthenticated("auth.wrong_credentials", keep_changes=True)
-    audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
-    return user
+    """The active user with this password (throttled; a failure is counted, logged and audited)."""
+    from dispensing.services import passwords
+
+    return passwords.login(ctx, username, password)
 
 
 def list_users(ctx: Ctx) -> list[User]:

@@ -6,7 +6,7 @@ and `recorded_by_id` say when and by whom it was entered; existing rows were ent
 window, so both equal the handout.
 
 Revision ID: c0nt1ngency1
-Revises: c0des0000001
+Revises: h4rden000001
 Create Date: 2026-12-10 09:00:00.000000
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import dispensing.types
 
 revision: str = "c0nt1ngency1"
-down_revision: str | None = "c0des0000001"
+down_revision: str | None = "h4rden000001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -20,7 +20,7 @@ def test_each_error_status_has_its_code(api, factory, client):
     expect(api.dispense(line["slot_id"], breath_alcohol_promille="0.00"), 201)
     again = expect(api.dispense(line["slot_id"], breath_alcohol_promille="0.00"), 409)
     assert again["code"] == "slot.not_due" and again["params"]["state"] == "dispensed"
-    assert expect(api.post("/patients", factory.nurse, json={"cpr": "x"}), 422)["code"] == "input.fields_invalid"
+    assert expect(api.post("/patients", factory.nurse, json={"cpr": "x"}), 422)["code"] == "request.invalid"
 
 
 def test_danish_detail_with_numbers_and_dates_as_a_dane_writes_them(api, factory):
