@@ -25,6 +25,7 @@ from bench.generate import SECRET, TODAY, TZ
 from bench.run import ROOT, Server, log, machine, pct, prepare_database, run_nurses, write_section
 from dispensing.db import make_engine
 from dispensing.enums import Role, SiteKind
+from dispensing.migrate import upgrade_to_head
 from dispensing.models import Site, User
 from dispensing.security import create_access_token
 
@@ -38,6 +39,7 @@ TARGET_THROUGHPUT_RATIO = 1.6  # 2 workers against 1 process, back to back, on t
 def measure(setup: list[int], args) -> dict:
     target = prepare_database("postgresql", args.patients, args)
     engine = make_engine(target.url)
+    upgrade_to_head(engine)  # the template may predate newer migrations
     with engine.connect() as conn:
         clinics = conn.scalars(select(Site.id).where(Site.kind == SiteKind.CLINIC).order_by(Site.id)).all()
         nurse_ids = conn.scalars(select(User.id).where(User.role == Role.NURSE).order_by(User.id)).all()
