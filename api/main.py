@@ -19,6 +19,7 @@ from api.routers import (
     auth,
     calendar,
     conduct,
+    contingency,
     corrections,
     fhir,
     followup,
@@ -111,6 +112,7 @@ def create_app(
         patients,
         prescriptions,
         window,
+        contingency,  # before labels: /dispenses/entered-afterwards is not /dispenses/{id}
         corrections,
         labels,
         conduct,

@@ -968,6 +968,8 @@ class Region:
                     DispenseStatus.DISPENSED,
                     nurse,
                     prepared if external else now,
+                    prepared if external else now,  # recorded_at: at the handout (no paper records generated)
+                    nurse,  # recorded_by_id
                     self.site_staff[site] if external else None,
                     now if external else None,
                 )

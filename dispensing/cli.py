@@ -2,7 +2,8 @@
 
 import sys
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import click
 from pydantic import ValidationError
@@ -156,6 +157,52 @@ def users_create(username, role, site_id, full_name, can_prescribe_addictive, au
     except DispensingError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(f"Created user {username} (id {user_id}, role {role}).")
+
+
+def _sheet_date(value: str, today: date) -> date:
+    """ISO date, or "today" / "tomorrow" in the clinic's zone (a cron job prints tomorrow's sheet)."""
+    named = {"today": today, "tomorrow": today + timedelta(days=1)}
+    if value in named:
+        return named[value]
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD, today or tomorrow.", param_hint="--date") from None
+
+
+@main.command()
+@click.option("--site", "site_id", required=True, type=int, help="The site's id.")
+@click.option("--date", "day", default="tomorrow", show_default=True, help="YYYY-MM-DD, today or tomorrow.")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, writable=True, path_type=Path))
+@click.option(
+    "--as",
+    "username",
+    required=True,
+    help="The nurse, doctor or admin account the read is logged under (e.g. an account for the print job).",
+)
+def contingency(site_id: int, day: str, out: Path, username: str) -> None:
+    """Print a site's contingency sheet (PDF): every dose due on the date, for when the system is down."""
+    from sqlalchemy import select
+
+    from dispensing.models import User
+    from dispensing.services.contingency import contingency_sheet_pdf
+
+    settings, engine = _engine()
+    upgrade_to_head(engine)
+    try:
+        with transaction(make_session_factory(engine)) as session:
+            actor = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+            if actor is None or not actor.active:
+                raise click.ClickException(f"No active user {username!r}: name a nurse, doctor or admin account.")
+            ctx = Ctx(
+                session=session, actor=actor, now=datetime.now(UTC), tz=settings.tz, secret=settings.resolved_secret()
+            )
+            when = _sheet_date(day, ctx.today)
+            content = contingency_sheet_pdf(ctx, site_id, when)
+    except DispensingError as exc:
+        raise click.ClickException(exc.message) from exc
+    out.write_bytes(content)
+    click.echo(f"Contingency sheet of site {site_id} for {when} written to {out}.")
 
 
 def _read_password() -> str:

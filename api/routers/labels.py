@@ -7,10 +7,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse, Response
 
 from api.deps import CtxDep
-from api.schemas import Day, DispenseRead, LabelCheck, PatientBrief, PrepareRequest
+from api.schemas import Day, DispenseRead, LabelCheck, PatientBrief, PrepareRequest, RecordedBy
 from api.schemas.stock import ReturnRequest, VoidRequest
 from dispensing.labels import public_key_pem
-from dispensing.models import Dispense, DispenseStatus, Patient, Site
+from dispensing.models import Dispense, DispenseStatus, Patient, Site, User
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services import custody, labels, stock
 from dispensing.services.context import Ctx
@@ -39,6 +39,10 @@ def dispense_read(ctx: Ctx, d: Dispense) -> DispenseRead:
         status=d.status.value,
         dispensed_by_id=d.dispensed_by_id,
         dispensed_at=d.dispensed_at,
+        given_at=d.given_at,
+        recorded_at=d.recorded_at,
+        recorded_by=RecordedBy.model_validate(ctx.session.get(User, d.recorded_by_id)),
+        recorded_afterwards=d.recorded_afterwards,
         handed_out_at=d.handed_out_at,
         returned_at=d.returned_at,
         return_reason=d.return_reason,

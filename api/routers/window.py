@@ -13,6 +13,7 @@ from api.schemas import (
     DispenseWithheld,
     NoShowRequest,
     PatientBrief,
+    RecordedBy,
     ReleaseRequest,
     RosterItem,
     RosterWindow,
@@ -20,8 +21,10 @@ from api.schemas import (
 )
 from dispensing.catalogue import CATALOGUE
 from dispensing.errors import InvalidInput
+from dispensing.models import User
 from dispensing.rules.breath import parse_promille
 from dispensing.rules.cpr import mask_cpr
+from dispensing.services import afterwards
 from dispensing.services import dispense as svc
 from dispensing.services.roster import RosterEntry, build_roster
 
@@ -53,6 +56,7 @@ def roster_item(e: RosterEntry) -> RosterItem:
         part_time=e.part.at if e.part else None,
         sanctions=[s.step.value for s in e.sanctions],
         flags=list(e.flags),
+        recorded_afterwards=e.recorded_afterwards,
     )
 
 
@@ -69,21 +73,25 @@ def roster(site_id: int, ctx: CtxDep, date: Day | None = None):
     response_model=DispenseCreated,
 )
 def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
-    """Hand out the dose; 200 withheld when the breath reading is over the drug's threshold."""
+    """Hand out the dose; 200 withheld when the breath reading is over the drug's threshold.
+
+    With "given_at": a dose handed out from the paper sheet while the system was down, entered afterwards."""
     reading = None
     if body.breath_alcohol_promille is not None:
         try:
             reading = parse_promille(body.breath_alcohol_promille)
         except ValueError as exc:
             raise InvalidInput.of(exc) from exc
-    result = svc.dispense(
-        ctx,
-        slot_id,
-        breath_promille=reading,
-        supervised=body.supervised,
-        take_home_days=body.take_home_days,
-        outside_window_reason=body.outside_window_reason,
-    )
+    kwargs = {
+        "breath_promille": reading,
+        "supervised": body.supervised,
+        "take_home_days": body.take_home_days,
+        "outside_window_reason": body.outside_window_reason,
+    }
+    if body.given_at is not None:
+        result = afterwards.dispense_entered_afterwards(ctx, slot_id, given_at=body.given_at, **kwargs)
+    else:
+        result = svc.dispense(ctx, slot_id, **kwargs)
     if result.status == "withheld":
         return JSONResponse(DispenseWithheld(reason=result.reason).model_dump(), status_code=200)
     d = result.dispense
@@ -94,13 +102,18 @@ def dispense(slot_id: int, body: DispenseRequest, ctx: CtxDep):
         total_mg=d.total_mg,
         covers=[date.fromisoformat(x) for x in d.covers],
         label_url=f"/dispenses/{d.id}/label.pdf" if d.take_home_days else None,
+        given_at=d.given_at,
+        recorded_at=d.recorded_at,
+        recorded_by=RecordedBy.model_validate(ctx.session.get(User, d.recorded_by_id)),
+        recorded_afterwards=d.recorded_afterwards,
     )
 
 
 @router.post("/slots/{slot_id}/no-show", response_model=SlotRead)
 def no_show(slot_id: int, ctx: CtxDep, body: NoShowRequest | None = None):
-    """The patient did not come; while their window that day is still ahead only with a reason."""
-    s = svc.record_no_show(ctx, slot_id, body.reason if body else None)
+    """The patient did not come; while their window that day is still ahead only with a reason.
+    With "given_at", noted on the paper sheet and entered afterwards."""
+    s = svc.record_no_show(ctx, slot_id, body.reason if body else None, given_at=body.given_at if body else None)
     return SlotRead(
         slot_id=s.id, date=s.slot_date, patient_id=s.patient_id, drug=s.drug, status=s.status.value, reason=s.reason
     )

@@ -1,6 +1,6 @@
 """Corrections at the window (DOMAIN rules 13-15): re-open, undo a no-show, void before a witness."""
 
-from datetime import date
+from datetime import date, datetime
 
 from api.schemas.common import Model, Strict
 
@@ -11,6 +11,7 @@ class CorrectionRequest(Strict):
 
 class NoShowRequest(Strict):
     reason: str | None = None  # required while the patient's window that day is still ahead
+    given_at: datetime | None = None  # a no-show noted on the paper sheet, entered afterwards
 
 
 class SignOverrideRead(Model):

@@ -35,6 +35,7 @@ class RosterItem(Model):
     part_time: HHMM | None = None  # the part's time of day
     sanctions: list[str] = []  # steps in force, e.g. ["daily_pickup"]
     flags: list[str] = []  # under_18, pregnant, children_at_home
+    recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
 
 
 class DispenseRequest(Strict):
@@ -42,6 +43,14 @@ class DispenseRequest(Strict):
     supervised: bool
     take_home_days: int | None = None
     outside_window_reason: str | None = None  # required outside every window for the drug (rule 14)
+    # A paper record entered afterwards: the time on the contingency sheet, with its UTC offset.
+    given_at: datetime | None = None
+
+
+class RecordedBy(Model):
+    id: int
+    username: str
+    full_name: str
 
 
 class DispenseCreated(Model):
@@ -52,6 +61,10 @@ class DispenseCreated(Model):
     total_mg: DecimalStr
     covers: list[date]
     label_url: str | None
+    given_at: datetime
+    recorded_at: datetime
+    recorded_by: RecordedBy
+    recorded_afterwards: bool
 
 
 class DispenseWithheld(Model):
@@ -97,6 +110,10 @@ class DispenseRead(Model):
     status: str
     dispensed_by_id: int
     dispensed_at: datetime
+    given_at: datetime  # when the dose was handed out (= dispensed_at)
+    recorded_at: datetime  # when the record was entered
+    recorded_by: RecordedBy
+    recorded_afterwards: bool
     handed_out_at: datetime | None
     returned_at: datetime | None
     return_reason: str | None

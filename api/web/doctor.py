@@ -16,7 +16,7 @@ from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus
 from dispensing.rules.cpr import mask_cpr
 from dispensing.rules.split import Part
 from dispensing.rules.steps import Step, parse_steps
-from dispensing.services import alerts, calendar, conduct, followup, prescriptions, sanctions, windows
+from dispensing.services import afterwards, alerts, calendar, conduct, followup, prescriptions, sanctions, windows
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
 from dispensing.services.patients import read_patient, search_patients
@@ -53,6 +53,7 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
     breaches = conduct.undecided_breaches(ctx)
     review = sanctions.due_for_review(ctx)
     consultations = followup.consultations_due(ctx)
+    on_paper = afterwards.entered_afterwards(ctx, ctx.today)
     late = windows.outside_window_dispenses(ctx, ctx.today - timedelta(days=OUTSIDE_WINDOW_DAYS - 1), ctx.today)
     unresolved = calendar.unresolved_ahead(ctx)  # rule 17: closed days' doses the doctor must decide
     people = _patients(
@@ -61,6 +62,7 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         + [a.patient_id for a in flags]
         + [b.patient_id for b in breaches]
         + [s.patient_id for s in review]
+        + [d.patient_id for d in on_paper]
         + [d.patient_id for d in late],
     )
     # A withheld dose of today may be re-opened from its flag (the patient came back sober).
@@ -78,6 +80,9 @@ def _desk(request: Request, ctx: Ctx, *, error: DispensingError | None = None, s
         breaches=breaches,
         review=review,
         consultations=consultations,
+        on_paper=on_paper,
+        recorders={u.id: u.full_name for u in (ctx.session.get(User, d.recorded_by_id) for d in on_paper)},
+        tz=ctx.tz,
         people=people,
         late=late,
         late_days=OUTSIDE_WINDOW_DAYS,

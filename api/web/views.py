@@ -68,6 +68,7 @@ class RosterRow:
     sanctions: list[str]
     take_home: int
     cpr: str  # digits, for the search only; never rendered
+    recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
     outside_window: bool = False
     part: str | None = None  # a split dose: "kl. 08:00, superviseret" / "kl. 20:00, hjemmedosis"
 
@@ -113,6 +114,7 @@ def roster_rows(entries: list[RosterEntry]) -> list[RosterRow]:
                 sanctions=[i18n.SANCTION_STEP[s.step.value] for s in e.sanctions],
                 take_home=e.take_home_days,
                 cpr=patient.cpr,
+                recorded_afterwards=e.recorded_afterwards,
                 outside_window=e.outside_window,
                 part=part_text(e.part) if e.part else None,
             )

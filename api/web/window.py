@@ -17,6 +17,7 @@ from dispensing.rules.breath import parse_promille
 from dispensing.services import calendar, conduct, custody, labels, stock, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
+from dispensing.services.contingency import contingency_sheet_pdf
 from dispensing.services.roster import build_roster
 from dispensing.services.sites import list_sites
 
@@ -209,6 +210,7 @@ def _dispense_page(request: Request, ctx: Ctx, dispense_id: int, *, error=None, 
         has_labels=has_labels,
         covers=[date.fromisoformat(x) for x in d.covers],
         at=i18n.clock_time(d.dispensed_at, ctx.tz),
+        recorded_at=d.recorded_at.astimezone(ctx.tz),
         can_void=ctx.actor.role in (Role.NURSE, Role.DOCTOR) and d.status.value in ("prepared", "dispensed"),
         error=refusal(error),
         status=status,
@@ -267,6 +269,21 @@ def site_labels_pdf(request: Request, ctx: WebCtx, site_id: int, date: str | Non
             content,
             media_type="application/pdf",
             headers={"Content-Disposition": f'inline; filename="etiketter-{site_id}-{day}.pdf"'},
+        ),
+    )
+
+
+@router.get("/sites/{site_id}/contingency.pdf")
+def contingency_pdf(request: Request, ctx: WebCtx, site_id: int, date: str | None = None):
+    """The same sheet as GET /sites/{id}/contingency.pdf, with the browser session."""
+    day = parse_date(date, ctx.today)
+    content = contingency_sheet_pdf(ctx, site_id, day)
+    return save(
+        request,
+        Response(
+            content,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="noedliste-{site_id}-{day}.pdf"'},
         ),
     )
 

@@ -30,6 +30,7 @@ class LabelData:
     dispensed_by: str
     dispensed_on: date
     token: str  # the signed QR token (see tokens.py)
+    recorded_afterwards: bool = False  # handed out from the paper sheet, entered later
 
     def __post_init__(self) -> None:
         # A label that cannot be printed correctly must fail here, not on paper.

@@ -106,7 +106,9 @@ def label_values(label: LabelData, fmt: Formats) -> dict[str, str]:
         "days": (fmt.days_one if len(days) == 1 else fmt.days_many).format(n=len(days)),
         "site_name": label.site_name,
         "prescriber": label.prescriber,
-        "dispensed_by": label.dispensed_by,
+        "dispensed_by": (
+            fmt.recorded_afterwards.format(name=label.dispensed_by) if label.recorded_afterwards else label.dispensed_by
+        ),
         "dispense_number": label.dispense_number,
         "dispensed_on": label.dispensed_on.strftime(fmt.date),
         "copy_no": str(label.copy_no),

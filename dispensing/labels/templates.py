@@ -134,6 +134,8 @@ class Formats:
     dates_separator: str
     days_one: str
     days_many: str
+    # Who handed out a dose entered afterwards from the paper contingency sheet.
+    recorded_afterwards: str = "{name} (registreret efterfølgende)"
 
 
 # Placeholders each format string may use.
@@ -147,6 +149,7 @@ _FORMAT_PLACEHOLDERS = {
     "period_dates": {"dates"},
     "days_one": {"n"},
     "days_many": {"n"},
+    "recorded_afterwards": {"name"},
 }
 
 

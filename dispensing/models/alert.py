@@ -20,6 +20,7 @@ from dispensing.types import UTCDateTime
 class AlertKind(StrEnum):
     WITHHELD_DOSE = "withheld_dose"
     MISSED_DOSE_BLOCK = "missed_dose_block"
+    PAPER_RECORD_REFUSED = "paper_record_refused"  # given from the contingency sheet, refused by a rule
     POSITIVE_URINE = "positive_urine"  # side abuse in a urine sample (services/urine.py)
     STOCK_NEGATIVE = "stock_negative"  # site alert (no patient): rule 16
     STOCK_COUNT_DIFFERENCE = "stock_count_difference"

@@ -103,6 +103,7 @@ class Dispense(Base):
     __tablename__ = "dispenses"
     __table_args__ = (
         Index("ix_dispenses_site_first_day", "site_id", "first_day"),
+        Index("ix_dispenses_recorded_at", "recorded_at"),  # the doctor's list of the day's paper records
         # At most one dispense IN EFFECT per slot, guaranteed by the database itself even under concurrent
         # requests; a voided or returned one is history, and the slot may be dispensed or prepared again.
         Index(
@@ -131,7 +132,12 @@ class Dispense(Base):
     status: Mapped[DispenseStatus] = mapped_column(str_enum(DispenseStatus, 20))
     void_reason: Mapped[str | None] = mapped_column(Text)
     dispensed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # When the dose was handed out (prepared, for a site). At the window that is the moment of the
+    # record; a paper record entered afterwards (the system was down) carries the time on the sheet.
     dispensed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # When and by whom the record was entered into the system.
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     # Chain of custody at an external site (pharmacy, police, home nursing)
     handed_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     handed_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -149,6 +155,16 @@ class Dispense(Base):
     def in_effect(self) -> bool:
         """Prepared or handed out: not voided, not returned."""
         return self.status in IN_EFFECT
+
+    @property
+    def given_at(self) -> datetime:
+        """When the dose was handed out (the API's name for dispensed_at)."""
+        return self.dispensed_at
+
+    @property
+    def recorded_afterwards(self) -> bool:
+        """Entered later from the paper contingency sheet ("registreret efterfølgende")."""
+        return self.recorded_at > self.dispensed_at
 
     @property
     def number(self) -> str:

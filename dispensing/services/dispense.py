@@ -1,7 +1,7 @@
 """Handing out a dose at the window: exactly once per slot, never to an intoxicated patient."""
 
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -21,6 +21,7 @@ from dispensing.models import (
     Slot,
     SlotStatus,
 )
+from dispensing.rules.afterwards import paper_record_refusal
 from dispensing.rules.arrangement import Arrangement
 from dispensing.rules.breath import BreathOutcome, breath_threshold, check_breath
 from dispensing.services import audit, calendar, stock
@@ -30,7 +31,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.patients import load_patient
 from dispensing.services.prescriptions import get_order, governing_orders
 from dispensing.services.records import get_or_404
-from dispensing.services.roster import allowed_take_home, unusable_order_reason
+from dispensing.services.roster import NOT_COLLECTED, allowed_take_home, unusable_order_reason
 from dispensing.services.sanctions import arrangement_today
 from dispensing.services.sites import get_site
 from dispensing.services.sql import insert_ignoring_conflicts
@@ -106,8 +107,11 @@ def record_dispense(
     status: DispenseStatus,
     supervised: bool,
     breath: BreathTest | None = None,
+    given_at: datetime | None = None,
 ) -> Dispense:
-    """Write the dispense, mark its slot and cover the take-home days: all or nothing."""
+    """Write the dispense, mark its slot and cover the take-home days: all or nothing.
+
+    `given_at`: a paper record entered afterwards, handed out at that time (default: now)."""
     covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
@@ -126,7 +130,9 @@ def record_dispense(
         breath_test_id=breath.id if breath else None,
         status=status,
         dispensed_by_id=ctx.actor.id,
-        dispensed_at=ctx.now,
+        dispensed_at=given_at or ctx.now,
+        recorded_at=ctx.now,
+        recorded_by_id=ctx.actor.id,
     )
     ctx.session.add(item)
     try:
@@ -153,6 +159,7 @@ def record_dispense(
             "site_id": slot.site_id,
             "prescription_id": order.id,
             "breath_promille": breath.promille if breath else None,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
         },
     )
     return item
@@ -166,21 +173,28 @@ def dispense(
     supervised: bool,
     take_home_days: int | None,
     outside_window_reason: str | None = None,
+    given_at: datetime | None = None,
 ) -> DispenseResult:
     """Hand out the slot's dose (and take-home days), or withhold it on a breath reading over the threshold.
-    Outside every window for the drug at the site only with the nurse's reason (rule 14)."""
+    Outside every window for the drug at the site only with the nurse's reason (rule 14).
+
+    With `given_at`, a paper record entered afterwards (see open_for_paper_record): every rule
+    still applies, judged for the slot's own day and the window at the time on the sheet."""
     nurse = ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    require_due(slot)
-    if slot.slot_date != ctx.today:
-        raise Conflict("slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today)
+    if given_at is not None:
+        open_for_paper_record(ctx, slot, given_at)
+    else:
+        require_due(slot)
+        if slot.slot_date != ctx.today:
+            raise Conflict("slot.other_day", slot_id=slot.id, slot_date=slot.slot_date, today=ctx.today)
     site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
     calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
-    late_reason = require_window_or_reason(ctx, slot, site, outside_window_reason)
+    late_reason = require_window_or_reason(at_sheet_time(ctx, given_at), slot, site, outside_window_reason)
     if needs_supervision(order, slot, plan) and not supervised:
         if order.supervised or order.parts:
             raise InvalidInput("dispense.supervised_by_order")
@@ -198,15 +212,22 @@ def dispense(
             threshold=breath_threshold(order.drug, ctx.policy),
             outcome=decision.outcome.value,
             taken_by_id=nurse.id,
-            taken_at=ctx.now,
+            taken_at=given_at or ctx.now,
         )
         ctx.session.add(breath)
         ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
-        return _withhold(ctx, slot, order, breath, decision.reason)
+        return _withhold(ctx, slot, order, breath, decision.reason, given_at=given_at)
     take_home = take_home_for(ctx, order, slot, take_home_days, plan)
     item = record_dispense(
-        ctx, slot, order, take_home, status=DispenseStatus.DISPENSED, supervised=supervised, breath=breath
+        ctx,
+        slot,
+        order,
+        take_home,
+        status=DispenseStatus.DISPENSED,
+        supervised=supervised,
+        breath=breath,
+        given_at=given_at,
     )
     stock.dispensed(ctx, item, order.product)  # out of the clinic's ledger (controlled drugs only)
     if late_reason is not None:
@@ -220,6 +241,34 @@ def dispense(
             detail={"drug": order.drug.value, "site_id": slot.site_id, "reason": late_reason},
         )
     return DispenseResult("dispensed", item)
+
+
+# --- paper records entered afterwards (the system was down) -------------------------------------
+
+
+def at_sheet_time(ctx: Ctx, given_at: datetime | None) -> Ctx:
+    """The context as at the time on the paper sheet, for judging the windows (a record entered
+    afterwards is not outside the window for being entered later); `ctx` itself at the window."""
+    return ctx if given_at is None else replace(ctx, now=given_at.astimezone(UTC))
+
+
+def open_for_paper_record(ctx: Ctx, slot: Slot, given_at: datetime) -> None:
+    """Refuse a paper record whose time is wrong (422) or whose slot was handled (409); else leave the slot due.
+
+    A slot of yesterday that the roster marked missed because the day passed without a record was
+    never really missed: it takes its paper record, and counts as given from then on."""
+    refusal = paper_record_refusal(given_at, slot.slot_date, ctx.now, ctx.tz)
+    if refusal is not None:
+        raise InvalidInput(refusal.code, **refusal.params)
+    if (
+        slot.status == SlotStatus.MISSED
+        and slot.reason == NOT_COLLECTED
+        and slot.slot_date < ctx.today
+        # a dose returned by a pickup site is "not collected" too, but it was handled: it has a dispense
+        and ctx.session.execute(select(Dispense.id).where(Dispense.slot_id == slot.id)).first() is None
+    ):
+        slot.status, slot.reason, slot.updated_at = SlotStatus.DUE, None, ctx.now
+    require_due(slot)
 
 
 def needs_supervision(order: Prescription, slot: Slot, plan: Arrangement) -> bool:
@@ -279,11 +328,17 @@ def _slots_for(ctx: Ctx, order: Prescription, dates: list[date], part: int = 0) 
     )
 
 
-def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: Message) -> DispenseResult:
-    """No dose to an intoxicated patient: record it and put it on the doctor's list."""
+def _withhold(
+    ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, reason: Message, *, given_at: datetime | None = None
+) -> DispenseResult:
+    """No dose to an intoxicated patient: record it and put it on the doctor's list (a paper record
+    entered afterwards says so: the sheet allowed what the rule would not have)."""
     slot.status, slot.reason, slot.updated_at = SlotStatus.WITHHELD, reason, ctx.now
-    withheld = Message(
-        "alert.withheld", drug=order.drug, day=slot.slot_date, promille=Promille(breath.promille), reason=reason
+    values = {"drug": order.drug, "day": slot.slot_date, "promille": Promille(breath.promille), "reason": reason}
+    withheld = (
+        Message("alert.withheld_on_paper", **values, given_at=f"{given_at.astimezone(ctx.tz):%H:%M}")
+        if given_at
+        else Message("alert.withheld", **values)
     )
     raise_alert(
         ctx,
@@ -299,21 +354,32 @@ def _withhold(ctx: Ctx, slot: Slot, order: Prescription, breath: BreathTest, rea
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"drug": order.drug.value, "breath_promille": breath.promille, "threshold": breath.threshold},
+        detail={
+            "drug": order.drug.value,
+            "breath_promille": breath.promille,
+            "threshold": breath.threshold,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
+        },
     )
     return DispenseResult("withheld", reason=reason)
 
 
-def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None) -> Slot:
+def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None, *, given_at: datetime | None = None) -> Slot:
     """The patient did not come: the slot is missed (today or earlier only). Before the end of the
-    patient's last window that day only with a reason (e.g. the patient called off), rule 13."""
+    patient's last window that day only with a reason (e.g. the patient called off), rule 13.
+
+    With `given_at`, a no-show noted on the paper sheet at that time, entered afterwards (the window
+    judged at that time)."""
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
-    require_due(slot)
+    if given_at is not None:
+        open_for_paper_record(ctx, slot, given_at)
+    else:
+        require_due(slot)
     if slot.slot_date > ctx.today:
         raise Conflict("slot.no_show_future", slot_id=slot.id, slot_date=slot.slot_date)
     why = reason.strip() if reason and reason.strip() else None
-    if why is None and no_show_needs_reason(ctx, get_site(ctx, slot.site_id), slot):
+    if why is None and no_show_needs_reason(at_sheet_time(ctx, given_at), get_site(ctx, slot.site_id), slot):
         raise Conflict("slot.no_show_window_ahead")
     slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, why or "no-show", ctx.now
     audit.record(
@@ -322,7 +388,12 @@ def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None) -> Slot:
         "slot",
         slot.id,
         patient_id=slot.patient_id,
-        detail={"date": slot.slot_date, "drug": slot.drug.value, "reason": why},
+        detail={
+            "date": slot.slot_date,
+            "drug": slot.drug.value,
+            "reason": why,
+            **({"given_at": given_at, "recorded_afterwards": True} if given_at else {}),
+        },
     )
     return slot
 

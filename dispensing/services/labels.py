@@ -80,6 +80,7 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
                 dispensed_by=nurse.full_name,
                 dispensed_on=d.dispensed_at.astimezone(ctx.tz).date(),
                 token=sign_label(claims, ctx.label_key),
+                recorded_afterwards=d.recorded_afterwards,
             )
         )
     return labels

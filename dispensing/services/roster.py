@@ -9,7 +9,17 @@ from sqlalchemy.orm import Session
 
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.messages import Message
-from dispensing.models import Alert, AlertKind, BreachKind, DispensingWindow, Patient, Prescription, Slot, SlotStatus
+from dispensing.models import (
+    Alert,
+    AlertKind,
+    BreachKind,
+    Dispense,
+    DispensingWindow,
+    Patient,
+    Prescription,
+    Slot,
+    SlotStatus,
+)
 from dispensing.rules.arrangement import Arrangement, SanctionTerms
 from dispensing.rules.breath import breath_required
 from dispensing.rules.calendar import allows_take_home
@@ -29,6 +39,8 @@ from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
 from dispensing.services.urine import urine_due_today
 from dispensing.services.windows import local_now
+
+NOT_COLLECTED = "not collected"  # a due slot whose day passed without a record (a paper record may follow)
 
 SHOWN = (
     SlotStatus.DUE,
@@ -53,6 +65,7 @@ class RosterEntry:
     take_home_dates: list[date]  # the following due days this visit may cover
     plan: Arrangement | None  # the arrangement in force (None: no order governs the slot here now)
     flags: tuple[str, ...] = ()  # under_18, pregnant, children_at_home
+    recorded_afterwards: bool = False  # dispensed from the paper sheet, entered later
     outside_window: bool = False  # due today, and no window for its drug is open at this minute (rule 14)
 
     @property
@@ -208,7 +221,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             if slot.prescription_id != order.id or slot.site_id != site_id:
                 slot.prescription_id, slot.site_id, slot.updated_at = order.id, site_id, ctx.now
             if past:
-                slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, "not collected", ctx.now
+                slot.status, slot.reason, slot.updated_at = SlotStatus.MISSED, NOT_COLLECTED, ctx.now
         if slot.status in SHOWN:
             keep.append(slot)
     _move_or_cancel(ctx, gone, day)
@@ -236,6 +249,9 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     # The day's windows per drug, worked out once rather than for each of the ~400 entries.
     todays_windows = [w for w in site.windows if w.weekday == day.weekday()]
     windows_for = {drug: [w for w in todays_windows if w.serves(drug)] for drug in {s.drug for s in keep}}
+    on_paper = (
+        _entered_afterwards(session, site_id, day) if any(s.status == SlotStatus.DISPENSED for s in keep) else set()
+    )
     entries = [
         _entry(
             ctx,
@@ -247,6 +263,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             states.get((slot.patient_id, slot.drug)),
             slot.patient_id in urine_due,
             closures,
+            recorded_afterwards=slot.id in on_paper,
         )
         for slot in keep  # a handled slot shows the order it was handled under
     ]
@@ -280,6 +297,17 @@ def _day_slots(session: Session, site_id: int, day: date, patient_ids: set[int])
     return [slot for q in queries for slot in session.execute(q.execution_options(populate_existing=True)).scalars()]
 
 
+def _entered_afterwards(session: Session, site_id: int, day: date) -> set[int]:
+    """The slots of the site and day whose dispense is a paper record entered afterwards."""
+    return set(
+        session.execute(
+            select(Dispense.slot_id).where(
+                Dispense.site_id == site_id, Dispense.first_day == day, Dispense.recorded_at > Dispense.dispensed_at
+            )
+        ).scalars()
+    )
+
+
 def _entry(
     ctx: Ctx,
     slot: Slot,
@@ -290,6 +318,8 @@ def _entry(
     state: MissedState | None,
     urine_due: bool,
     closures: "calendar.SpanClosures | None" = None,
+    *,
+    recorded_afterwards: bool = False,
 ) -> RosterEntry:
     """What the window shows for one slot; `plan` is None when no order governs it here any more."""
     day = slot.slot_date
@@ -316,6 +346,7 @@ def _entry(
                 children_at_home=patient.children_at_home,
             )
         ),
+        recorded_afterwards=recorded_afterwards,
     )
 
 
@@ -331,7 +362,18 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
     urine_due = day == ctx.today and patient.id in urine_due_today(ctx, {patient.id}, day)
     windows = [w for w in site.windows if w.weekday == day.weekday() and w.serves(slot.drug)]
-    return _entry(ctx, slot, order, patient, part_windows(order, slot.part, windows), plan, state, urine_due)
+    on_paper = slot.status == SlotStatus.DISPENSED and slot.id in _entered_afterwards(ctx.session, slot.site_id, day)
+    return _entry(
+        ctx,
+        slot,
+        order,
+        patient,
+        part_windows(order, slot.part, windows),
+        plan,
+        state,
+        urine_due,
+        recorded_afterwards=on_paper,
+    )
 
 
 def part_windows(order: Prescription, part: int, windows: list[DispensingWindow]) -> list[DispensingWindow]:

@@ -206,3 +206,15 @@ def test_every_qr_on_a_full_a4_sheet_scans(tmp_path):
     scanned = scan_qr_codes(render_labels(labels, "a4_sheet"), tmp_path, expect=len(labels))
     assert sorted(scanned) == sorted(label.token for label in labels)
     assert {verify_label(s, PUBLIC) for s in scanned} == {claims_of(label) for label in labels}
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_a_dose_entered_afterwards_says_so_on_its_label(name):
+    template = load_template(name)
+    label = make_label(dispensed_by="Anne Østergaard", recorded_afterwards=True)
+    assert label_values(label, template.formats)["dispensed_by"] == "Anne Østergaard (registreret efterfølgende)"
+    assert label_values(make_label(dispensed_by="Anne Østergaard"), template.formats)["dispensed_by"] == (
+        "Anne Østergaard"
+    )
+    text = " ".join(pdf_text(render_labels([label], name)).split())
+    assert "registreret efterfølgende" in text
