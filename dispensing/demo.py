@@ -1,5 +1,5 @@
-"""A demo clinic: sites with windows, staff, patients on each drug, signed orders (a taper
-among them), controlled stock received, a staff day closed, and a dose withheld today for the desk.
+"""A demo clinic: sites with windows, staff, patients on each drug, signed orders (a split dose
+and a taper among them), controlled stock received, a staff day closed, and a dose withheld today for the desk.
 
 Loaded through the same use cases as real work (so it is audited and obeys every rule).
 """
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from dispensing.config import Settings
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.models import User
+from dispensing.rules.split import Part
 from dispensing.rules.steps import Step
 from dispensing.services import calendar, prescriptions, sites, stock
 from dispensing.services.context import Ctx
@@ -216,6 +217,15 @@ def load_demo(session: Session, settings: Settings, now: datetime | None = None)
         )
     # A staff day besides the public holidays (rule 17): the closure plan says how each dose is covered.
     calendar.set_closures(as_admin, clinic.id, [(today + timedelta(days=10), "Personaledag")])
+    # Late pregnancy: the day's dose split, the morning part watched, the evening part taken home (rule 18).
+    split = register_patient(nurse, cpr="2109931226", name="Maja Todel", pregnant=True, weight_kg=Decimal("68"))
+    parts = (Part(time(8, 0), Decimal("30"), True), Part(time(20, 0), Decimal("20"), False))
+    order = prescriptions.create_order(
+        doctor,
+        split.id,
+        T(Drug.METHADONE, Decimal("50"), clinic.id, today, "Gravid: delt dosis", parts=parts, override_reason=TRANSFER),
+    )
+    prescriptions.sign_order(doctor, order.id, USERS[1][1])
     # One more patient, sent away today with a breath reading over the limit.
     sent_away = register_patient(nurse, cpr="1111821238", name="Kim Alkometer", weight_kg=Decimal("80"))
     order = prescriptions.create_order(
