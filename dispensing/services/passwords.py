@@ -68,7 +68,7 @@ def note_failure(ctx: Ctx, username: str, purpose: str) -> None:
     session.execute(insert(AuthFailure).values(at=ctx.now, user_key=user_key, address_key=address_key, purpose=purpose))
 
 
-def _clear(ctx: Ctx, username: str) -> None:
+def clear_failures(ctx: Ctx, username: str) -> None:
     """The right password: this user name's count starts again (the address's does not)."""
     ctx.session.execute(delete(AuthFailure).where(AuthFailure.user_key == _keys(ctx, username)[0]))
 
@@ -87,7 +87,7 @@ def login(ctx: Ctx, username: str, password: str) -> User:
             ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
         )
         raise NotAuthenticated("auth.wrong_credentials", keep_changes=True)
-    _clear(ctx, username)
+    clear_failures(ctx, username)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
     return user
 
@@ -123,5 +123,5 @@ def verify_witness(ctx: Ctx, username: str, password: str, *, action: str) -> Us
         raise InvalidInput("auth.witness_wrong_password", keep_changes=True)
     if ctx.actor is not None and witness.id == ctx.actor.id:
         raise InvalidInput("auth.witness_is_actor")
-    _clear(ctx, username)
+    clear_failures(ctx, username)
     return witness

@@ -37,7 +37,7 @@ from dispensing.models import (
 )
 from dispensing.rules.stock import beyond_tolerance, count_tolerance, units_for_dose
 from dispensing.security import verify_password
-from dispensing.services import audit
+from dispensing.services import audit, passwords
 from dispensing.services.alerts import raise_alert
 from dispensing.services.context import Ctx
 from dispensing.services.sql import insert_ignoring_conflicts
@@ -110,15 +110,19 @@ def verify_witness(ctx: Ctx, witness: Witness | None) -> User:
     """The witness, after their re-entered password; a wrong one is audited like a failed login."""
     if witness is None or not (witness.username or "").strip():
         raise InvalidInput("stock.witness_required")
-    user = ctx.session.execute(select(User).where(User.username == witness.username.strip())).scalar_one_or_none()
+    name = witness.username.strip()
+    passwords.check_throttle(ctx, name)  # a witness's password is guessed no faster than a login
+    user = ctx.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
     if user is not None and ctx.actor is not None and user.id == ctx.actor.id:
         raise InvalidInput("stock.witness_same_user")
     ok = verify_password(user.password_hash if user else None, witness.password or "")
     if not ok or user is None or not user.active or user.role not in STAFF:
+        passwords.note_failure(ctx, name, passwords.REENTRY)
         shown = user.username if user else "(unknown user)"
         log.warning("stock witness refused for username=%r", shown)
         audit.record(ctx, "stock.witness_failed", "user", user.id if user else None, detail={"username": shown})
         raise InvalidInput("stock.witness_refused", keep_changes=True)
+    passwords.clear_failures(ctx, name)
     return user
 
 

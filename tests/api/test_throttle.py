@@ -7,7 +7,7 @@ import pytest
 from api.main import create_app
 from dispensing.errors import InvalidInput, TooManyAttempts
 from dispensing.rules.throttle import ADDRESS_LIMIT, USER_LIMIT, WINDOW
-from dispensing.services import passwords
+from dispensing.services import passwords, stock
 from tests.api._helpers import Api, expect
 from tests.conftest import LABEL_KEY, PASSWORD
 from tests.web._ui import Ui
@@ -100,3 +100,14 @@ def test_a_witness_confirms_with_their_own_password(factory):
             passwords.verify_witness(ctx, witness.username, "wrong", action="stock.receive")
     with pytest.raises(TooManyAttempts):
         passwords.verify_witness(ctx, witness.username, PASSWORD, action="stock.receive")
+
+
+def test_the_stock_and_void_witness_check_is_throttled_too(factory):
+    ctx = factory.ctx(factory.nurse)
+    witness = factory.user()
+    for _ in range(USER_LIMIT):
+        with pytest.raises(InvalidInput) as wrong:
+            stock.verify_witness(ctx, stock.Witness(witness.username, "wrong"))
+        assert wrong.value.code == "stock.witness_refused"
+    with pytest.raises(TooManyAttempts):  # even the right password waits now
+        stock.verify_witness(ctx, stock.Witness(witness.username, PASSWORD))
