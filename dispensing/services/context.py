@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dispensing.enums import Role
-from dispensing.errors import Forbidden
+from dispensing.errors import Forbidden, NotAuthenticated
 from dispensing.models import ClinicPolicy, User
 from dispensing.policy import Policy
 from dispensing.rules.schedule import local_today
@@ -53,6 +53,13 @@ class Ctx:
     @cached_property
     def policy(self) -> Policy:
         return load_policy(self.session)
+
+    def require_actor(self) -> User:
+        """The acting user, whatever their role; refused (401) when nobody is logged in. For the steps
+        after a use case has checked the role, and for a write that names who did it."""
+        if self.actor is None:
+            raise NotAuthenticated("auth.not_authenticated")
+        return self.actor
 
     def require(self, *roles: Role) -> User:
         """The acting user, refused unless they hold one of `roles`."""

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.messages import Message
-from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus
+from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus, User
 from dispensing.services import audit, stock
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import (
@@ -22,7 +22,7 @@ from dispensing.services.dispense import (
     take_home_for,
     usable_order,
 )
-from dispensing.services.records import get_or_404
+from dispensing.services.records import get_or_404, referenced
 
 
 def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> Dispense:
@@ -30,7 +30,7 @@ def prepare_for_site(ctx: Ctx, slot_id: int, *, take_home_days: int | None) -> D
     ctx.require(Role.NURSE)
     slot = lock_slot(ctx, slot_id)
     require_due(slot)
-    site = ctx.session.get(Site, slot.site_id)
+    site = referenced(ctx.session, Site, slot.site_id)
     if site.kind == SiteKind.CLINIC:
         raise Conflict("custody.clinic_dose", slot_id=slot.id)
     if slot.drug == Drug.DISULFIRAM:
@@ -49,10 +49,12 @@ def _lock_dispense(ctx: Ctx, dispense_id: int) -> Dispense:
     return get_or_404(ctx.session, Dispense, dispense_id, lock=True)
 
 
-def _site_user(ctx: Ctx, d: Dispense, *roles: Role) -> None:
+def _site_user(ctx: Ctx, d: Dispense, *roles: Role) -> User:
+    """The acting user: site staff of this dispense's site, or one of `roles`."""
     user = ctx.require(Role.SITE_STAFF, *roles)
     if user.role == Role.SITE_STAFF and user.site_id != d.site_id:
         raise Forbidden("custody.other_site")
+    return user
 
 
 def _require_prepared(d: Dispense) -> None:
@@ -67,7 +69,7 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
     prepared days ago must not go out if the doctor has stopped or changed it since.
     """
     d = _lock_dispense(ctx, dispense_id)
-    _site_user(ctx, d)
+    user = _site_user(ctx, d)
     _require_prepared(d)
     if ctx.today != d.first_day:
         raise Conflict("custody.wrong_day", number=d.number, first_day=d.first_day, today=ctx.today)
@@ -78,7 +80,7 @@ def hand_out(ctx: Ctx, dispense_id: int) -> Dispense:
         current_arrangement(ctx, usable_order(ctx, slot, as_of=ctx.today), slot)
     except Conflict as exc:
         raise Conflict("custody.do_not_hand_out", number=d.number, reason=Message(exc.code, **exc.params)) from exc
-    d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, ctx.actor.id, ctx.now
+    d.status, d.handed_out_by_id, d.handed_out_at = DispenseStatus.DISPENSED, user.id, ctx.now
     slot.status, slot.updated_at = SlotStatus.DISPENSED, ctx.now
     audit.record(
         ctx,
@@ -116,13 +118,13 @@ def _reopen_days(ctx: Ctx, d: Dispense, *, include_own: bool) -> list[str]:
 def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = False) -> Dispense:
     """Site staff (or the clinic nurse receiving them): not collected, back to the clinic."""
     d = _lock_dispense(ctx, dispense_id)
-    _site_user(ctx, d, Role.NURSE)
+    user = _site_user(ctx, d, Role.NURSE)
     _require_prepared(d)
     if not reason or not reason.strip():
         raise InvalidInput("custody.return_reason_required")
     d.status, d.returned_by_id, d.returned_at, d.return_reason = (
         DispenseStatus.RETURNED,
-        ctx.actor.id,
+        user.id,
         ctx.now,
         reason.strip(),
     )

@@ -3,28 +3,33 @@
 import re
 from datetime import date
 from importlib.metadata import version
+from typing import Any, TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import QueryableAttribute
 
 from dispensing.enums import Role
-from dispensing.errors import InvalidInput, NotFound
+from dispensing.errors import InvalidInput
 from dispensing.fhir import bundle as fb
 from dispensing.fhir.resources import Clinic
 from dispensing.models import BreathTest, Dispense, Patient, Prescription, Site, Slot, UrineTest, User
+from dispensing.rules.urine_findings import PANEL
 from dispensing.services import audit
 from dispensing.services.context import Ctx
-from dispensing.services.urine import PANEL
+from dispensing.services.records import get_or_404
 
 READERS = (Role.DOCTOR, Role.ADMIN)
 SUPPORT_TYPES = ("Organization", "Location", "Practitioner")  # what the patient's resources refer to
 
+Resource = dict[str, Any]  # a FHIR resource or Bundle as JSON
+# The tables of the record read per patient (each has patient_id and id).
+RecordRow = TypeVar("RecordRow", Prescription, Dispense, BreathTest, UrineTest)
+
 
 def _load_record(ctx: Ctx, patient_id: int) -> fb.Record:
-    patient = ctx.session.get(Patient, patient_id)
-    if patient is None:
-        raise NotFound("fhir.patient_not_found", patient_id=str(patient_id))  # an id, not a number to format
+    patient = get_or_404(ctx.session, Patient, patient_id)
 
-    def rows(model, *order_by):
+    def rows(model: type[RecordRow], *order_by: QueryableAttribute[Any]) -> list[RecordRow]:
         stmt = select(model).where(model.patient_id == patient_id).order_by(*order_by, model.id)
         return list(ctx.session.execute(stmt).scalars())
 
@@ -50,11 +55,11 @@ def _load_record(ctx: Ctx, patient_id: int) -> fb.Record:
     return record
 
 
-def _resources(ctx: Ctx, patient_id: int) -> list[dict]:
+def _resources(ctx: Ctx, patient_id: int) -> list[Resource]:
     return fb.record_resources(_load_record(ctx, patient_id), Clinic(ctx.tz, ctx.today), PANEL)
 
 
-def patient_everything(ctx: Ctx, patient_id: int, *, base_url: str, actor_name: str | None = None) -> dict:
+def patient_everything(ctx: Ctx, patient_id: int, *, base_url: str, actor_name: str | None = None) -> Resource:
     """Patient/$everything: the whole record as a searchset Bundle; audited as a read of the record.
 
     `actor_name` is for the CLI, which runs without a logged-in user (whoever runs it holds the database).
@@ -104,13 +109,13 @@ def parse_date_params(values: list[str]) -> list[tuple[str, date]]:
             day = date.fromisoformat(match.group(2)) if match else None
         except ValueError:
             day = None
-        if day is None:
+        if match is None or day is None:
             raise InvalidInput("fhir.search_date", value=value)
         parsed.append((match.group(1) or "eq", day))
     return parsed
 
 
-def handed_over_matches(resource: dict, conditions: list[tuple[str, date]]) -> bool:
+def handed_over_matches(resource: Resource, conditions: list[tuple[str, date]]) -> bool:
     """True when the dispense was handed over on a day meeting every condition (none: always).
 
     whenHandedOver is written in the clinic's zone, so its first ten characters are the clinic's day.
@@ -125,7 +130,7 @@ def handed_over_matches(resource: dict, conditions: list[tuple[str, date]]) -> b
     return all(_COMPARE[prefix](day, bound) for prefix, bound in conditions)
 
 
-def search_dispenses(ctx: Ctx, *, patient: str | None, whenhandedover: list[str], base_url: str) -> dict:
+def search_dispenses(ctx: Ctx, *, patient: str | None, whenhandedover: list[str], base_url: str) -> Resource:
     """MedicationDispense search for one patient, optionally by the day handed over; audited."""
     ctx.require(*READERS)
     patient_id = parse_patient_param(patient)
@@ -146,5 +151,5 @@ def search_dispenses(ctx: Ctx, *, patient: str | None, whenhandedover: list[str]
     return fb.searchset(matches, included, base_url=base_url, now=ctx.now, clinic=Clinic(ctx.tz, ctx.today))
 
 
-def capability_statement(ctx: Ctx, *, base_url: str) -> dict:
+def capability_statement(ctx: Ctx, *, base_url: str) -> Resource:
     return fb.capability_statement(base_url=base_url, today=ctx.today, version=version("dispensing"))

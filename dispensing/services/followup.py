@@ -116,9 +116,10 @@ def treatment_guarantee(ctx: Ctx) -> list[Guarantee]:
         else set()
     )
     rows = [
-        Guarantee(p, p.first_contact_on, p.first_contact_on + days, p.id in started, p.id in seen)
+        Guarantee(p, first, first + days, p.id in started, p.id in seen)
         for p in patients
-        if p.id not in started or p.id not in seen
+        if (first := p.first_contact_on) is not None  # the query read only patients with one
+        and (p.id not in started or p.id not in seen)
     ]
     audit.record_list(ctx, "guarantee.list", (g.patient.id for g in rows))
     return sorted(rows, key=lambda g: g.deadline)

@@ -2,7 +2,9 @@
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import select
 
 from dispensing.catalogue import CATALOGUE
@@ -13,7 +15,7 @@ from dispensing.models import Dispense, DispenseStatus, Patient, Prescription, S
 from dispensing.rules.cpr import mask_cpr
 from dispensing.services import audit
 from dispensing.services.context import Ctx
-from dispensing.services.records import get_or_404
+from dispensing.services.records import get_or_404, referenced
 
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 # A pack of tablets covers all its days; controlled oral doses go one bottle per day so every
@@ -27,21 +29,28 @@ def labelled_days(d: Dispense, site: Site) -> list[date]:
     return days if site.kind != "clinic" else days[1:]
 
 
-def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
-    """One label per bottle (per pack for tablets) of a dispense, each with its signed token."""
+def _label_key(ctx: Ctx) -> Ed25519PrivateKey:
+    """The key that signs and checks the labels' QR tokens; a context without one can neither print nor check labels."""
     if ctx.label_key is None:
         raise RuntimeError("no label signing key configured")
-    site = ctx.session.get(Site, d.site_id)
+    return ctx.label_key
+
+
+def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
+    """One label per bottle (per pack for tablets) of a dispense, each with its signed token."""
+    key = _label_key(ctx)
+    site = referenced(ctx.session, Site, d.site_id)
     days = labelled_days(d, site)
     if not days:
         return []
-    order = ctx.session.get(Prescription, d.prescription_id)
-    patient = ctx.session.get(Patient, d.patient_id)
+    order = referenced(ctx.session, Prescription, d.prescription_id)
+    patient = referenced(ctx.session, Patient, d.patient_id)
     info = CATALOGUE[d.drug]
     product = info.product(order.product)
+    assert product is not None, f"order {order.id}: product {order.product} was checked against the catalogue"
     groups = [tuple(days)] if d.drug in ONE_PACK else [(day,) for day in days]
     prescriber = ctx.session.get(User, order.signed_by_id)
-    nurse = ctx.session.get(User, d.dispensed_by_id)
+    nurse = referenced(ctx.session, User, d.dispensed_by_id)
     per_ml = product.mg_per_ml
     labels = []
     for n, group in enumerate(groups, start=1):
@@ -79,7 +88,7 @@ def build_labels(ctx: Ctx, d: Dispense) -> list[LabelData]:
                 prescriber=prescriber.full_name if prescriber else "",
                 dispensed_by=nurse.full_name,
                 dispensed_on=d.dispensed_at.astimezone(ctx.tz).date(),
-                token=sign_label(claims, ctx.label_key),
+                token=sign_label(claims, key),
                 recorded_afterwards=d.recorded_afterwards,
             )
         )
@@ -161,10 +170,10 @@ def site_labels_pdf(ctx: Ctx, site_id: int, day: date, template: str = "a4_sheet
     return render_labels(labels, _template(template))
 
 
-def verify(ctx: Ctx, token: str) -> dict:
+def verify(ctx: Ctx, token: str) -> dict[str, Any]:
     """Is this label genuine, what does it cover, and what is its dispense's status now?"""
     user = ctx.require(*STAFF, Role.SITE_STAFF)
-    claims = verify_label(token, ctx.label_key.public_key()) if token else None
+    claims = verify_label(token, _label_key(ctx).public_key()) if token else None
     d = ctx.session.get(Dispense, claims.dispense_id) if claims else None
     if claims is None or d is None:
         audit.record(ctx, "label.verify_failed", "label", detail={"token_prefix": (token or "")[:12]})
@@ -172,10 +181,14 @@ def verify(ctx: Ctx, token: str) -> dict:
     if user.role == Role.SITE_STAFF and user.site_id not in (d.site_id, claims.site_id):
         # Another site's label: its staff see neither the patient nor the dose (nothing to hand out here).
         raise Forbidden("label.other_site")
-    patient = ctx.session.get(Patient, d.patient_id)
-    site = ctx.session.get(Site, claims.site_id)
+    patient = referenced(ctx.session, Patient, d.patient_id)
+    site = ctx.session.get(Site, claims.site_id)  # the site named in the token
     audit.record(ctx, "label.verify", "dispense", d.id, patient_id=d.patient_id, detail={"copy_no": claims.copy_no})
-    covers = [x for x in labelled_days(d, ctx.session.get(Site, d.site_id)) if claims.first_day <= x <= claims.last_day]
+    covers = [
+        x
+        for x in labelled_days(d, referenced(ctx.session, Site, d.site_id))
+        if claims.first_day <= x <= claims.last_day
+    ]
     return {
         "valid": True,
         "dispense_id": d.id,

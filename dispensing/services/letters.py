@@ -4,6 +4,7 @@ import io
 import tomllib
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import getSampleStyleSheet
@@ -15,13 +16,14 @@ from dispensing.enums import SiteKind
 from dispensing.models import Patient, Prescription, Sanction, Site, User
 from dispensing.services import audit
 from dispensing.services.context import Ctx
+from dispensing.services.records import referenced
 from dispensing.services.sanctions import get_sanction
 
 LETTERS = Path(__file__).resolve().parent.parent / "letters"
 
 
 @cache
-def wording(name: str = "sanction_da") -> dict:
+def wording(name: str = "sanction_da") -> dict[str, Any]:
     with open(LETTERS / f"{name}.toml", "rb") as fh:
         return tomllib.load(fh)
 
@@ -40,8 +42,8 @@ def _clinic_name(ctx: Ctx, patient_id: int) -> str:
 def sanction_letter_pdf(ctx: Ctx, sanction_id: int) -> bytes:
     """The decision letter for a sanction: what, why, for how long, and how to complain."""
     s: Sanction = get_sanction(ctx, sanction_id)
-    patient = ctx.session.get(Patient, s.patient_id)
-    doctor = ctx.session.get(User, s.decided_by_id)
+    patient = referenced(ctx.session, Patient, s.patient_id)
+    doctor = referenced(ctx.session, User, s.decided_by_id)
     site = ctx.session.get(Site, s.site_id) if s.site_id else None
     w = wording()
     fmt = w["date_format"]

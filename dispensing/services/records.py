@@ -27,3 +27,11 @@ def get_or_404(session: Session, model: type[T], id: int, *, what: str | None = 
     if found is None:
         raise not_found(what or model.__name__, id)
     return found
+
+
+def referenced(session: Session, model: type[T], id: int) -> T:
+    """The row of `model` that a foreign key just read points to. The constraint guarantees that it
+    exists, so its absence is a bug (500), not a record the user asked for (404)."""
+    found = session.get(model, id)
+    assert found is not None, f"{model.__name__} {id} is referenced by a foreign key but does not exist"
+    return found

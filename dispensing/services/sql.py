@@ -1,7 +1,7 @@
 """Small SQL helpers that differ by dialect."""
 
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import (
     ColumnElement,
@@ -18,6 +18,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import SQLCoreOperations
+
+_Ts = TypeVarTuple("_Ts")
 
 
 def is_postgresql(session: Session) -> bool:
@@ -51,11 +53,11 @@ def among(session: Session, column: SQLCoreOperations[int], ids: Collection[int]
 
 def among_pairs(
     session: Session,
-    stmt: Select[Any],
+    stmt: Select[*_Ts],
     a: SQLCoreOperations[Any],
     b: SQLCoreOperations[Any],
     pairs: Collection[tuple[Any, Any]],
-) -> Select[Any]:
+) -> Select[*_Ts]:
     """`stmt` limited to rows whose (a, b) is one of `pairs`, by an index on (a, b, ...).
 
     PostgreSQL joins the pairs as two unnested arrays, so the index is entered once per pair with

@@ -16,13 +16,14 @@ import logging
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import func, select
 
 from dispensing import messages
 from dispensing.catalogue import CATALOGUE, STOCK_ITEMS, StockItem, stock_items_for
 from dispensing.enums import Role, SiteKind
-from dispensing.errors import InvalidInput, NotFound
+from dispensing.errors import InvalidInput
 from dispensing.models import (
     AlertKind,
     Dispense,
@@ -40,6 +41,7 @@ from dispensing.security import verify_password
 from dispensing.services import audit, passwords
 from dispensing.services.alerts import raise_alert
 from dispensing.services.context import Ctx
+from dispensing.services.records import get_or_404, referenced
 from dispensing.services.sql import insert_ignoring_conflicts
 
 log = logging.getLogger(__name__)
@@ -50,6 +52,8 @@ MAX_QUANTITY = Decimal("100000000")
 # Kinds that move a dose of a dispense out of stock or back in: what is still out for a dispense.
 _DISPENSE_KINDS = (StockEntryKind.DISPENSE, StockEntryKind.PREPARED, StockEntryKind.RETURNED, StockEntryKind.VOID)
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
+# A quantity as the client sent it (JSON number, decimal string, form field), before parse_quantity.
+Quantity = Decimal | int | float | str
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,9 @@ def stock_item(code: str) -> StockItem:
     return item
 
 
-def parse_quantity(value, *, field: str = "quantity", allow_zero: bool = False, signed: bool = False) -> Decimal:
+def parse_quantity(
+    value: Quantity, *, field: str = "quantity", allow_zero: bool = False, signed: bool = False
+) -> Decimal:
     """A quantity as an exact Decimal (JSON number or decimal string), refused when not a finite
     number, not positive (or zero where allowed), or finer than a thousandth."""
     try:
@@ -98,9 +104,7 @@ def _text(value: str | None, field: str) -> str:
 
 def clinic(ctx: Ctx, site_id: int) -> Site:
     """The site whose stock this is: only clinics keep stock (a pickup site gets prepared doses)."""
-    site = ctx.session.get(Site, site_id)
-    if site is None:
-        raise NotFound("stock.site_not_found", site_id=site_id)
+    site = get_or_404(ctx.session, Site, site_id)
     if site.kind != SiteKind.CLINIC:
         raise InvalidInput("stock.site_not_clinic", site=site.name)
     return site
@@ -150,7 +154,7 @@ def _lock_balance(ctx: Ctx, site_id: int, product: str) -> StockBalance:
 
 
 def _append(
-    ctx: Ctx, site: Site, item: StockItem, kind: StockEntryKind, quantity: Decimal, **fields
+    ctx: Ctx, site: Site, item: StockItem, kind: StockEntryKind, quantity: Decimal, **fields: Any
 ) -> tuple[StockEntry, Decimal]:
     """Append one entry and move the balance; returns the entry and the balance before it."""
     row = _lock_balance(ctx, site.id, item.code)
@@ -162,7 +166,7 @@ def _append(
         quantity=quantity,
         balance_after=before + quantity,
         at=ctx.now,
-        by_id=ctx.actor.id,
+        by_id=ctx.require_actor().id,
         **fields,
     )
     ctx.session.add(entry)
@@ -173,7 +177,7 @@ def _append(
     return entry, before
 
 
-def _alert(ctx: Ctx, site: Site, kind: AlertKind, code: str, params: dict) -> None:
+def _alert(ctx: Ctx, site: Site, kind: AlertKind, code: str, params: dict[str, object]) -> None:
     """A site alert for the doctor and the admin (no patient); its words come from the catalogues."""
     stored = {k: str(v) for k, v in params.items()}
     raise_alert(ctx, None, kind, alert_text(code, stored, "en"), site_id=site.id, code=code, params=stored)
@@ -191,7 +195,7 @@ def _alert_negative(ctx: Ctx, site: Site, item: StockItem, entry: StockEntry) ->
 
 def alert_text(code: str, params: dict[str, str], locale: str) -> str:
     """A stored site alert in `locale`: numbers back to Decimal so they read as that language writes them."""
-    values: dict = {}
+    values: dict[str, object] = {}
     for key, value in params.items():
         try:
             values[key] = Decimal(value) if key in ("balance", "expected", "counted", "difference") else value
@@ -210,7 +214,7 @@ def receive(
     site_id: int,
     *,
     product: str,
-    quantity,
+    quantity: Quantity,
     batch: str,
     expiry: date,
     supplier: str,
@@ -250,7 +254,7 @@ class CountResult:
     alert: bool
 
 
-def count(ctx: Ctx, site_id: int, *, product: str, counted, witness: Witness | None) -> CountResult:
+def count(ctx: Ctx, site_id: int, *, product: str, counted: Quantity, witness: Witness | None) -> CountResult:
     """Two people count an item: the ledger's balance against what is there. The balance itself is
     not changed (only a correction entry does that); a difference beyond the policy's tolerance
     alerts the doctor and the admin."""
@@ -302,7 +306,9 @@ def count(ctx: Ctx, site_id: int, *, product: str, counted, witness: Witness | N
     return CountResult(entry, expected, n, difference, tolerance, alert)
 
 
-def waste(ctx: Ctx, site_id: int, *, product: str, quantity, reason: str, witness: Witness | None) -> StockEntry:
+def waste(
+    ctx: Ctx, site_id: int, *, product: str, quantity: Quantity, reason: str, witness: Witness | None
+) -> StockEntry:
     """Spilt, broken or expired stock destroyed, with a reason and a witness."""
     ctx.require(Role.NURSE)
     site = clinic(ctx, site_id)
@@ -326,7 +332,7 @@ def correct(
     site_id: int,
     *,
     product: str,
-    quantity,
+    quantity: Quantity,
     reason: str,
     witness: Witness | None,
     corrects_id: int | None = None,
@@ -400,8 +406,8 @@ def dispensed(ctx: Ctx, d: Dispense, product: str) -> list[StockEntry]:
 
 def _day_doses(ctx: Ctx, d: Dispense) -> list[Decimal]:
     """The dose of each day a dispense covers, from its order's schedule."""
-    order = ctx.session.get(Prescription, d.prescription_id)
-    part = ctx.session.get(Slot, d.slot_id).part
+    order = referenced(ctx.session, Prescription, d.prescription_id)
+    part = referenced(ctx.session, Slot, d.slot_id).part
     return [order.dose_for(date.fromisoformat(day), part) for day in d.covers]
 
 
@@ -413,7 +419,7 @@ def _outstanding(ctx: Ctx, d: Dispense) -> list[tuple[Site, StockItem, Decimal]]
         .group_by(StockEntry.site_id, StockEntry.product)
         .order_by(StockEntry.product)
     ).all()
-    return [(ctx.session.get(Site, s), STOCK_ITEMS[p], -q) for s, p, q in rows if q < 0]
+    return [(referenced(ctx.session, Site, s), STOCK_ITEMS[p], -q) for s, p, q in rows if q < 0]
 
 
 def _back(ctx: Ctx, d: Dispense, kind: StockEntryKind, share: Decimal, *, to_stock: bool, reason: str) -> None:

@@ -13,7 +13,7 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import getSampleStyleSheet
 from reportlab.lib.units import mm
-from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from dispensing import messages
 from dispensing.models import StockEntry, StockEntryKind
@@ -74,7 +74,7 @@ def ledger_pdf(ctx: Ctx, site_id: int, month: str, product: str | None = None) -
         ledgers = [g for g in ledgers if g.entries or g.opening != 0]
     styles = getSampleStyleSheet()
     small = styles["BodyText"].clone("small", fontSize=8, leading=10)
-    story: list = []
+    story: list[Flowable] = []
     month_da = format_date(start, "MMMM y", locale="da")
     for i, g in enumerate(ledgers):
         if i:

@@ -214,6 +214,7 @@ def _draw(ctx: Ctx, patient_id: int, inputs: PlanInputs, basis: str, day: date, 
 
     days: dict[date, UrineDayKind] = {d: UrineDayKind.CARRIED for d in carried}
     if max_gap is not None:
+        assert min_gap is not None  # gaps() gives both or neither
         drawn = draw_urine_days(
             start=start,
             until=until,
@@ -480,6 +481,7 @@ def record_test(
         prescribed="",
     )
     if mode == "sample":
+        assert collected_on is not None  # a sample without its day was refused above
         prescribed = prescribed_around(ctx, patient_id, collected_on)
         found = side_abuse(clean, prescribed)
         test.outcome, test.taken_on, test.results, test.side_abuse = UrineOutcome.COLLECTED, collected_on, clean, found
@@ -506,14 +508,14 @@ def record_test(
         )
         test.alert_id = alert.id
     if mode == "refused":
-        refused = Message("breach.urine_refused_reason", reason=reason) if reason else Message("breach.urine_refused")
+        note = Message("breach.urine_refused_reason", reason=reason) if reason else Message("breach.urine_refused")
         breach = record_breach(
             ctx,
             patient_id,
             kind=BreachKind.REFUSED_URINE_SAMPLE,
             occurred_on=today,
-            note=refused.text("en"),
-            note_message=refused,
+            note=note.text("en"),
+            note_message=note,
             source=f"urine_refused:{test.id}",
             automatic=True,
         )

@@ -307,7 +307,7 @@ def test_admin_may_export_nurse_site_staff_and_anonymous_may_not(api, factory, r
 
 def test_unknown_patient_is_404_with_a_code_and_not_audited(api, factory):
     body = expect(everything(api, 987654), 404)
-    assert body["code"] == "fhir.patient_not_found" and body["params"] == {"patient_id": "987654"}
+    assert body["code"] == "record.not_found" and body["params"] == {"record": "Patient", "id": "987654"}
     assert expect(api.get("/fhir/MedicationDispense", factory.doctor, params={"patient": 987654}), 404)
     assert all(e["action"] != "fhir.everything" for e in api.audit())
 
