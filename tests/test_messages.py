@@ -6,18 +6,29 @@ import re
 import string
 from datetime import date
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
 
 import pytest
 
 from dispensing import messages
+from dispensing.catalogue import STOCK_ITEMS
+from dispensing.enums import SanctionStep
 from dispensing.errors import Conflict, DispensingError, InvalidInput
 from dispensing.messages import Message, Promille, RuleViolation
 from dispensing.models import SlotStatus
+from dispensing.rules.urine_findings import PANEL
 
 ROOT = Path(__file__).resolve().parent.parent
 RAISING = {"NotAuthenticated", "Forbidden", "NotFound", "Conflict", "InvalidInput", "DispensingError"}
 CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z0-9_]+)+")
+# Codes put together at run time and so written out nowhere (the families read from their source are below).
+BUILT_ELSEWHERE = {
+    # services/stock._text(value, field) refuses an empty text as f"stock.{field}_required"
+    "stock.batch_required",
+    "stock.supplier_required",
+    "stock.reason_required",
+}
 
 
 def _codes_in_source() -> dict[str, str]:
@@ -45,6 +56,33 @@ def test_every_raise_names_a_code_not_a_sentence():
 def test_every_code_raised_has_a_text_in_both_languages(locale):
     missing = {c: where for c, where in _codes_in_source().items() if not messages.has_text(c, locale)}
     assert missing == {}
+
+
+def _enum_words() -> set[str]:
+    """The words of states and kinds (`slot_status.due`): messages.enum_code of every member of our enums."""
+
+    def subclasses(cls: type[Enum]) -> list[type[Enum]]:
+        return [c for sub in cls.__subclasses__() for c in (sub, *subclasses(sub))]
+
+    ours = [e for e in subclasses(Enum) if e.__module__.startswith("dispensing.")]
+    assert SanctionStep in ours and SlotStatus in ours
+    return {messages.enum_code(member) for e in ours for member in e}
+
+
+def _written_in_source() -> set[str]:
+    """Every quoted dotted name in the code and the screens: a code raised, passed on, stored or looked up."""
+    quoted = re.compile(r"""["']([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+)["']""")
+    files = [*(ROOT / "dispensing").rglob("*.py"), *(ROOT / "api").rglob("*.py"), *(ROOT / "api").rglob("*.html")]
+    return {code for path in files for code in quoted.findall(path.read_text(encoding="utf-8"))}
+
+
+def test_every_text_in_the_catalogues_belongs_to_a_code_still_used():
+    """The reverse: a code no longer raised or looked up leaves the catalogues with its last use."""
+    used = _written_in_source() | _enum_words() | BUILT_ELSEWHERE
+    used |= {f"urine_panel.{k}" for k in PANEL}  # Message(f"urine_panel.{k}"), i18n.URINE_PANEL
+    used |= {f"stock.unit.{item.unit}" for item in STOCK_ITEMS.values()}  # stock.alert_text
+    unused = sorted(set(messages.catalogue("en")) - used)
+    assert unused == [], "nothing raises or looks these up: remove them from en.po and da.po"
 
 
 def test_both_catalogues_have_the_same_codes_and_the_danish_uses_no_unknown_placeholder():
