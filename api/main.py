@@ -2,7 +2,8 @@
 
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -38,7 +39,7 @@ from dispensing.config import Settings, get_settings
 from dispensing.db import make_engine, make_session_factory
 from dispensing.errors import DispensingError
 from dispensing.labels import load_or_create_signing_key
-from dispensing.services import audit_seal
+from dispensing.services import audit, audit_seal
 
 log = logging.getLogger("dispensing.api")
 
@@ -77,8 +78,22 @@ def create_app(
 ) -> FastAPI:
     """Build the app. Tests pass their own engine and clock."""
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Failed password attempts wait in the audit inbox; this process chains them now and then
+        # (services/audit.py). The factory is read at each sweep: tests put their own on app.state.
+        sweeper = None
+        if settings.audit_sweep_seconds > 0:
+            sweeper = audit.InboxSweeper(lambda: app.state.session_factory, settings.audit_sweep_seconds)
+            sweeper.start()
+        yield
+        if sweeper is not None:
+            sweeper.stop()
+
     app = FastAPI(
         title="Dispensing",
+        lifespan=lifespan,
         version="0.1.0",
         description="Medication dispensing and substitution treatment (rusmiddelcenter).",
         responses=ERROR_RESPONSES,

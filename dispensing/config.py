@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     audit_key: str | None = None
     # Keep a signed checkpoint of the audit chain's head in DATA_DIR (detects a deleted tail).
     audit_checkpoint: bool = True
+    # Chain failed password attempts waiting in the audit inbox this often (seconds; 0: only when the
+    # log is read and at logins). services/audit.py says why.
+    audit_sweep_seconds: float = 60
 
     @field_validator("secret_key", "audit_key")
     @classmethod

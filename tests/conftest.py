@@ -136,6 +136,7 @@ def settings(tmp_path) -> Settings:
         secret_key=SECRET.decode(),
         audit_key=AUDIT_KEY,
         audit_checkpoint=False,
+        audit_sweep_seconds=0,  # no timer thread on the test's shared connection: sweeps are explicit
         data_dir=tmp_path,
     )
 

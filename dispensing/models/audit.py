@@ -46,3 +46,25 @@ class AuditHead(Base):
     entries: Mapped[int] = mapped_column(Integer)
     # seq of the first keyed entry (a hint; the signed checkpoint outside the database is what counts)
     keyed_from: Mapped[int | None] = mapped_column(Integer)
+
+
+class AuditInboxEntry(Base):
+    """A failed password attempt's audit entry, not yet chained (services/audit.py, "The inbox").
+
+    Written without the chain head's lock; a sweeper moves rows into audit_log in batches and deletes
+    them. `mac` (HMAC-SHA256 under the audit key) covers every other field but the id, so a row edited
+    while it waits is chained marked as forged. Rows are never updated (a trigger refuses it).
+    """
+
+    __tablename__ = "audit_inbox"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(64))
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[int | None] = mapped_column(Integer)
+    patient_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+    mac: Mapped[str] = mapped_column(String(64))

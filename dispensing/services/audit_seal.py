@@ -37,6 +37,10 @@ class Seal:
     def entry_hash(self, prev_hash: str, canonical: bytes) -> str:
         return hmac.new(self.key, b"audit-v2:" + prev_hash.encode() + canonical, hashlib.sha256).hexdigest()
 
+    def inbox_mac(self, canonical: bytes) -> str:
+        """An inbox row's seal (services/audit.py): its fields cannot be edited while it waits unseen."""
+        return hmac.new(self.key, b"audit-inbox-v1:" + canonical, hashlib.sha256).hexdigest()
+
     def checkpoint_mac(self, seq: int, last_hash: str, keyed_from: int | None) -> str:
         content = canonical_json({"seq": seq, "hash": last_hash, "keyed_from": keyed_from})
         return hmac.new(self.key, b"audit-checkpoint-v1:" + content, hashlib.sha256).hexdigest()

@@ -12,7 +12,7 @@ from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Conflict, Forbidden, InvalidInput
 from dispensing.messages import Message
 from dispensing.models import Dispense, DispenseStatus, Site, Slot, SlotStatus, User
-from dispensing.services import audit, stock
+from dispensing.services import audit, passwords, stock
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import (
     current_arrangement,
@@ -142,7 +142,7 @@ def return_to_clinic(ctx: Ctx, dispense_id: int, reason: str, *, opened: bool = 
 
 
 def void_dispense(
-    ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False, witness: stock.Witness | None = None
+    ctx: Ctx, dispense_id: int, reason: str, *, back_to_stock: bool = False, witness: passwords.Witness | None = None
 ) -> Dispense:
     """Nurse or doctor: the dispense is spilt, broken or wrong and every bottle of it is back or destroyed;
     its labels stop being valid and the days not yet used are due again. A dose already handed over
@@ -157,7 +157,7 @@ def void_dispense(
     if not was_prepared:  # handed over: a second person confirms it was spilt or lost (rule 13)
         if witness is None:
             raise InvalidInput("dispense.void_witness_required")
-        d.void_witness_id = stock.verify_witness(ctx, witness).id
+        d.void_witness_id = passwords.verify_witness(ctx, witness, action="dispense.void").id
     d.status, d.void_reason, d.voided_by_id, d.voided_at = DispenseStatus.VOID, reason.strip(), user.id, ctx.now
     # A dose handed out at the window was taken there; only what has not been used reopens.
     reopened = _reopen_days(ctx, d, include_own=was_prepared)

@@ -4,20 +4,22 @@ Wrong passwords are counted per user name and per client address in the database
 auth_failures), so several server processes share one count. Once a limit is reached
 (dispensing/rules/throttle.py) the next attempt is refused with 429 and a Retry-After *before* the
 password is checked, so even the right password waits. A refused attempt writes nothing and takes no
-lock; the counted failures are audited by the callers (bounded by the limits, so an attacker cannot
-queue writers on the audit chain's head). Nothing of this is on the dispensing path.
+lock. A counted failure is audited through the audit inbox (`audit.record_failure`): its commit never
+waits for the audit chain's head, which every dispense locks. Nothing of this is on the dispensing path.
 
 Use `verify_reentered_password` when the logged-in user re-enters their own password, and
-`verify_witness` when a second person confirms with theirs.
+`verify_witness` when a second person confirms with theirs (stock movements, voiding a handed-out dose).
 """
 
 import hashlib
 import hmac
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import delete, insert, select
 
+from dispensing.enums import Role
 from dispensing.errors import InvalidInput, NotAuthenticated, TooManyAttempts
 from dispensing.models import AuthFailure, User
 from dispensing.rules import throttle
@@ -30,6 +32,15 @@ log = logging.getLogger("dispensing.auth")
 LOGIN = "login"
 REENTRY = "reentry"
 _KEEP = timedelta(days=1)  # failures older than this count for nothing and are removed
+WITNESS_ROLES = (Role.NURSE, Role.DOCTOR, Role.ADMIN)  # staff who may witness (not pickup-site staff)
+
+
+@dataclass(frozen=True)
+class Witness:
+    """The second person: a different, active staff member who re-enters their own password."""
+
+    username: str
+    password: str
 
 
 def _key(ctx: Ctx, kind: str, value: str) -> str:
@@ -83,12 +94,13 @@ def login(ctx: Ctx, username: str, password: str) -> User:
         # An unknown "username" is often a password typed in the wrong field: never log it.
         shown = user.username if user else "(unknown user)"
         log.warning("login failed for username=%r", shown)
-        audit.record(
+        audit.record_failure(
             ctx, "auth.login_failed", "user", user.id if user else None, detail={"username": shown}, actor_name=shown
         )
         raise NotAuthenticated("auth.wrong_credentials", keep_changes=True)
     clear_failures(ctx, username)
     audit.record(ctx, "auth.login", "user", user.id, actor_name=user.username)
+    audit.chain_inbox_at_commit(ctx)  # this commit locks the chain's head anyway
     return user
 
 
@@ -96,7 +108,8 @@ def verify_reentered_password(ctx: Ctx, user: User, password: str) -> bool:
     """The logged-in user re-entered their own password (to sign): True when right.
 
     Throttled like a login (429 raised while too many failures). A wrong one is counted; the caller
-    audits what was refused and raises its own refusal with keep_changes=True so the count is kept.
+    audits what was refused with `audit.record_failure` and raises its own refusal with
+    keep_changes=True so the count and the entry are kept.
     """
     check_throttle(ctx, user.username)
     if verify_password(user.password_hash, password):
@@ -106,22 +119,29 @@ def verify_reentered_password(ctx: Ctx, user: User, password: str) -> bool:
     return False
 
 
-def verify_witness(ctx: Ctx, username: str, password: str, *, action: str) -> User:
+def verify_witness(ctx: Ctx, witness: Witness | None, *, action: str) -> User:
     """A second, active staff member confirms `action` with their own user name and password.
 
-    Returns the witness; refuses (422, the failure counted and audited) on a wrong name or password,
-    and with 429 while throttled. The witness must not be the acting user.
+    Returns the witness. Refuses with auth.witness_required without a name, auth.witness_is_actor when
+    the acting user names themselves (before any password is checked), and auth.witness_refused on a
+    wrong name or password, an inactive user or one who is not staff: that failure is counted and
+    audited (through the inbox). 429 while the name or the address is throttled.
     """
-    check_throttle(ctx, username)
-    witness = ctx.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    ok = verify_password(witness.password_hash if witness else None, password)
-    if not ok or witness is None or not witness.active:
-        note_failure(ctx, username, REENTRY)
-        shown = witness.username if witness else "(unknown user)"
-        log.warning("witness password wrong for username=%r", shown)
-        audit.record(ctx, "auth.witness_failed", "user", witness.id if witness else None, detail={"action": action})
-        raise InvalidInput("auth.witness_wrong_password", keep_changes=True)
-    if ctx.actor is not None and witness.id == ctx.actor.id:
+    if witness is None or not (witness.username or "").strip():
+        raise InvalidInput("auth.witness_required")
+    name = witness.username.strip()
+    check_throttle(ctx, name)  # a witness's password is guessed no faster than a login
+    user = ctx.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
+    if user is not None and ctx.actor is not None and user.id == ctx.actor.id:
         raise InvalidInput("auth.witness_is_actor")
-    clear_failures(ctx, username)
-    return witness
+    ok = verify_password(user.password_hash if user else None, witness.password or "")
+    if not ok or user is None or not user.active or user.role not in WITNESS_ROLES:
+        note_failure(ctx, name, REENTRY)
+        shown = user.username if user else "(unknown user)"  # never a typed name: often a password
+        log.warning("witness refused for username=%r", shown)
+        audit.record_failure(
+            ctx, "auth.witness_failed", "user", user.id if user else None, detail={"username": shown, "action": action}
+        )
+        raise InvalidInput("auth.witness_refused", keep_changes=True)
+    clear_failures(ctx, name)
+    return user

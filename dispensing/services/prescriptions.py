@@ -409,7 +409,7 @@ def sign_order(
     if order.drug.is_opioid and not doctor.can_prescribe_addictive:
         raise Forbidden("order.sign_needs_addictive_right", drug=order.drug, order_id=order.id)
     if not passwords.verify_reentered_password(ctx, doctor, password):
-        audit.record(
+        audit.record_failure(
             ctx,
             "prescription.sign_refused",
             "prescription",

@@ -37,7 +37,6 @@ from dispensing.models import (
     User,
 )
 from dispensing.rules.stock import beyond_tolerance, count_tolerance, units_for_dose
-from dispensing.security import verify_password
 from dispensing.services import audit, passwords
 from dispensing.services.alerts import raise_alert
 from dispensing.services.context import Ctx
@@ -56,12 +55,7 @@ STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 Quantity = Decimal | int | float | str
 
 
-@dataclass(frozen=True)
-class Witness:
-    """The second person: a different, active user who re-enters their password."""
-
-    username: str
-    password: str
+Witness = passwords.Witness  # the screens build a stock movement's witness from here
 
 
 # --- input -----------------------------------------------------------------------------------------
@@ -108,26 +102,6 @@ def clinic(ctx: Ctx, site_id: int) -> Site:
     if site.kind != SiteKind.CLINIC:
         raise InvalidInput("stock.site_not_clinic", site=site.name)
     return site
-
-
-def verify_witness(ctx: Ctx, witness: Witness | None) -> User:
-    """The witness, after their re-entered password; a wrong one is audited like a failed login."""
-    if witness is None or not (witness.username or "").strip():
-        raise InvalidInput("stock.witness_required")
-    name = witness.username.strip()
-    passwords.check_throttle(ctx, name)  # a witness's password is guessed no faster than a login
-    user = ctx.session.execute(select(User).where(User.username == name)).scalar_one_or_none()
-    if user is not None and ctx.actor is not None and user.id == ctx.actor.id:
-        raise InvalidInput("stock.witness_same_user")
-    ok = verify_password(user.password_hash if user else None, witness.password or "")
-    if not ok or user is None or not user.active or user.role not in STAFF:
-        passwords.note_failure(ctx, name, passwords.REENTRY)
-        shown = user.username if user else "(unknown user)"
-        log.warning("stock witness refused for username=%r", shown)
-        audit.record(ctx, "stock.witness_failed", "user", user.id if user else None, detail={"username": shown})
-        raise InvalidInput("stock.witness_refused", keep_changes=True)
-    passwords.clear_failures(ctx, name)
-    return user
 
 
 # --- the ledger's one write path -------------------------------------------------------------------
@@ -230,7 +204,7 @@ def receive(
         raise InvalidInput("stock.expiry_required")
     if expiry < ctx.today:
         raise InvalidInput("stock.expired", product=item.name, expiry=expiry, today=ctx.today)
-    second = verify_witness(ctx, witness)
+    second = passwords.verify_witness(ctx, witness, action="stock.receive")
     entry, _ = _append(
         ctx, site, item, StockEntryKind.RECEIPT, q, witness_id=second.id, batch=batch, expiry=expiry, supplier=supplier
     )
@@ -262,7 +236,7 @@ def count(ctx: Ctx, site_id: int, *, product: str, counted: Quantity, witness: W
     site = clinic(ctx, site_id)
     item = stock_item(product)
     n = parse_quantity(counted, field="counted", allow_zero=True)
-    second = verify_witness(ctx, witness)
+    second = passwords.verify_witness(ctx, witness, action="stock.count")
     entry, expected = _append(ctx, site, item, StockEntryKind.COUNT, ZERO, counted=n, witness_id=second.id)
     difference = n - expected
     policy = ctx.policy
@@ -315,7 +289,7 @@ def waste(
     item = stock_item(product)
     q = parse_quantity(quantity)
     reason = _text(reason, "reason")
-    second = verify_witness(ctx, witness)
+    second = passwords.verify_witness(ctx, witness, action="stock.waste")
     entry, _ = _append(ctx, site, item, StockEntryKind.WASTE, -q, reason=reason, witness_id=second.id)
     audit.record(
         ctx,
@@ -348,7 +322,7 @@ def correct(
         target = ctx.session.get(StockEntry, corrects_id)
         if target is None or target.site_id != site.id or target.product != item.code:
             raise InvalidInput("stock.correction_target", entry_id=corrects_id, product=item.name)
-    second = verify_witness(ctx, witness)
+    second = passwords.verify_witness(ctx, witness, action="stock.correct")
     entry, _ = _append(
         ctx, site, item, StockEntryKind.CORRECTION, q, reason=reason, witness_id=second.id, corrects_id=corrects_id
     )

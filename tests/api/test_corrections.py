@@ -165,11 +165,11 @@ def test_a_dose_spilt_at_the_window_is_voided_before_a_witness_and_replaced_by_t
     spilt = {"reason": "Kastede op"}
     assert code(api.post(path, factory.nurse, json=spilt), 422) == "dispense.void_witness_required"
     wrong = {**spilt, "witness": witness_of(factory, password="not-the-password")}
-    assert code(api.post(path, factory.nurse, json=wrong), 422) == "stock.witness_refused"
+    assert code(api.post(path, factory.nurse, json=wrong), 422) == "auth.witness_refused"
     site_staff = {**spilt, "witness": {"username": api.site_staff().username, "password": PASSWORD}}
-    assert code(api.post(path, factory.nurse, json=site_staff), 422) == "stock.witness_refused"
+    assert code(api.post(path, factory.nurse, json=site_staff), 422) == "auth.witness_refused"
     me = {**spilt, "witness": {"username": factory.nurse.username, "password": PASSWORD}}
-    assert code(api.post(path, factory.nurse, json=me), 422) == "stock.witness_same_user"
+    assert code(api.post(path, factory.nurse, json=me), 422) == "auth.witness_is_actor"
     assert api.slot(site.id, MONDAY, order.patient_id)["status"] == "dispensed"  # nothing changed
 
     witness = witness_of(factory)

@@ -93,14 +93,14 @@ def test_the_witness_rules_over_http(api, factory, clinic):
     same = api.post(
         f"/sites/{clinic.id}/stock/receipts", nurse, json=receipt({"username": nurse.username, "password": PASSWORD})
     )
-    assert expect(same, 422)["code"] == "stock.witness_same_user"
+    assert expect(same, 422)["code"] == "auth.witness_is_actor"
     other = factory.user(Role.NURSE)
     wrong = api.post(
         f"/sites/{clinic.id}/stock/receipts", nurse, json=receipt({"username": other.username, "password": "nope"})
     )
     body = expect(wrong, 422)
-    assert body["code"] == "stock.witness_refused"
-    assert any(e["action"] == "stock.witness_failed" for e in api.audit(factory.admin))
+    assert body["code"] == "auth.witness_refused"
+    assert any(e["action"] == "auth.witness_failed" for e in api.audit(factory.admin))
     missing = api.post(f"/sites/{clinic.id}/stock/receipts", nurse, json=receipt(None) | {"witness": None})
     assert missing.status_code == 422
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import DBAPIError
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.errors import Forbidden, InvalidInput
 from dispensing.models import Alert, AlertKind, AuditEntry, StockBalance, StockEntry
-from dispensing.services import custody, policy, sites, stock
+from dispensing.services import audit, custody, policy, sites, stock
 from dispensing.services.dispense import dispense
 from dispensing.services.roster import build_roster
 from tests.conftest import PASSWORD
@@ -114,23 +114,24 @@ def test_the_witness_is_another_active_user_with_their_own_password(factory, cli
     nurse = factory.nurse
     with pytest.raises(InvalidInput) as same:
         receive(factory, clinic, stock.Witness(nurse.username, PASSWORD))
-    assert same.value.code == "stock.witness_same_user"
+    assert same.value.code == "auth.witness_is_actor"
     other = factory.user(Role.NURSE)
     with pytest.raises(InvalidInput) as wrong:
         receive(factory, clinic, stock.Witness(other.username, "not-the-password"))
-    assert wrong.value.code == "stock.witness_refused" and wrong.value.keep_changes
+    assert wrong.value.code == "auth.witness_refused" and wrong.value.keep_changes
     session.commit()  # as the request does for keep_changes: the failed attempt is audited
-    failed = session.execute(select(AuditEntry).where(AuditEntry.action == "stock.witness_failed")).scalars().all()
-    assert [f.detail["username"] for f in failed] == [other.username]
+    audit.sweep_inbox(session)  # (through the inbox: chained when the log is read)
+    failed = session.execute(select(AuditEntry).where(AuditEntry.action == "auth.witness_failed")).scalars().all()
+    assert [(f.detail["username"], f.detail["action"]) for f in failed] == [(other.username, "stock.receive")]
     with pytest.raises(InvalidInput) as unknown:
         receive(factory, clinic, stock.Witness("nobody-here", PASSWORD))
-    assert unknown.value.code == "stock.witness_refused"
+    assert unknown.value.code == "auth.witness_refused"
     pharmacy_staff = factory.user(Role.SITE_STAFF, site_id=factory.site(SiteKind.PHARMACY).id)
     with pytest.raises(InvalidInput):  # pickup-site staff do not witness the clinic's stock
         receive(factory, clinic, stock.Witness(pharmacy_staff.username, PASSWORD))
     with pytest.raises(InvalidInput) as missing:
         receive(factory, clinic, None)
-    assert missing.value.code == "stock.witness_required"
+    assert missing.value.code == "auth.witness_required"
     session.rollback()
     assert session.execute(select(StockEntry).where(StockEntry.site_id == clinic.id)).first() is None
 

@@ -6,7 +6,7 @@ from datetime import date, time, timedelta
 from api.web import i18n
 from dispensing.enums import Drug, Role, SiteKind
 from dispensing.models import AuditEntry, Dispense, Patient, Prescription, Slot
-from dispensing.services import custody
+from dispensing.services import audit, custody
 from dispensing.services.roster import build_roster
 from tests.conftest import PASSWORD
 
@@ -57,6 +57,7 @@ def test_wrong_password_is_refused_in_danish_and_audited(ui, factory, session):
     r = ui.login(nurse, password="wrong-password")
     assert r.status_code == 401
     assert "Forkert brugernavn eller adgangskode." in r.text
+    audit.sweep_inbox(session)  # the failure waits in the audit inbox until the log is read
     failed = session.query(AuditEntry).filter(AuditEntry.action == "auth.login_failed").all()
     assert any(e.detail.get("username") == nurse.username for e in failed)
 
@@ -332,6 +333,7 @@ def test_the_doctor_signs_a_draft_with_the_password(ui, factory, session):
     assert wrong.status_code == 422 and "Forkert adgangskode: ordinationen er ikke underskrevet." in wrong.text
     session.expire_all()
     assert session.get(Prescription, draft.id).status.value == "draft"
+    audit.sweep_inbox(session)  # (the failure waits in the audit inbox until the log is read)
     refused = session.query(AuditEntry).filter(AuditEntry.action == "prescription.sign_refused").all()
     assert any(e.entity_id == draft.id for e in refused)  # the failed attempt is kept in the log
     r = ui.post(f"/ui/doctor/orders/{draft.id}/sign", {"password": PASSWORD})
