@@ -1,10 +1,10 @@
 """Engine and session factory; SQLite and PostgreSQL behave the same from here up."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 
 def make_engine(url: str, *, echo: bool = False) -> Engine:
@@ -64,3 +64,38 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# --- writes taken just before COMMIT -----------------------------------------------------------------
+
+_LATE = "late_writes"
+
+
+def write_late(session: Session, work: Callable[[], None]) -> None:
+    """Run `work` just before this transaction's COMMIT (before the audit chain is extended).
+
+    For a write that locks a row every request of its kind shares (a clinic's stock balance): done
+    in the middle of a use case, the lock was held across the rest of the request and the framework's
+    hand-back, a queue behind every dispense at the clinic (BENCHMARKS.md, "Measured reasons in the
+    code"); here it is held for a few statements. A reader of those rows calls `run_late_writes` first.
+    """
+    session.info.setdefault(_LATE, []).append(work)
+
+
+def run_late_writes(session: Session) -> None:
+    """Run the queued late writes now, in order: for a read (or another write) of the same rows in
+    the same transaction, which must see them."""
+    for work in session.info.pop(_LATE, ()):  # taken whole: a write that runs this again finds none
+        work()
+
+
+@event.listens_for(Session, "before_commit", insert=True)  # first: the audit entries they add are chained
+def _run_late_writes(session: Session) -> None:
+    while session.info.get(_LATE):
+        run_late_writes(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_late_writes(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_LATE, None)

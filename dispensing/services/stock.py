@@ -22,6 +22,7 @@ from sqlalchemy import func, select
 
 from dispensing import messages
 from dispensing.catalogue import CATALOGUE, STOCK_ITEMS, StockItem, stock_items_for
+from dispensing.db import run_late_writes, write_late
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import InvalidInput
 from dispensing.models import (
@@ -109,6 +110,7 @@ def clinic(ctx: Ctx, site_id: int) -> Site:
 
 def _lock_balance(ctx: Ctx, site_id: int, product: str) -> StockBalance:
     """The (site, item) balance row, locked until commit; made at zero on the first movement."""
+    run_late_writes(ctx.session)  # this transaction's dispenses first: the entries stay in program order
     query = (
         select(StockBalance)
         .where(StockBalance.site_id == site_id, StockBalance.product == product)
@@ -354,11 +356,13 @@ def preparing_clinic(ctx: Ctx) -> Site | None:
     return ctx.session.execute(select(Site).where(Site.kind == SiteKind.CLINIC).order_by(Site.id).limit(1)).scalar()
 
 
-def dispensed(ctx: Ctx, d: Dispense, product: str) -> list[StockEntry]:
+def dispensed(ctx: Ctx, d: Dispense, product: str) -> None:
     """A dispense at the window (from that clinic's stock) or prepared for a pickup site (from the
-    preparing clinic's stock): the day's dose and each take-home day, in the product's units."""
+    preparing clinic's stock): the day's dose and each take-home day, in the product's units.
+
+    Written just before COMMIT (db.write_late): every dispense at the clinic moves the same balance row."""
     if not CATALOGUE[d.drug].controlled:
-        return []
+        return
     items = stock_items_for(product)
     if d.status == DispenseStatus.PREPARED:
         site, kind = preparing_clinic(ctx), StockEntryKind.PREPARED
@@ -366,7 +370,7 @@ def dispensed(ctx: Ctx, d: Dispense, product: str) -> list[StockEntry]:
         site, kind = ctx.session.get(Site, d.site_id), StockEntryKind.DISPENSE
     if site is None or site.kind != SiteKind.CLINIC or not items:
         log.warning("dispense %s of %s: no clinic stock to take it from", d.id, product)
-        return []
+        return
     days = len(d.covers)
     amounts = {item: per_day * days for item, per_day in units_for_dose(items, d.dose_mg)}
     if d.total_mg != d.dose_mg * days:  # a dose schedule steps within the span (rule 18): each day's own dose
@@ -375,7 +379,13 @@ def dispensed(ctx: Ctx, d: Dispense, product: str) -> list[StockEntry]:
             for item, quantity in units_for_dose(items, dose):
                 amounts[item] = amounts.get(item, Decimal(0)) + quantity
     parts = sorted(amounts.items(), key=lambda p: p[0].code)  # lock order: by code
-    return [_append(ctx, site, item, kind, -quantity, dispense_id=d.id, days=days)[0] for item, quantity in parts]
+    from_site = site  # a closure does not keep the narrowing above
+
+    def take_out() -> None:
+        for item, quantity in parts:
+            _append(ctx, from_site, item, kind, -quantity, dispense_id=d.id, days=days)
+
+    write_late(ctx.session, take_out)
 
 
 def _day_doses(ctx: Ctx, d: Dispense) -> list[Decimal]:
@@ -387,6 +397,7 @@ def _day_doses(ctx: Ctx, d: Dispense) -> list[Decimal]:
 
 def _outstanding(ctx: Ctx, d: Dispense) -> list[tuple[Site, StockItem, Decimal]]:
     """What of this dispense is still out of stock, per clinic and item (from the ledger itself)."""
+    run_late_writes(ctx.session)
     rows = ctx.session.execute(
         select(StockEntry.site_id, StockEntry.product, func.sum(StockEntry.quantity))
         .where(StockEntry.dispense_id == d.id, StockEntry.kind.in_(_DISPENSE_KINDS))
@@ -434,6 +445,7 @@ class BalanceView:
 def balances(ctx: Ctx, site_id: int) -> list[BalanceView]:
     """Every item the clinic has had, with its balance and its last count."""
     ctx.require(*STAFF)
+    run_late_writes(ctx.session)
     site = clinic(ctx, site_id)
     rows = ctx.session.execute(select(StockBalance).where(StockBalance.site_id == site.id)).scalars().all()
     last_ids = select(func.max(StockEntry.id)).where(
@@ -471,6 +483,7 @@ def _utc_start(ctx: Ctx, day: date) -> datetime:
 def ledger(ctx: Ctx, site_id: int, product: str, start: date | None = None, end: date | None = None) -> Ledger:
     """One item's entries at a clinic in a period (the clinic's calendar days), with the running balance."""
     ctx.require(*STAFF)
+    run_late_writes(ctx.session)
     site = clinic(ctx, site_id)
     item = stock_item(product)
     if start is not None and end is not None and end < start:
@@ -515,6 +528,7 @@ def month_bounds(month: str) -> tuple[date, date]:
 
 def items_until(ctx: Ctx, site_id: int, end: date) -> list[StockItem]:
     """The items with any entry at the clinic up to `end` (a monthly ledger's candidates)."""
+    run_late_writes(ctx.session)
     site = clinic(ctx, site_id)
     codes = ctx.session.execute(
         select(StockEntry.product)

@@ -212,6 +212,7 @@ def test_a_prepared_dose_leaves_the_clinic_and_a_return_brings_it_back_or_wastes
     staff = factory.user(Role.SITE_STAFF, site_id=pharmacy.id)
     unopened = factory.order(site=pharmacy, dose="30", pickup_weekdays=(0, 2))  # Mon and Tue
     d = custody.prepare_for_site(factory.ctx(nurse), slot_of(factory, pharmacy, unopened).id, take_home_days=None)
+    factory.session.commit()  # as the request does: the ledger is written just before COMMIT
     assert balance(factory, clinic) == D("440")
     custody.return_to_clinic(factory.ctx(staff), d.id, "Ikke afhentet")
     assert balance(factory, clinic) == D("500")
