@@ -112,6 +112,7 @@ def record_dispense(
     """Write the dispense, mark its slot and cover the take-home days: all or nothing.
 
     `given_at`: a paper record entered afterwards, handed out at that time (default: now)."""
+    actor = ctx.require_actor()  # the use case checked the role
     covered = _cover(ctx, order, take_home, slot.part)
     days = [slot.slot_date, *take_home]
     item = Dispense(
@@ -129,10 +130,10 @@ def record_dispense(
         covers=[d.isoformat() for d in days],
         breath_test_id=breath.id if breath else None,
         status=status,
-        dispensed_by_id=ctx.actor.id,
+        dispensed_by_id=actor.id,
         dispensed_at=given_at or ctx.now,
         recorded_at=ctx.now,
-        recorded_by_id=ctx.actor.id,
+        recorded_by_id=actor.id,
     )
     ctx.session.add(item)
     try:
@@ -202,6 +203,7 @@ def dispense(
 
     decision = check_breath(order.drug, breath_promille, ctx.policy)
     if decision.outcome == BreathOutcome.MISSING:
+        assert decision.reason is not None  # check_breath names what is missing
         raise InvalidInput.of(decision.reason)
     breath = None
     if breath_promille is not None:
@@ -217,6 +219,7 @@ def dispense(
         ctx.session.add(breath)
         ctx.session.flush()
     if decision.outcome == BreathOutcome.WITHHOLD:
+        assert breath is not None and decision.reason is not None  # withheld on a reading, with its reason
         return _withhold(ctx, slot, order, breath, decision.reason, given_at=given_at)
     take_home = take_home_for(ctx, order, slot, take_home_days, plan)
     item = record_dispense(
@@ -398,7 +401,7 @@ def record_no_show(ctx: Ctx, slot_id: int, reason: str | None = None, *, given_a
     return slot
 
 
-def release_block(ctx: Ctx, patient_id: int, drug, reason: str) -> BlockRelease:
+def release_block(ctx: Ctx, patient_id: int, drug: Drug, reason: str) -> BlockRelease:
     """The doctor has reviewed a run of missed days: today's dose may be given again."""
     doctor = ctx.require(Role.DOCTOR)
     load_patient(ctx, patient_id)

@@ -33,7 +33,7 @@ from dispensing.services.attendance import MissedState, missed_states
 from dispensing.services.conduct import record_breach
 from dispensing.services.context import Ctx
 from dispensing.services.prescriptions import governing_orders, signature_valid
-from dispensing.services.records import get_or_404
+from dispensing.services.records import get_or_404, referenced
 from dispensing.services.sanctions import arrangement, arrangement_today, patients_sent_to, sanctions_in_force
 from dispensing.services.sites import get_site
 from dispensing.services.sql import among, insert_ignoring_conflicts
@@ -228,11 +228,11 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
 
     # Orders of slots no longer governed (history of the day) are loaded in one query.
     orders_by_id = {o.id: o for o in orders}
-    missing = {s.prescription_id for s in keep} - set(orders_by_id)
-    if missing:
+    unloaded = {s.prescription_id for s in keep} - set(orders_by_id)
+    if unloaded:
         orders_by_id |= {
             o.id: o
-            for o in session.execute(select(Prescription).where(among(session, Prescription.id, missing))).scalars()
+            for o in session.execute(select(Prescription).where(among(session, Prescription.id, unloaded))).scalars()
         }
     patients = {o.patient_id: o.patient for o in orders}
     lacking = {s.patient_id for s in keep} - set(patients)
@@ -268,7 +268,14 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
         for slot in keep  # a handled slot shows the order it was handled under
     ]
     if day <= ctx.today:
-        _flag_blocks(ctx, [e for e in entries if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block])
+        _flag_blocks(
+            ctx,
+            [
+                (e, e.blocked_reason)
+                for e in entries
+                if e.blocked_reason and e.missed_consecutive >= policy.missed_days_block
+            ],
+        )
     entries.sort(key=lambda e: e.sort_key)
     audit.record(
         ctx,
@@ -355,8 +362,8 @@ def slot_entry(ctx: Ctx, slot_id: int) -> RosterEntry:
     ctx.require(Role.NURSE, Role.DOCTOR, Role.ADMIN)
     slot = get_or_404(ctx.session, Slot, slot_id)
     day = slot.slot_date
-    order = ctx.session.get(Prescription, slot.prescription_id)
-    patient = ctx.session.get(Patient, slot.patient_id)
+    order = referenced(ctx.session, Prescription, slot.prescription_id)
+    patient = referenced(ctx.session, Patient, slot.patient_id)
     site = get_site(ctx, slot.site_id)
     plan = calendar.with_move(ctx, order, day, arrangement_today(ctx, order, day)) if order.governs(day) else None
     state = missed_states(ctx, [order], day).get((order.patient_id, order.drug))
@@ -400,7 +407,7 @@ def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
     for slot in slots:
         order = orders.get((slot.patient_id, slot.drug))
         plan = arrangement(order, sanctions.get(slot.patient_id, []), day) if order else None
-        if plan is None or plan.treatment_ended:
+        if order is None or plan is None or plan.treatment_ended:
             slot.status, slot.reason = SlotStatus.CANCELLED, "no order in force"
         else:
             slot.prescription_id = order.id
@@ -408,8 +415,8 @@ def _move_or_cancel(ctx: Ctx, slots: list[Slot], day: date) -> None:
         slot.updated_at = ctx.now
 
 
-def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
-    """Put each missed-dose block on the doctor's review list once."""
+def _flag_blocks(ctx: Ctx, blocked: list[tuple[RosterEntry, Message]]) -> None:
+    """Put each missed-dose block (an entry and why it is blocked) on the doctor's review list once."""
     if not blocked:
         return
     open_keys = {
@@ -418,14 +425,14 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
             select(Alert.patient_id, Alert.drug).where(
                 Alert.kind == AlertKind.MISSED_DOSE_BLOCK,
                 Alert.resolved_at.is_(None),
-                among(ctx.session, Alert.patient_id, {e.patient.id for e in blocked}),
+                among(ctx.session, Alert.patient_id, {e.patient.id for e, _ in blocked}),
             )
         )
     }
-    for e in blocked:
+    for e, reason in blocked:
         if (e.patient.id, e.slot.drug) not in open_keys:
             alert = raise_alert(
-                ctx, e.patient.id, AlertKind.MISSED_DOSE_BLOCK, e.blocked_reason, drug=e.slot.drug, slot_id=e.slot.id
+                ctx, e.patient.id, AlertKind.MISSED_DOSE_BLOCK, reason, drug=e.slot.drug, slot_id=e.slot.id
             )
             open_keys.add((e.patient.id, e.slot.drug))
             # A run of no-shows breaks the cooperation agreement; the system records it once per run.
@@ -434,8 +441,8 @@ def _flag_blocks(ctx: Ctx, blocked: list[RosterEntry]) -> None:
                 e.patient.id,
                 kind=BreachKind.MISSED_PICKUPS,
                 occurred_on=e.slot.slot_date,
-                note=e.blocked_reason,
-                note_message=e.blocked_reason,
+                note=reason,
+                note_message=reason,
                 source=f"missed_run_alert:{alert.id}",
                 automatic=True,
             )

@@ -38,7 +38,9 @@ def insert_ignoring_conflicts(
     session.execute(dialect.insert(table).on_conflict_do_nothing(index_elements=keys), list(rows))
 
 
-def among(session: Session, column: SQLCoreOperations[int], ids: Collection[int]) -> ColumnElement[bool]:
+def among(
+    session: Session, column: SQLCoreOperations[int] | SQLCoreOperations[int | None], ids: Collection[int]
+) -> ColumnElement[bool]:
     """`column IN ids` for integer ids; on PostgreSQL as `column = ANY(:array)`.
 
     PostgreSQL parses and plans an IN list of ~400 bound parameters afresh on every roster (BENCHMARKS.md,
