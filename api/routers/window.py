@@ -31,8 +31,11 @@ from dispensing.services.roster import RosterEntry, build_roster
 router = APIRouter(tags=["window"])
 
 
-def roster_item(e: RosterEntry) -> RosterItem:
-    windows = [RosterWindow(start=w.start, end=w.end) for w in e.windows]
+def roster_item(e: RosterEntry, shown: dict[int, RosterWindow] | None = None) -> RosterItem:
+    """One entry as the API shows it; `shown`: the windows already made for earlier entries (a site has
+    a handful, ~400 entries share them)."""
+    shown = {} if shown is None else shown
+    windows = [shown.get(w.id) or shown.setdefault(w.id, RosterWindow(start=w.start, end=w.end)) for w in e.windows]
     product = CATALOGUE[e.order.drug].product(e.order.product)
     return RosterItem(
         slot_id=e.slot.id,
@@ -63,7 +66,8 @@ def roster_item(e: RosterEntry) -> RosterItem:
 @router.get("/sites/{site_id}/roster", response_model=list[RosterItem])
 def roster(site_id: int, ctx: CtxDep, date: Day | None = None):
     """Every dose due at the site on the date (default: today in the clinic's zone)."""
-    return [roster_item(e) for e in build_roster(ctx, site_id, date or ctx.today)]
+    shown: dict[int, RosterWindow] = {}
+    return [roster_item(e, shown) for e in build_roster(ctx, site_id, date or ctx.today)]
 
 
 @router.post(

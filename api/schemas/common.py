@@ -17,7 +17,8 @@ def _decimal_str(value: Decimal) -> str:
 
 
 DecimalStr = Annotated[Decimal, PlainSerializer(_decimal_str, return_type=str, when_used="always")]
-HHMM = Annotated[time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
+# isoformat, not strftime: a roster serialises ~1,000 of these (strftime was 4 % of its time over HTTP)
+HHMM = Annotated[time, PlainSerializer(lambda t: t.isoformat(timespec="minutes"), return_type=str)]
 
 
 class Model(BaseModel):

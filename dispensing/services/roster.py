@@ -252,6 +252,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
     on_paper = (
         _entered_afterwards(session, site_id, day) if any(s.status == SlotStatus.DISPENSED for s in keep) else set()
     )
+    open_now: dict[tuple[object, ...], bool] = {}
     entries = [
         _entry(
             ctx,
@@ -264,6 +265,7 @@ def build_roster(ctx: Ctx, site_id: int, day: date) -> list[RosterEntry]:
             slot.patient_id in urine_due,
             closures,
             recorded_afterwards=slot.id in on_paper,
+            open_now=open_now,
         )
         for slot in keep  # a handled slot shows the order it was handled under
     ]
@@ -327,11 +329,19 @@ def _entry(
     closures: "calendar.SpanClosures | None" = None,
     *,
     recorded_afterwards: bool = False,
+    open_now: "dict[tuple[object, ...], bool] | None" = None,
 ) -> RosterEntry:
-    """What the window shows for one slot; `plan` is None when no order governs it here any more."""
+    """What the window shows for one slot; `plan` is None when no order governs it here any more.
+    `open_now`: whether a set of windows is open, remembered across a roster's entries (they share a few)."""
     day = slot.slot_date
     due = slot.status == SlotStatus.DUE
-    outside = due and day == ctx.today and not is_open(windows, slot.drug, local_now(ctx))
+    outside = False
+    if due and day == ctx.today:
+        key = (slot.drug, *(w.id for w in windows))
+        memo = {} if open_now is None else open_now
+        if key not in memo:
+            memo[key] = is_open(windows, slot.drug, local_now(ctx))
+        outside = not memo[key]
     blocked = (unusable_order_reason(ctx, order, day) or (state.blocked_reason if state else None)) if due else None
     return RosterEntry(
         slot=slot,
