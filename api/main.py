@@ -100,7 +100,12 @@ def create_app(
         **_TELEMETRY,
     )
     app.state.settings = settings
-    app.state.engine = engine or make_engine(settings.database_url, echo=settings.sql_echo)
+    app.state.engine = engine or make_engine(
+        settings.database_url,
+        echo=settings.sql_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
     app.state.session_factory = make_session_factory(app.state.engine)
     app.state.secret = settings.resolved_secret()
     app.state.clock = clock

@@ -12,6 +12,7 @@ markdown table and rewrites the section "## Several servers (bench/several_serve
 """
 
 import argparse
+import os
 import statistics
 import sys
 import time as timer
@@ -34,6 +35,44 @@ SETUPS = {"1 process": [1], "1 server, 2 workers": [2], "2 servers": [1, 1]}
 TARGET_PACED_P95_MS = 25.0
 TARGET_ROSTER_HTTP_MS = 50.0
 TARGET_THROUGHPUT_RATIO = 1.6  # 2 workers against 1 process, back to back, on this 2-core machine
+
+
+def _tree(pid: int) -> set[int]:
+    """The process and its descendants (a server's uvicorn workers)."""
+    children = {pid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            children |= _tree(int(stat.parent.name))
+    return children
+
+
+def _cpu(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def cpu_seconds(server_pids: list[int]) -> dict[str, float]:
+    """CPU seconds used so far by the servers, by PostgreSQL's processes and by this load generator."""
+    servers = set().union(*(_tree(p) for p in server_pids))
+    postgres = set()
+    for comm in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if comm.read_text().strip() in ("postgres", "postmaster"):
+                postgres.add(int(comm.parent.name))
+        except OSError:
+            continue
+    return {
+        "servers": sum(map(_cpu, servers)),
+        "postgresql": sum(map(_cpu, postgres)),
+        "load_generator": _cpu(os.getpid()),
+    }
 
 
 def measure(setup: list[int], args) -> dict:
@@ -68,7 +107,11 @@ def measure(setup: list[int], args) -> dict:
         run_nurses(per_nurse, tokens, [[pool.pop()] for _ in tokens])  # warm connections and caches
         for phase, think in (("paced", args.think_s), ("saturated", 0.0)):
             work = [[pool.pop() for _ in range(args.dispenses_per_nurse)] for _ in tokens]
+            before = cpu_seconds([s.proc.pid for s in servers])
             results, wall = run_nurses(per_nurse, tokens, work, think_s=think)
+            used = {k: v - before[k] for k, v in cpu_seconds([s.proc.pid for s in servers]).items()}
+            for who, seconds in used.items():  # share of the machine's cores during the phase
+                r[f"{phase}_cpu_{who}"] = 100 * seconds / (wall * (os.cpu_count() or 1))
             ok = [ms for ms, status, _ in results if status == 201]
             r[f"{phase}_errors"] = len(results) - len(ok)
             r[f"{phase}_throughput"] = len(results) / wall
@@ -91,6 +134,9 @@ def report(results: dict[str, dict], args, command: str, started: datetime) -> s
         ("dispense, 20 nurses paced, p95 ms", "paced_p95_ms", TARGET_PACED_P95_MS),
         ("dispense, 20 nurses back to back, p95 ms", "saturated_p95_ms", None),
         ("back-to-back throughput, dispenses/s", "saturated_throughput", None),
+        ("back to back, CPU of the servers, % of the machine", "saturated_cpu_servers", None),
+        ("back to back, CPU of PostgreSQL, % of the machine", "saturated_cpu_postgresql", None),
+        ("back to back, CPU of the load generator, % of the machine", "saturated_cpu_load_generator", None),
     ]
     head = "| | " + " | ".join(SETUPS) + " | target |\n| --- |" + " ---: |" * (len(SETUPS) + 1)
     lines = [head]
@@ -112,7 +158,10 @@ Run {started:%Y-%m-%d %H:%M %Z}, {args.patients:,} patients on PostgreSQL, media
 
 {chr(10).join(lines)}
 
-In brackets: the ratio to the single process in the same run. Targets: a clinic's roster of ~400 at most
+In brackets: the ratio to the single process in the same run. The CPU rows are shares of all
+{os.cpu_count()} cores over the back-to-back phase: the servers, PostgreSQL and the 20 nurses' client threads
+share the machine, so what the servers can gain from a second worker is what the other two leave.
+Targets: a clinic's roster of ~400 at most
 {TARGET_ROSTER_HTTP_MS:g} ms median over HTTP; a dispense at most {TARGET_PACED_P95_MS:g} ms at the 95th percentile
 with 20 paced nurses; back-to-back throughput with 2 workers at least {TARGET_THROUGHPUT_RATIO:g}x the single
 process (measured: {ratio:.2f}x). Failed dispenses in all set-ups: {errors}.

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from pydantic import field_validator
+from pydantic import NonNegativeInt, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # Values people paste from examples; a real deployment must never run with them.
@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     # Web UI: log out after this many minutes without a request (a shared PC at the window).
     ui_idle_minutes: int = 15
     sql_echo: bool = False
+    # PostgreSQL connections per server process: kept open, and opened beyond that in a burst. Every
+    # process of every server counts: their sum must stay under the server's max_connections (100).
+    db_pool_size: PositiveInt = 20
+    db_max_overflow: NonNegativeInt = 10
     # The audit log's HMAC key; unset: generated once into DATA_DIR/audit-hmac.key. Never in the database.
     audit_key: str | None = None
     # Keep a signed checkpoint of the audit chain's head in DATA_DIR (detects a deleted tail).

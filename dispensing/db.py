@@ -7,12 +7,15 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 
-def make_engine(url: str, *, echo: bool = False) -> Engine:
+def make_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10) -> Engine:
     """An engine; for SQLite with real transactions (BEGIN IMMEDIATE) and foreign keys on.
 
     hide_parameters: an error's text (and echo) never shows a statement's values, which hold CPR
     numbers, names and password hashes; pool_pre_ping: a connection the server dropped is replaced
     before a request gets it, so one lost connection fails one request, not the next ones too.
+    PostgreSQL keeps `pool_size` connections and opens up to `max_overflow` more in a burst: a connection
+    beyond the pool is closed when handed back, and opening one starts a server process (with 10 kept,
+    20 nurses back to back opened and closed one per request: BENCHMARKS.md, "Measured reasons").
     """
     if url.startswith("sqlite"):
         engine = create_engine(
@@ -20,7 +23,9 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         )
         _make_sqlite_transactional(engine)
         return engine
-    return create_engine(url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(
+        url, echo=echo, hide_parameters=True, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow
+    )
 
 
 def _make_sqlite_transactional(engine: Engine) -> None:

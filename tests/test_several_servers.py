@@ -3,8 +3,9 @@
 Two real `dispensing serve` processes (one of them with two workers) share a database, the login secret
 and the label key. Twenty nurses dispense through both at once, all of them on the same slots: one dose
 per slot, one audit chain that verifies, a stock ledger that lost no update, a login from one server
-accepted by the other, and every label verifies at both. A third process with another secret refuses to
-start with one plain line.
+accepted by the other, and every label verifies at both. Wrong passwords count together at both
+servers, and a logout at one ends the session at the other. A third process with another secret
+refuses to start with one plain line.
 """
 
 import os
@@ -18,6 +19,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
 from decimal import Decimal
+from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -26,12 +28,14 @@ from sqlalchemy import func, select
 from dispensing.db import make_session_factory, transaction
 from dispensing.enums import Drug, Role
 from dispensing.models import Dispense
+from dispensing.rules import throttle
 from dispensing.services import calendar, prescriptions, sites
 from dispensing.services.context import Ctx
 from dispensing.services.patients import register_patient
 from dispensing.services.users import create_user
 from tests.api.test_labels import needs_tools, read_qr_codes
 from tests.conftest import AUDIT_KEY, PASSWORD, SECRET, TZ, Factory
+from tests.web._ui import Ui
 
 NURSES = 20
 PATIENTS = 20
@@ -235,6 +239,36 @@ def test_twenty_nurses_through_two_servers_give_one_dose_per_slot(two_servers, t
         for base in (base_a, base_b):
             check = httpx.get(f"{base}/labels/verify", params={"token": token}, headers=admin, timeout=30).json()
             assert check["valid"] is True and check["dispense_id"] == dispense_id, check
+
+
+def test_wrong_passwords_count_at_both_servers_and_a_logout_at_one_ends_the_session_at_the_other(two_servers):
+    base_a, base_b = two_servers["bases"]
+    tag = random.randrange(10**9)
+    with transaction(make_session_factory(two_servers["engine"])) as s:
+        now = datetime.now(UTC)
+        ctx = Ctx(session=s, actor=None, now=now, tz=TZ, secret=SECRET)
+        guessed = create_user(ctx, username=f"srv-guess{tag}", password=PASSWORD, role=Role.NURSE).username
+        nurse = create_user(ctx, username=f"srv-ui{tag}", password=PASSWORD, role=Role.NURSE).username
+
+    # The failures are counted in the database: half at each server reach the limit together, and
+    # then both refuse even the right password.
+    for i in range(throttle.USER_LIMIT):
+        wrong = httpx.post(f"{(base_a, base_b)[i % 2]}/auth/token", data={"username": guessed, "password": "x"})
+        assert wrong.status_code == 401, wrong.text
+    for base in (base_a, base_b):
+        right = httpx.post(f"{base}/auth/token", data={"username": guessed, "password": PASSWORD}, timeout=30)
+        assert right.status_code == 429 and int(right.headers["Retry-After"]) > 0, right.text
+
+    # A screen session opened at one server works at the other; logging out at the other ends it at both.
+    with httpx.Client(base_url=base_a, timeout=30) as at_a, httpx.Client(base_url=base_b, timeout=30) as at_b:
+        assert Ui(at_a).login(SimpleNamespace(username=nurse)).status_code == 303
+        at_b.cookies.set("dispensing_ui", at_a.cookies["dispensing_ui"], path="/ui")
+        ui_b = Ui(at_b)
+        assert ui_b.page("/ui/roster", follow_redirects=False).status_code == 200
+        time.sleep(0.01)  # the logout is later than the login
+        assert ui_b.post("/ui/logout").status_code == 303
+        after = at_a.get("/ui/roster", follow_redirects=False)
+        assert after.status_code == 303 and after.headers["location"].startswith("/ui/login")
 
 
 def test_a_server_with_another_secret_refuses_to_start(two_servers):
