@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 
-from api.web import auth, calendar, corrections, doctor, i18n, site, stock, window
+from api.web import auth, calendar, corrections, doctor, i18n, orders, site, stock, window
 from api.web.common import STATIC, CsrfRefused, LoginRequired, PageRefusal, draw_refusal, error_page, login_redirect
 from dispensing.errors import DispensingError, Forbidden, NotFound
 
@@ -19,7 +19,7 @@ def _is_ui(request: Request) -> bool:
 
 
 def install(app: FastAPI) -> None:
-    for module in (auth, window, corrections, doctor, site, stock, calendar):
+    for module in (auth, window, corrections, doctor, orders, site, stock, calendar):
         app.include_router(module.router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="ui-static")
 

@@ -15,8 +15,8 @@ from api.deps import SessionDep, make_ctx
 from api.web import i18n
 from api.web.session import CSRF_FIELD, csrf_ok, load, save, touch
 from dispensing.db import transaction
-from dispensing.enums import Role
-from dispensing.errors import DispensingError
+from dispensing.enums import Drug, Role
+from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import User
 from dispensing.services.context import Ctx
 
@@ -224,3 +224,11 @@ def parse_date(value: str | None, default: date) -> date:
         return date.fromisoformat(value) if value else default
     except ValueError:
         return default
+
+
+def parse_drug(code: str) -> Drug:
+    """A drug posted by a form; refused (422, with a code) when there is no such drug."""
+    try:
+        return Drug(code)
+    except ValueError:
+        raise InvalidInput("order.unknown_drug", code=code) from None

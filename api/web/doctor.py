@@ -1,21 +1,31 @@
 """The consultant doctor's desk: drafts to sign, flags to review, orders written and revised."""
 
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 
 from api.web import i18n
-from api.web.common import Draw, PageRefusal, PostCtx, WebCtx, attempt, page, parse_date, redirect, refusal, require
-from api.web.views import dose_text, titration_limits
+from api.web.common import (
+    Draw,
+    PageRefusal,
+    PostCtx,
+    WebCtx,
+    attempt,
+    page,
+    parse_date,
+    parse_drug,
+    redirect,
+    refusal,
+    require,
+)
+from api.web.views import dose_text
 from dispensing.catalogue import CATALOGUE
-from dispensing.enums import Drug, Role, SiteKind
+from dispensing.enums import Role
 from dispensing.errors import DispensingError, InvalidInput
 from dispensing.models import AlertKind, Patient, Prescription, Slot, SlotStatus, User
 from dispensing.rules.cpr import mask_cpr
-from dispensing.rules.split import Part
-from dispensing.rules.steps import Step, parse_steps
+from dispensing.rules.steps import parse_steps
 from dispensing.services import afterwards, alerts, calendar, conduct, followup, prescriptions, sanctions, windows
 from dispensing.services.context import Ctx
 from dispensing.services.dispense import release_block
@@ -25,14 +35,6 @@ from dispensing.services.sites import list_sites
 router = APIRouter(prefix="/ui", include_in_schema=False)
 STAFF = (Role.NURSE, Role.DOCTOR, Role.ADMIN)
 OUTSIDE_WINDOW_DAYS = 7  # how far back the desk lists doses handed out outside the dispensing times
-ALL_DAYS = list(range(7))
-
-
-def _drug(code: str) -> Drug:
-    try:
-        return Drug(code)
-    except ValueError:
-        raise InvalidInput("order.unknown_drug", code=code) from None
 
 
 def _patients(ctx: Ctx, ids) -> dict[int, Patient]:
@@ -165,7 +167,7 @@ def release(
     request: Request, ctx: PostCtx, patient_id: int, drug: Annotated[str, Form()], reason: Annotated[str, Form()] = ""
 ):
     """A missed-dose block reviewed: the next dose may be given (dispense.release_block)."""
-    attempt(ctx, release_block, patient_id, _drug(drug), reason, on_refusal=_desk_for(request))
+    attempt(ctx, release_block, patient_id, parse_drug(drug), reason, on_refusal=_desk_for(request))
     return redirect(request, "/ui/doctor", i18n.gettext("Block released: the next dose may be given."))
 
 
@@ -222,362 +224,6 @@ def patient(request: Request, ctx: WebCtx, patient_id: int):
         mask=mask_cpr,
         today=ctx.today,
         products={o.id: CATALOGUE[o.drug].product(o.product) for o in orders},
-    )
-
-
-# --- writing and revising orders ------------------------------------------------------------------
-
-
-def _order_page(
-    request: Request,
-    ctx: Ctx,
-    patient_id: int,
-    drug: Drug,
-    values: dict,
-    *,
-    current: Prescription | None = None,
-    error: DispensingError | None = None,
-    problems: list[str] | None = None,
-    status: int = 200,
-):
-    patient = read_patient(ctx, patient_id)  # after a refusal too: the read is audited in what is committed
-    info = CATALOGUE[drug]
-    return page(
-        request,
-        "order_form.html",
-        ctx,
-        status=status,
-        p=patient,
-        drug=drug,
-        info=info,
-        values=values,
-        current=current,
-        sites=[s for s in list_sites(ctx) if s.kind != SiteKind.POLICE],
-        limits=titration_limits(ctx.policy),
-        error=refusal(error),
-        problems=problems,
-        today=ctx.today,
-        mask=mask_cpr,
-    )
-
-
-def _order_page_for(request: Request, patient_id: int, drug: Drug, values: dict, current_id: int | None = None) -> Draw:
-    """The order form with a refusal on it (and what the doctor had typed); the order revised is read again."""
-
-    def draw(ctx: Ctx, error: DispensingError):
-        current = prescriptions.get_order(ctx, current_id) if current_id is not None else None
-        return _order_page(
-            request, ctx, patient_id, drug, values, current=current, error=error, status=error.status_code
-        )
-
-    return draw
-
-
-def _defaults(ctx: Ctx, drug: Drug) -> dict:
-    return {
-        "product": CATALOGUE[drug].products[0].code,
-        "dose": "",
-        "weekdays": ALL_DAYS,
-        "pickup_weekdays": ALL_DAYS,
-        "supervised": True,
-        "site_id": None,  # no default: the doctor chooses (never the police station, rules 6 and 8)
-        "start_date": ctx.today.isoformat(),
-        "end_date": "",
-        "indication": "",
-        "override_reason": "",
-        "reason": "",
-        "steps": "",
-        "doses": "",
-    }
-
-
-@router.get("/doctor/orders/new")
-def new_order(request: Request, ctx: WebCtx, patient_id: int, drug: str | None = None):
-    require(ctx, Role.DOCTOR)
-    if drug not in {d.value for d in Drug}:
-        p = read_patient(ctx, patient_id)
-        return page(request, "order_drug.html", ctx, p=p, drugs=list(CATALOGUE.values()), mask=mask_cpr)
-    return _order_page(request, ctx, patient_id, Drug(drug), _defaults(ctx, Drug(drug)))
-
-
-def _form_values(
-    product,
-    dose,
-    weekdays,
-    pickup_weekdays,
-    supervised,
-    site_id,
-    start_date,
-    end_date,
-    indication,
-    override_reason,
-    reason="",
-    steps="",
-    doses="",
-) -> dict:
-    return {
-        "product": product,
-        "dose": dose,
-        "weekdays": weekdays,
-        "pickup_weekdays": pickup_weekdays,
-        "supervised": supervised is not None,
-        "site_id": site_id,
-        "start_date": start_date,
-        "end_date": end_date,
-        "indication": indication,
-        "override_reason": override_reason,
-        "reason": reason,
-        "steps": steps,
-        "doses": doses,
-    }
-
-
-def _steps(text: str) -> tuple[Step, ...]:
-    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
-    steps = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        parts = line.replace(",", ".").split()
-        try:
-            steps.append(Step(date.fromisoformat(parts[0]), Decimal(parts[1])))
-        except (IndexError, ValueError, ArithmeticError):
-            raise InvalidInput("order.step_unreadable", line=line.strip()) from None
-    return tuple(steps)
-
-
-def _parts(text: str) -> tuple[Part, ...]:
-    """A split dose from the form: one "HH:MM mg S|H" per line (S supervised, H take-home; rule 18)."""
-    parts = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        fields = line.replace(",", ".").split()
-        try:
-            at, dose, how = (fields + ["S"])[:3] if len(fields) == 2 else fields
-            if how.upper() not in ("S", "H"):
-                raise ValueError(how)
-            parts.append(Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S"))
-        except (ValueError, ArithmeticError):
-            raise InvalidInput("order.part_unreadable", line=line.strip()) from None
-    return tuple(parts)
-
-
-def parts_text(order: Prescription) -> str:
-    return "\n".join(
-        f"{p.at.strftime('%H:%M') if p.at else ''} {i18n.mg(p.dose_mg)} {'S' if p.supervised else 'H'}".strip()
-        for p in order.parts
-    )
-
-
-def steps_text(order: Prescription, after: date) -> str:
-    """The order's steps still to come after `after`, as the form writes them."""
-    steps = parse_steps(order.dose_steps) if order.dose_steps else ()
-    return "\n".join(f"{s.from_date.isoformat()} {i18n.mg(s.dose_mg)}" for s in steps if s.from_date > after)
-
-
-def _date_or_refuse(text: str, what: str, *, optional: bool = False) -> date | None:
-    text = (text or "").strip()
-    if not text and optional:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("input.date_format", what=what) from None
-
-
-def _dose(text: str) -> Decimal | str:
-    return (text or "").strip().replace(",", ".")
-
-
-def _check(ctx: Ctx, patient_id: int, terms: prescriptions.OrderTerms) -> list[str]:
-    """What the service would refuse, without writing: the terms, then the titration limits."""
-    ctx.require(Role.DOCTOR)
-    terms, _ = prescriptions.validate_terms(ctx, terms)
-    return prescriptions.titration_problems(ctx, patient_id, terms.drug, terms.dose_mg, terms.start_date, terms.steps)
-
-
-Days = Annotated[list[int] | None, Form()]  # checked weekdays; none checked = None
-
-
-@router.post("/doctor/orders")
-def create_order(
-    request: Request,
-    ctx: PostCtx,
-    patient_id: Annotated[int, Form()],
-    drug: Annotated[str, Form()],
-    product: Annotated[str, Form()] = "",
-    dose: Annotated[str, Form()] = "",
-    weekdays: Days = None,
-    pickup_weekdays: Days = None,
-    supervised: Annotated[str | None, Form()] = None,
-    site_id: Annotated[int, Form()] = 0,
-    start_date: Annotated[str, Form()] = "",
-    end_date: Annotated[str, Form()] = "",
-    indication: Annotated[str, Form()] = "",
-    override_reason: Annotated[str, Form()] = "",
-    steps: Annotated[str, Form()] = "",
-    doses: Annotated[str, Form()] = "",
-    action: Annotated[str, Form()] = "create",
-):
-    """A new draft (prescriptions.create_order); "check" shows what the service would refuse, writing nothing."""
-    require(ctx, Role.DOCTOR)
-    weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
-    the_drug = _drug(drug)
-    values = _form_values(
-        product,
-        dose,
-        weekdays,
-        pickup_weekdays,
-        supervised,
-        site_id,
-        start_date,
-        end_date,
-        indication,
-        override_reason,
-        steps=steps,
-        doses=doses,
-    )
-
-    def terms(c: Ctx) -> prescriptions.OrderTerms:
-        return prescriptions.OrderTerms(
-            drug=the_drug,
-            product=product or None,
-            dose_mg=_dose(dose),
-            weekdays=tuple(weekdays),
-            pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None,
-            supervised=supervised is not None,
-            site_id=site_id,
-            start_date=_date_or_refuse(start_date, "start_date"),
-            end_date=_date_or_refuse(end_date, "end_date", optional=True),
-            indication=indication,
-            override_reason=override_reason or None,
-            steps=_steps(steps),
-            parts=_parts(doses),
-        )
-
-    refused = _order_page_for(request, patient_id, the_drug, values)
-    if action == "check":
-        problems = attempt(ctx, lambda c: _check(c, patient_id, terms(c)), on_refusal=refused)
-        return _order_page(request, ctx, patient_id, the_drug, values, problems=problems)
-    order = attempt(ctx, lambda c: prescriptions.create_order(c, patient_id, terms(c)), on_refusal=refused)
-    return redirect(
-        request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
-    )
-
-
-@router.get("/doctor/orders/{order_id}/revise")
-def revise_form(request: Request, ctx: WebCtx, order_id: int):
-    require(ctx, Role.DOCTOR)
-    current = prescriptions.read_order(ctx, order_id)
-    effective = max(ctx.today, current.start_date)
-    values = {
-        "product": current.product,
-        "dose": i18n.mg(current.dose_on(effective)),  # a schedule's step in force, not its first dose
-        "weekdays": sorted(current.weekday_set),
-        "pickup_weekdays": sorted(current.pickup_weekday_set),
-        "supervised": current.supervised,
-        "site_id": current.site_id,
-        "start_date": effective.isoformat(),
-        "end_date": current.end_date.isoformat() if current.end_date else "",
-        "indication": current.indication,
-        "override_reason": "",
-        "reason": "",
-        "steps": steps_text(current, effective),
-        "doses": parts_text(current),
-    }
-    return _order_page(request, ctx, current.patient_id, current.drug, values, current=current)
-
-
-@router.post("/doctor/orders/{order_id}/revise")
-def revise(
-    request: Request,
-    ctx: PostCtx,
-    order_id: int,
-    product: Annotated[str, Form()] = "",
-    dose: Annotated[str, Form()] = "",
-    weekdays: Days = None,
-    pickup_weekdays: Days = None,
-    supervised: Annotated[str | None, Form()] = None,
-    site_id: Annotated[int, Form()] = 0,
-    start_date: Annotated[str, Form()] = "",
-    end_date: Annotated[str, Form()] = "",
-    indication: Annotated[str, Form()] = "",
-    override_reason: Annotated[str, Form()] = "",
-    reason: Annotated[str, Form()] = "",
-    steps: Annotated[str, Form()] = "",
-    doses: Annotated[str, Form()] = "",
-    action: Annotated[str, Form()] = "create",
-):
-    """A new draft version (prescriptions.revise_order), superseding the order once signed."""
-    require(ctx, Role.DOCTOR)
-    weekdays, pickup_weekdays = weekdays or [], pickup_weekdays or []
-    current = prescriptions.get_order(ctx, order_id)
-    patient_id = current.patient_id
-    values = _form_values(
-        product,
-        dose,
-        weekdays,
-        pickup_weekdays,
-        supervised,
-        site_id,
-        start_date,
-        end_date,
-        indication,
-        override_reason,
-        reason,
-        steps,
-        doses,
-    )
-    refused = _order_page_for(request, patient_id, current.drug, values, order_id)
-
-    def changes() -> dict:
-        return {
-            "product": product or current.product,
-            "dose_mg": _dose(dose),
-            "weekdays": weekdays,
-            "pickup_weekdays": pickup_weekdays or None,
-            "supervised": supervised is not None,
-            "site_id": site_id,
-            "end_date": _date_or_refuse(end_date, "end_date", optional=True),
-            "indication": indication,
-            "override_reason": override_reason or None,
-            "steps": _steps(steps),
-            "parts": _parts(doses),
-        }
-
-    if action == "check":
-
-        def check(c: Ctx) -> list[str]:
-            ch = changes()
-            terms = prescriptions.OrderTerms(
-                drug=current.drug,
-                product=ch["product"],
-                dose_mg=ch["dose_mg"],
-                weekdays=tuple(weekdays),
-                pickup_weekdays=tuple(pickup_weekdays) if pickup_weekdays else None,
-                supervised=ch["supervised"],
-                site_id=site_id,
-                start_date=_date_or_refuse(start_date, "effective_date"),
-                end_date=ch["end_date"],
-                indication=indication,
-                override_reason=ch["override_reason"],
-                steps=ch["steps"],
-                parts=ch["parts"],
-            )
-            return _check(c, current.patient_id, terms)
-
-        problems = attempt(ctx, check, on_refusal=refused)
-        return _order_page(request, ctx, patient_id, current.drug, values, current=current, problems=problems)
-    order = attempt(
-        ctx,
-        lambda c: prescriptions.revise_order(
-            c, order_id, changes(), _date_or_refuse(start_date, "effective_date"), reason
-        ),
-        on_refusal=refused,
-    )
-    return redirect(
-        request, f"/ui/doctor#draft-{order.id}", i18n.gettext("The draft was created: it is active once signed.")
     )
 
 

@@ -399,6 +399,31 @@ def test_the_doctor_revises_an_order(ui, factory, session):
     assert revision.status.value == "draft" and revision.dose_mg == 40
 
 
+def test_a_revision_is_checked_first_and_a_refused_one_keeps_what_the_doctor_typed(ui, factory, session):
+    order = factory.order(dose="30")
+    ui.login(factory.doctor)
+    ui.page(f"/ui/doctor/orders/{order.id}/revise")
+    values = {
+        "product": order.product,
+        "dose": "40",
+        "weekdays": ["0", "2", "4"],  # pickup days left unticked: pickup on every due day
+        "site_id": order.site_id,
+        "start_date": (MONDAY + timedelta(days=1)).isoformat(),
+        "indication": "Opioidafhængighed",
+        "reason": "abstinenser",
+    }
+    check = ui.post(f"/ui/doctor/orders/{order.id}/revise", values | {"action": "check"})
+    assert check.status_code == 200 and 'value="40"' in check.text
+    assert session.query(Prescription).filter(Prescription.supersedes_id == order.id).count() == 0  # nothing written
+    refused = ui.post(f"/ui/doctor/orders/{order.id}/revise", values | {"reason": " "})
+    assert refused.status_code == 422 and 'value="40"' in refused.text and "abstinenser" not in refused.text
+    assert session.query(Prescription).filter(Prescription.supersedes_id == order.id).count() == 0
+    r = ui.post(f"/ui/doctor/orders/{order.id}/revise", values)
+    assert r.status_code == 303
+    revision = session.query(Prescription).filter(Prescription.supersedes_id == order.id).one()
+    assert (revision.dose_mg, revision.weekday_set, revision.supervised) == (40, frozenset({0, 2, 4}), False)
+
+
 def test_the_doctor_reviews_a_withheld_dose(ui, factory, session):
     site = factory.site()
     order = factory.order(site=site, drug=Drug.DISULFIRAM, dose="400", weekdays=(0, 3))
@@ -444,11 +469,12 @@ def test_the_api_keeps_its_json_errors(client):
 
 def test_every_form_post_of_the_ui_needs_the_csrf_token(ui, factory):
     """All POST routes under /ui refuse a request without the token before anything runs."""
-    from api.web import auth, doctor, site, window
+    from api.web import auth, calendar, corrections, doctor, orders, site, stock, window
 
     ui.login(factory.doctor)
-    posts = [r.path for m in (auth, doctor, site, window) for r in m.router.routes if "POST" in r.methods]
-    assert len(posts) >= 15
+    modules = (auth, calendar, corrections, doctor, orders, site, stock, window)
+    posts = [r.path for m in modules for r in m.router.routes if "POST" in r.methods]
+    assert len(posts) >= 25 and "/ui/doctor/orders" in posts and "/ui/doctor/orders/{order_id}/revise" in posts
     for path in posts:
         r = ui.post(re.sub(r"\{[^}]+\}", "1", path), {"password": PASSWORD, "reason": "x"}, csrf=False)
         assert r.status_code == 403, path
