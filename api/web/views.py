@@ -28,6 +28,7 @@ from dispensing.models import (
     User,
 )
 from dispensing.policy import Policy
+from dispensing.rules.afterwards import ENTRY_DAYS_AFTER
 from dispensing.rules.arrangement import SanctionTerms
 from dispensing.rules.breath import breath_threshold
 from dispensing.rules.cpr import mask_cpr
@@ -35,7 +36,7 @@ from dispensing.services.context import Ctx
 from dispensing.services.corrections import latest_dispense
 from dispensing.services.dispense import needs_supervision
 from dispensing.services.patients import read_patient
-from dispensing.services.roster import RosterEntry, slot_entry
+from dispensing.services.roster import NOT_COLLECTED, RosterEntry, slot_entry
 from dispensing.services.sites import get_site
 
 
@@ -178,6 +179,17 @@ class SlotView:
     @property
     def at_clinic(self) -> bool:
         return self.site.kind == SiteKind.CLINIC
+
+    @property
+    def takes_paper_record(self) -> bool:
+        """A clinic dose of today or yesterday that is due, or that the day's end marked missed for want of
+        a record: it may be entered from the contingency sheet (rules/afterwards.py)."""
+        if not self.at_clinic or self.today is None or self.dispense is not None:
+            return False
+        if not 0 <= (self.today - self.slot.slot_date).days <= ENTRY_DAYS_AFTER:
+            return False
+        not_collected = self.slot.status == SlotStatus.MISSED and self.slot.reason == NOT_COLLECTED
+        return self.due or (not_collected and self.slot.slot_date < self.today)
 
     @property
     def due(self) -> bool:

@@ -1,6 +1,6 @@
 """The nurse at the window: roster, dispense, no-show, labels, urine sample, breach."""
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -12,12 +12,13 @@ from api.web.session import save
 from api.web.views import roster_rows, search_rows, slot_view
 from dispensing.enums import Role, SiteKind
 from dispensing.errors import DispensingError, InvalidInput
-from dispensing.models import BreachKind, Patient
+from dispensing.models import BreachKind, Patient, Slot
 from dispensing.rules.breath import parse_promille
-from dispensing.services import calendar, conduct, custody, labels, stock, urine
+from dispensing.services import afterwards, calendar, conduct, custody, labels, stock, urine
 from dispensing.services import dispense as window
 from dispensing.services.context import Ctx
 from dispensing.services.contingency import contingency_sheet_pdf
+from dispensing.services.records import get_or_404
 from dispensing.services.roster import build_roster
 from dispensing.services.sites import list_sites
 
@@ -137,7 +138,16 @@ def dispense(
     return redirect(request, f"/ui/dispenses/{result.dispense.id}", i18n.gettext("The dose was handed out."))
 
 
-def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_days: str, late_reason: str = ""):
+def _dispense(
+    ctx: Ctx,
+    slot_id: int,
+    breath: str,
+    supervised: bool,
+    take_home_days: str,
+    late_reason: str = "",
+    *,
+    given_at: datetime | None = None,
+):
     reading = None
     if breath.strip():
         try:
@@ -147,6 +157,10 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
     days = take_home_days.strip() or "0"
     if not days.isdigit():
         raise InvalidInput("dispense.take_home_days_format")
+    if given_at is not None:  # from the paper sheet: every rule judged at the sheet's time
+        return afterwards.dispense_entered_afterwards(
+            ctx, slot_id, given_at=given_at, breath_promille=reading, supervised=supervised, take_home_days=int(days)
+        )
     return window.dispense(
         ctx,
         slot_id,
@@ -155,6 +169,40 @@ def _dispense(ctx: Ctx, slot_id: int, breath: str, supervised: bool, take_home_d
         take_home_days=int(days),
         outside_window_reason=late_reason or None,
     )
+
+
+@router.post("/slots/{slot_id}/paper")
+def paper_record(
+    request: Request,
+    ctx: PostCtx,
+    slot_id: int,
+    given_time: Annotated[str, Form()] = "",
+    breath: Annotated[str, Form()] = "",
+    supervised: Annotated[str | None, Form()] = None,
+    take_home_days: Annotated[str, Form()] = "0",
+):
+    """A dose handed out from the contingency sheet while the system was down, entered afterwards with
+    the time on the sheet (the same use case as POST /slots/{id}/dispense with "given_at")."""
+    form = {
+        "paper_time": given_time,
+        "paper_breath": breath,
+        "paper_supervised": supervised is not None,
+        "paper_take_home_days": take_home_days,
+    }
+
+    def enter(c: Ctx) -> window.DispenseResult:
+        slot = get_or_404(c.session, Slot, slot_id)
+        try:
+            at = time.fromisoformat(given_time.strip())
+        except ValueError:
+            raise InvalidInput("paper.time_format") from None
+        given_at = datetime.combine(slot.slot_date, at, tzinfo=c.tz)  # the sheet's wall clock, the clinic's zone
+        return _dispense(c, slot_id, breath, supervised is not None, take_home_days, given_at=given_at)
+
+    result = attempt(ctx, enter, on_refusal=_slot_page_for(request, slot_id, form | {"paper_open": True}))
+    if result.status == "withheld":
+        return redirect(request, f"/ui/slots/{slot_id}")
+    return redirect(request, f"/ui/dispenses/{result.dispense.id}", i18n.gettext("Entered from the paper sheet."))
 
 
 @router.post("/slots/{slot_id}/no-show")
