@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, InterfaceError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.asgi import HttpMiddleware
 from dispensing import messages
 
 log = logging.getLogger("dispensing.api")
@@ -135,20 +136,14 @@ def install(app: FastAPI) -> None:
     app.add_middleware(CatchAll)
 
 
-class CatchAll:
+class CatchAll(HttpMiddleware):
     """The outermost safety net: an unexpected error is a JSON 500 and the connection stays usable.
 
     Starlette's own last handler re-raises into the server, which logs the exception's text and drops
     the keep-alive connection; this answers, logs a redacted trace, and does not re-raise.
     """
 
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+    async def http(self, scope, receive, send) -> None:
         started = False
 
         async def tracking_send(message) -> None:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
 
+from api.asgi import HttpMiddleware
 from api.errors import body
 from api.schemas.common import MAX_ID
 
@@ -19,16 +20,12 @@ def _too_big(text: str) -> bool:
     return digits.isdigit() and len(digits) >= 19 and int(digits) > MAX_ID
 
 
-class UrlGuard:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] == "http":
-            response = self._refusal(scope)
-            if response is not None:
-                await response(scope, receive, send)
-                return
+class UrlGuard(HttpMiddleware):
+    async def http(self, scope, receive, send) -> None:
+        response = self._refusal(scope)
+        if response is not None:
+            await response(scope, receive, send)
+            return
         await self.app(scope, receive, send)
 
     @staticmethod

@@ -7,6 +7,8 @@ with one inline script, so those two pages get a policy that allows exactly that
 
 from starlette.datastructures import MutableHeaders
 
+from api.asgi import HttpMiddleware
+
 _COMMON = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -26,14 +28,8 @@ DOCS_CSP = (
 _DOCS = ("/docs", "/redoc", "/docs/oauth2-redirect")
 
 
-class SecurityHeaders:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class SecurityHeaders(HttpMiddleware):
+    async def http(self, scope, receive, send) -> None:
         csp = DOCS_CSP if scope["path"] in _DOCS else CSP
 
         async def with_headers(message) -> None:

@@ -9,6 +9,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import Request
 from starlette.routing import Match
 
+from api.asgi import HttpMiddleware
 from api.errors import body
 
 _METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
@@ -25,14 +26,8 @@ def allowed_methods(scope) -> set[str]:
     return methods | {"OPTIONS"} if methods else methods
 
 
-class AllowedMethods:
-    def __init__(self, app) -> None:
-        self.app = app
-
-    async def __call__(self, scope, receive, send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
+class AllowedMethods(HttpMiddleware):
+    async def http(self, scope, receive, send) -> None:
         if scope["method"] == "OPTIONS":
             methods = allowed_methods(scope)
             if not methods:

@@ -19,7 +19,9 @@ from dispensing.services.context import Ctx
 
 def _engine():
     settings = get_settings()
-    return settings, make_engine(settings.database_url)
+    return settings, make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
+    )
 
 
 class _PlainErrors(click.Group):

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 from pydantic import NonNegativeInt, PositiveInt, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from dispensing.db import MAX_OVERFLOW, POOL_SIZE
+
 # Values people paste from examples; a real deployment must never run with them.
 PLACEHOLDER_SECRETS = {"changeme", "change-me", "secret", "changethis", "placeholder", "xxx", "test"}
 MIN_SECRET_LENGTH = 32
@@ -28,8 +30,8 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     # PostgreSQL connections per server process: kept open, and opened beyond that in a burst. Every
     # process of every server counts: their sum must stay under the server's max_connections (100).
-    db_pool_size: PositiveInt = 20
-    db_max_overflow: NonNegativeInt = 10
+    db_pool_size: PositiveInt = POOL_SIZE
+    db_max_overflow: NonNegativeInt = MAX_OVERFLOW
     # The audit log's HMAC key; unset: generated once into DATA_DIR/audit-hmac.key. Never in the database.
     audit_key: str | None = None
     # Keep a signed checkpoint of the audit chain's head in DATA_DIR (detects a deleted tail).

@@ -6,8 +6,12 @@ from contextlib import contextmanager
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
+POOL_SIZE, MAX_OVERFLOW = 20, 10  # the defaults of DISPENSING_DB_POOL_SIZE and DISPENSING_DB_MAX_OVERFLOW
 
-def make_engine(url: str, *, echo: bool = False, pool_size: int = 20, max_overflow: int = 10) -> Engine:
+
+def make_engine(
+    url: str, *, echo: bool = False, pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+) -> Engine:
     """An engine; for SQLite with real transactions (BEGIN IMMEDIATE) and foreign keys on.
 
     hide_parameters: an error's text (and echo) never shows a statement's values, which hold CPR

@@ -1,9 +1,10 @@
 """The doctor writes and revises orders: the order form, its "check" and its two posts (a new order,
 a revision), which share one form model."""
 
+from collections.abc import Callable
 from datetime import date, time
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Form, Request
 from pydantic import BaseModel
@@ -147,35 +148,42 @@ def new_order(request: Request, ctx: WebCtx, patient_id: int, drug: str | None =
     return _order_page(request, ctx, patient_id, Drug(drug), _defaults(ctx, Drug(drug)))
 
 
-def _steps(text: str) -> tuple[Step, ...]:
-    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
-    steps = []
+T = TypeVar("T")
+
+
+def _lines(text: str, read: Callable[[list[str]], T], code: str) -> tuple[T, ...]:
+    """One item per non-empty line of a form's text box, read from its words (a decimal comma as a
+    point); an unreadable line is refused with `code`, naming the line."""
+    items = []
     for line in (text or "").splitlines():
         if not line.strip():
             continue
-        parts = line.replace(",", ".").split()
         try:
-            steps.append(Step(date.fromisoformat(parts[0]), Decimal(parts[1])))
+            items.append(read(line.replace(",", ".").split()))
         except (IndexError, ValueError, ArithmeticError):
-            raise InvalidInput("order.step_unreadable", line=line.strip()) from None
-    return tuple(steps)
+            raise InvalidInput(code, line=line.strip()) from None
+    return tuple(items)
+
+
+def _step(words: list[str]) -> Step:
+    return Step(date.fromisoformat(words[0]), Decimal(words[1]))
+
+
+def _part(words: list[str]) -> Part:
+    at, dose, how = (words + ["S"])[:3] if len(words) == 2 else words  # no mark: supervised
+    if how.upper() not in ("S", "H"):
+        raise ValueError(how)
+    return Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S")
+
+
+def _steps(text: str) -> tuple[Step, ...]:
+    """Dose steps from the form: one "YYYY-MM-DD mg" per line (rule 18)."""
+    return _lines(text, _step, "order.step_unreadable")
 
 
 def _parts(text: str) -> tuple[Part, ...]:
     """A split dose from the form: one "HH:MM mg S|H" per line (S supervised, H take-home; rule 18)."""
-    parts = []
-    for line in (text or "").splitlines():
-        if not line.strip():
-            continue
-        fields = line.replace(",", ".").split()
-        try:
-            at, dose, how = (fields + ["S"])[:3] if len(fields) == 2 else fields
-            if how.upper() not in ("S", "H"):
-                raise ValueError(how)
-            parts.append(Part(time.fromisoformat(at), Decimal(dose), how.upper() == "S"))
-        except (ValueError, ArithmeticError):
-            raise InvalidInput("order.part_unreadable", line=line.strip()) from None
-    return tuple(parts)
+    return _lines(text, _part, "order.part_unreadable")
 
 
 def parts_text(order: Prescription) -> str:

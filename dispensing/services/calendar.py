@@ -1,6 +1,6 @@
 """Closed days of sites and the closure plan: no patient goes without (DOMAIN.md rule 17)."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
@@ -146,9 +146,11 @@ def set_holiday_rule(ctx: Ctx, site_id: int, danish_public_holidays: bool) -> Si
     return site
 
 
-def refuse_if_closed(ctx: Ctx, site: Site, day: date) -> None:
-    """409 at the window of a site on its closed day, naming the reason."""
-    reason = site_closed_days(ctx, site, day, day).get(day)
+def refuse_if_closed(ctx: Ctx, site: Site, day: date, closures: "SpanClosures | None" = None) -> None:
+    """409 at the window of a site on its closed day, naming the reason (`closures`: the site's from
+    `day`, read already)."""
+    closed = closures.closed if closures is not None else site_closed_days(ctx, site, day, day)
+    reason = closed.get(day)
     if reason is not None:
         raise Conflict("site.closed", site=site.name, day=day, reason=reason)
 
@@ -182,9 +184,9 @@ def moves_of(ctx: Ctx, patient_ids: Iterable[int], first: date, last: date) -> d
 @dataclass(frozen=True)
 class SpanClosures:
     """What a take-home span from a day needs to know: the site's closed days within the longest
-    span, and the closed days' doses the doctor moved elsewhere (patient, drug, day)."""
+    span (day -> why), and the closed days' doses the doctor moved elsewhere (patient, drug, day)."""
 
-    closed: frozenset[date]
+    closed: Mapping[date, str]
     moved: frozenset[tuple[int, Drug, date]] = frozenset()
 
 
@@ -194,7 +196,7 @@ def span_closures(
     """The closed days from `day` over the longest take-home span; moves only for `patient_ids`."""
     site = site or _site(ctx, site_id)
     last = day + timedelta(days=ctx.policy.take_home_max_days - 1)
-    closed = frozenset(site_closed_days(ctx, site, day, last))
+    closed = site_closed_days(ctx, site, day, last)
     if not closed or not patient_ids:
         return SpanClosures(closed)
     return SpanClosures(closed, frozenset(moves_of(ctx, patient_ids, day, last)))

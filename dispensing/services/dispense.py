@@ -77,9 +77,17 @@ def current_arrangement(ctx: Ctx, order: Prescription, slot: Slot) -> Arrangemen
     return plan
 
 
-def take_home_for(ctx: Ctx, order: Prescription, slot: Slot, requested: int | None, plan: Arrangement) -> list[date]:
-    """The take-home days to hand out now: the scheduled span, or fewer if asked; more is refused."""
-    allowed = allowed_take_home(ctx, order, slot.slot_date, plan)
+def take_home_for(
+    ctx: Ctx,
+    order: Prescription,
+    slot: Slot,
+    requested: int | None,
+    plan: Arrangement,
+    closures: calendar.SpanClosures | None = None,
+) -> list[date]:
+    """The take-home days to hand out now: the scheduled span, or fewer if asked; more is refused.
+    `closures`: the site's closed days from the slot's day, if read already."""
+    allowed = allowed_take_home(ctx, order, slot.slot_date, plan, closures)
     wanted = len(allowed) if requested is None else requested
     if wanted < 0:
         raise InvalidInput("dispense.take_home_negative")
@@ -192,7 +200,9 @@ def dispense(
     site = get_site(ctx, slot.site_id)
     if site.kind != SiteKind.CLINIC:
         raise Conflict("dispense.prepare_for_site", site=site.name, slot_id=slot.id)
-    calendar.refuse_if_closed(ctx, site, slot.slot_date)  # rule 17: no window on a closed day
+    # Rule 17: no window on a closed day, and a take-home span runs over the closed days ahead (read once).
+    closures = calendar.span_closures(ctx, site.id, slot.slot_date, [slot.patient_id], site=site)
+    calendar.refuse_if_closed(ctx, site, slot.slot_date, closures)
     order = usable_order(ctx, slot, as_of=slot.slot_date)
     plan = current_arrangement(ctx, order, slot)
     late_reason = require_window_or_reason(at_sheet_time(ctx, given_at), slot, site, outside_window_reason)
@@ -221,7 +231,7 @@ def dispense(
     if decision.outcome == BreathOutcome.WITHHOLD:
         assert breath is not None and decision.reason is not None  # withheld on a reading, with its reason
         return _withhold(ctx, slot, order, breath, decision.reason, given_at=given_at)
-    take_home = take_home_for(ctx, order, slot, take_home_days, plan)
+    take_home = take_home_for(ctx, order, slot, take_home_days, plan, closures)
     item = record_dispense(
         ctx,
         slot,

@@ -89,6 +89,8 @@ def test_order_form_takes_dose_steps(ui, factory, clock):
     assert "Dosistrin" in desk.text and "40 mg" in desk.text
     bad = ui.post("/ui/doctor/orders", form | {"steps": "2026-03-09 35\n2026-03-09 40"})
     assert bad.status_code == 422 and "To trin begynder" in bad.text
+    unreadable = ui.post("/ui/doctor/orders", form | {"steps": "2026-03-09 35\nmandag 40"})
+    assert unreadable.status_code == 422 and "mandag 40" in unreadable.text  # the line it could not read
 
 
 def test_every_calendar_word_is_danish(ui, factory, clock):
